@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Esteira vs. the Python peer (pandas + xgboost) on the same GEPIII-layout data.
+#
+#   bench/run.sh                 full scale: SYNTHETIC 20.2M train / 41.7M test rows in $BENCH_DATA
+#                                (generated first if missing)
+#   bench/run.sh --sample        the small REAL sample samples/bdg2-electricity-2016, with test RMSLE
+#
+# Options:
+#   --sample            use the real sample (and score both submissions against its solution)
+#   --data DIR          use this data folder instead (GEPIII layout, plain or .gz)
+#   --out DIR           results folder (default /tmp/esteira-bench-out/<mode>-<time>)
+#   --iterations N      boosting rounds for both tools (default 500)
+#   --leaves N          leaves per tree for both tools (default 255)
+#   --only esteira|peer run one tool only
+#   --passive           export OMP_WAIT_POLICY=PASSIVE (fairer when the 2 cores are shared; slower when idle)
+#   --no-build          do not (re)build Esteira / the generator
+# Environment:
+#   BENCH_DATA   full-scale data folder (default /tmp/esteira-bench-data)
+#   BENCH_SEED   generator seed (default 42);  BENCH_GZIP=1 generates .csv.gz files
+#   ESTEIRA_DLL  built CLI (default src/Esteira.Cli/bin/Release/net10.0/esteira.dll)
+#   PYTHON       Python with pandas + xgboost (default /usr/bin/python3, the Debian one)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+BENCH_DATA="${BENCH_DATA:-/tmp/esteira-bench-data}"
+BENCH_SEED="${BENCH_SEED:-42}"
+ESTEIRA_PROJECT="src/Esteira.Cli"
+ESTEIRA_DLL="${ESTEIRA_DLL:-$ROOT/src/Esteira.Cli/bin/Release/net10.0/esteira.dll}"
+GEN_PROJECT="bench/Esteira.Bench.Generator"
+GEN_DLL="$ROOT/bench/Esteira.Bench.Generator/bin/Release/net10.0/Esteira.Bench.Generator.dll"
+PYTHON="${PYTHON:-/usr/bin/python3}"
+SAMPLE_DIR="$ROOT/samples/bdg2-electricity-2016"
+
+mode=full data="" out="" iterations=500 leaves=255 only="" build=1
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --sample) mode=sample ;;
+    --data) data="$2"; shift ;;
+    --out) out="$2"; shift ;;
+    --iterations) iterations="$2"; shift ;;
+    --leaves) leaves="$2"; shift ;;
+    --only) only="$2"; shift ;;
+    --passive) export OMP_WAIT_POLICY=PASSIVE ;;
+    --no-build) build=0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    *) echo "unknown option: $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+if [[ -z "$data" ]]; then
+  if [[ $mode == sample ]]; then data="$SAMPLE_DIR"; else data="$BENCH_DATA"; fi
+fi
+out="${out:-/tmp/esteira-bench-out/$mode-$(date -u +%Y%m%dT%H%M%SZ)}"
+mkdir -p "$out"
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+
+# locate FILE or FILE.gz in a data folder
+find_csv() {
+  if [[ -f "$1/$2" ]]; then echo "$1/$2"; elif [[ -f "$1/$2.gz" ]]; then echo "$1/$2.gz"; else echo ""; fi
+}
+
+# ---- (a) data -------------------------------------------------------------------------------
+if [[ $mode == full && ! -f "$data/README.md" ]]; then
+  log "no complete data set in $data: generating it (SYNTHETIC, seed $BENCH_SEED)"
+  [[ $build == 1 ]] && dotnet build "$GEN_PROJECT" -c Release -nologo -v quiet
+  gen_args=(--out "$data" --seed "$BENCH_SEED")
+  [[ "${BENCH_GZIP:-0}" == 1 ]] && gen_args+=(--gzip)
+  /usr/bin/time -v -o "$out/generator.time" dotnet "$GEN_DLL" "${gen_args[@]}" | tee "$out/generator.log"
+fi
+[[ -n "$(find_csv "$data" train.csv)" ]] || { echo "no train.csv(.gz) in $data" >&2; exit 1; }
+solution="$(find_csv "$data" solution.csv)"
+if [[ -f "$data/generator.json" ]]; then
+  log "data: $data — SYNTHETIC (Esteira bench generator; see $data/README.md)"
+else
+  log "data: $data"
+fi
+
+# ---- (b) Esteira ----------------------------------------------------------------------------
+if [[ -z "$only" || "$only" == esteira ]]; then
+  if [[ $build == 1 ]]; then
+    log "building $ESTEIRA_PROJECT (Release)"
+    dotnet build "$ESTEIRA_PROJECT" -c Release -nologo -v quiet
+  fi
+  [[ -f "$ESTEIRA_DLL" ]] || { echo "Esteira CLI not found at $ESTEIRA_DLL (set ESTEIRA_DLL)" >&2; exit 1; }
+  log "running Esteira: iterations $iterations, leaves $leaves"
+  set +e
+  /usr/bin/time -v -o "$out/esteira.time" \
+    dotnet "$ESTEIRA_DLL" run --data "$data" --out "$out/esteira" --json --iterations "$iterations" --leaves "$leaves" \
+    > "$out/esteira.json" 2> "$out/esteira.err"
+  echo $? > "$out/esteira.rc"
+  set -e
+  log "Esteira exit code $(cat "$out/esteira.rc")"
+fi
+
+# ---- (c) the peer ---------------------------------------------------------------------------
+if [[ -z "$only" || "$only" == peer ]]; then
+  log "running the Python peer: iterations $iterations, max_leaves $leaves"
+  set +e
+  /usr/bin/time -v -o "$out/peer.time" \
+    "$PYTHON" bench/peer/peer.py --data "$data" --out "$out/peer" --json --iterations "$iterations" --max-leaves "$leaves" \
+    > "$out/peer.json" 2> "$out/peer.err"
+  echo $? > "$out/peer.rc"
+  set -e
+  log "peer exit code $(cat "$out/peer.rc")"
+fi
+
+# ---- report -------------------------------------------------------------------------------
+"$PYTHON" bench/report.py --out "$out" --solution "$solution" --mode "$mode" --data "$data" | tee "$out/summary.txt"
+log "results in $out"

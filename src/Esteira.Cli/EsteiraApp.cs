@@ -1,0 +1,63 @@
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Esteira.Cli;
+
+/// <summary>Builds the command tree and turns every failure into one line and an exit code.</summary>
+public static class EsteiraApp
+{
+    public static int Run(string[] args, IAnsiConsole? console = null)
+    {
+        console ??= AnsiConsole.Console;
+        var verbose = args.Contains("--verbose");
+        var app = new CommandApp();
+        app.Configure(config =>
+        {
+            config.SetApplicationName("esteira");
+            config.PropagateExceptions();
+            config.Settings.Console = console;
+            config.AddCommand<RunCommand>("run")
+                .WithDescription("Run the pipeline on a GEPIII dataset and write a checked submission (default: the bundled real sample).")
+                .WithExample("run")
+                .WithExample("run", "--data", "ashrae-energy-prediction.zip", "--out", "out", "--json");
+
+            // Each feature area registers its commands in its own Register method (one line each here).
+            // commands: begin
+            // commands: end
+        });
+
+        try
+        {
+            return app.Run(args);
+        }
+        catch (EsteiraException e)
+        {
+            WriteError(e.Message, verbose ? e : null);
+            return ErrorCodes.ExitCode(e.Code);
+        }
+        catch (CommandParseException e)
+        {
+            WriteError($"{e.Message}; run 'esteira --help'", verbose ? e : null);
+            return ErrorCodes.ExitCode(ErrorCode.Usage);
+        }
+        catch (CommandRuntimeException e)
+        {
+            WriteError($"{e.Message}; run 'esteira --help'", verbose ? e : null);
+            return ErrorCodes.ExitCode(ErrorCode.Usage);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            WriteError($"unexpected failure ({e.GetType().Name}: {e.Message}); rerun with --verbose and report it", verbose ? e : null);
+            return ErrorCodes.ExitCode(ErrorCode.PipelineFailed);
+        }
+    }
+
+    private static void WriteError(string message, Exception? detail)
+    {
+        Console.Error.WriteLine($"error: {message.ReplaceLineEndings(" ")}");
+        if (detail is not null)
+        {
+            Console.Error.WriteLine(detail.ToString());
+        }
+    }
+}

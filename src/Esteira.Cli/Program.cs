@@ -1,0 +1,3 @@
+using Esteira.Cli;
+
+return EsteiraApp.Run(args);

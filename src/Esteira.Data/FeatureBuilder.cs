@@ -1,0 +1,195 @@
+namespace Esteira.Data;
+
+/// <summary>Features as columns: one float array per feature, all the same length.</summary>
+public sealed class FeatureMatrix
+{
+    public FeatureMatrix(string[] names, int rows)
+    {
+        Names = names;
+        Rows = rows;
+        Columns = names.Select(_ => new float[rows]).ToArray();
+        Baseline = new float[rows];
+    }
+
+    public string[] Names { get; }
+    public int Rows { get; }
+    public float[][] Columns { get; }
+
+    /// <summary>
+    /// Each row's long-run profile level in log1p space (same hour and kind of day, up to 26 weeks before its
+    /// cutoff, stale regimes left out). The model learns log1p(reading) − baseline, so a level shift
+    /// after the training period moves the prediction with it.
+    /// </summary>
+    public float[] Baseline { get; }
+}
+
+/// <summary>
+/// Builds GEPIII features for any set of rows: building metadata, calendar, aligned weather with trailing
+/// means, and the series' recent level as of a per-row cutoff hour (only readings before it are used).
+/// </summary>
+public sealed class FeatureBuilder
+{
+    public static readonly string[] Names =
+    [
+        "building_id", "meter", "site_id", "primary_use", "log_square_feet", "year_built", "floor_count",
+        "hour", "weekday", "is_holiday", "is_day_off",
+        "air_temperature", "cloud_coverage", "dew_temperature", "precip_depth_1_hr", "sea_level_pressure", "wind_direction", "wind_speed",
+        "air_temperature_mean24", "air_temperature_mean72", "air_temperature_lag3", "dew_temperature_mean24",
+        "level", "level_profile", "level_temperature", "temperature_vs_level", "horizon_days",
+        "level_long", "profile_long", "level_change", "long_temperature", "temperature_vs_long",
+    ];
+
+    private readonly Buildings _buildings;
+    private readonly IReadOnlyDictionary<int, SiteWeather> _weather;
+    private readonly IReadOnlyDictionary<int, float[][]> _derived;
+    private readonly LevelHistory _history;
+
+    public FeatureBuilder(Buildings buildings, IReadOnlyDictionary<int, SiteWeather> weather, LevelHistory history)
+    {
+        _buildings = buildings;
+        _weather = weather;
+        _history = history;
+        _derived = weather.ToDictionary(p => p.Key, p => Derive(p.Value));
+    }
+
+    /// <summary>Whether a local hour at a site is a weekend day or a (US federal) holiday.</summary>
+    public static bool IsDayOff(int siteId, int hour) => Timestamps.Weekday(hour) >= 5 || IsHoliday(siteId, hour);
+
+    public static bool IsHoliday(int siteId, int hour) =>
+        !Holidays.NonUsSites.Contains(siteId) && Holidays.IsUsFederalHoliday(hour / 24);
+
+    /// <summary>The air temperature at a building's site at a local hour.</summary>
+    public float Temperature(int buildingId, int hour) =>
+        _weather.TryGetValue(_buildings.SiteId[_buildings.RowOf[buildingId]], out var w) ? w.At(0, hour) : float.NaN;
+
+    /// <summary>Fills features for rows; <paramref name="cutoff"/> bounds the history each row may see (exclusive).</summary>
+    public FeatureMatrix Build(ReadOnlySpan<int> buildingId, ReadOnlySpan<byte> meter, ReadOnlySpan<int> hour, ReadOnlySpan<int> cutoff)
+    {
+        var m = new FeatureMatrix(Names, hour.Length);
+        Fill(m, 0, buildingId, meter, hour, cutoff);
+        return m;
+    }
+
+    /// <summary>Fills features for rows in parallel chunks; arrays are indexed by row.</summary>
+    public FeatureMatrix Build(int[] buildingId, byte[] meter, int[] hour, int[] cutoff)
+    {
+        var m = new FeatureMatrix(Names, hour.Length);
+        const int Chunk = 1 << 16;
+        var chunks = (hour.Length + Chunk - 1) / Chunk;
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, c =>
+        {
+            var start = c * Chunk;
+            var length = Math.Min(Chunk, hour.Length - start);
+            Fill(m, start, buildingId.AsSpan(start, length), meter.AsSpan(start, length), hour.AsSpan(start, length), cutoff.AsSpan(start, length));
+        });
+        return m;
+    }
+
+    private void Fill(FeatureMatrix m, int offset, ReadOnlySpan<int> buildingId, ReadOnlySpan<byte> meter, ReadOnlySpan<int> hour, ReadOnlySpan<int> cutoff)
+    {
+        var col = m.Columns;
+        for (var k = 0; k < hour.Length; k++)
+        {
+            var i = offset + k;
+            var b = _buildings.RowOf[buildingId[k]];
+            var site = _buildings.SiteId[b];
+            var h = hour[k];
+            col[0][i] = buildingId[k];
+            col[1][i] = meter[k];
+            col[2][i] = site;
+            col[3][i] = _buildings.PrimaryUse[b];
+            col[4][i] = MathF.Log(_buildings.SquareFeet[b]);
+            col[5][i] = _buildings.YearBuilt[b];
+            col[6][i] = _buildings.FloorCount[b];
+            col[7][i] = Timestamps.HourOfDay(h);
+            col[8][i] = Timestamps.Weekday(h);
+            var holiday = IsHoliday(site, h);
+            var dayOff = holiday || Timestamps.Weekday(h) >= 5;
+            col[9][i] = holiday ? 1 : 0;
+            col[10][i] = dayOff ? 1 : 0;
+            float temperature24 = float.NaN;
+            if (_weather.TryGetValue(site, out var w))
+            {
+                for (var v = 0; v < WeatherRows.ValueColumns.Length; v++)
+                {
+                    col[11 + v][i] = w.At(v, h);
+                }
+
+                var d = _derived[site];
+                var at = h - w.FirstLocalHour;
+                var inside = (uint)at < (uint)w.Length;
+                temperature24 = inside ? d[0][at] : float.NaN;
+                col[18][i] = temperature24;
+                col[19][i] = inside ? d[1][at] : float.NaN;
+                col[20][i] = w.At(0, h - 3);
+                col[21][i] = inside ? d[2][at] : float.NaN;
+            }
+            else
+            {
+                for (var v = 11; v <= 21; v++)
+                {
+                    col[v][i] = float.NaN;
+                }
+            }
+
+            var s = _history.Series.Find(buildingId[k], meter[k]);
+            float level = float.NaN, profile = float.NaN, levelTemperature = float.NaN;
+            float levelLong = float.NaN, profileLong = float.NaN, longTemperature = float.NaN;
+            if (s >= 0)
+            {
+                var c = Math.Min(cutoff[k], h);
+                var cls = LevelHistory.ClassOf(h, dayOff);
+                (level, levelTemperature) = _history.Level(s, c);
+                (levelLong, longTemperature) = _history.Level(s, c, LevelHistory.LongWindow);
+                profile = _history.ProfileLevel(s, c, cls);
+                profileLong = _history.ProfileLevel(s, c, cls, LevelHistory.LongProfileWeeks);
+                col[26][i] = (h - c) / 24f;
+            }
+            else
+            {
+                col[26][i] = float.NaN;
+            }
+
+            col[22][i] = level;
+            col[23][i] = profile;
+            col[24][i] = levelTemperature;
+            col[25][i] = temperature24 - levelTemperature;
+            col[27][i] = levelLong;
+            col[28][i] = profileLong;
+            col[29][i] = level - levelLong;
+            col[30][i] = longTemperature;
+            col[31][i] = temperature24 - longTemperature;
+            var baseline = profileLong;
+            m.Baseline[i] = float.IsFinite(baseline) ? baseline : float.IsFinite(level) ? level : _history.MeterMean[meter[k]];
+        }
+    }
+
+    /// <summary>Trailing 24 h and 72 h mean temperature and 24 h mean dew point on a site's dense grid.</summary>
+    private static float[][] Derive(SiteWeather w) =>
+        [TrailingMean(w.Values[0], 24), TrailingMean(w.Values[0], 72), TrailingMean(w.Values[2], 24)];
+
+    private static float[] TrailingMean(float[] values, int window)
+    {
+        var result = new float[values.Length];
+        double sum = 0;
+        var count = 0;
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (float.IsFinite(values[i]))
+            {
+                sum += values[i];
+                count++;
+            }
+
+            if (i >= window && float.IsFinite(values[i - window]))
+            {
+                sum -= values[i - window];
+                count--;
+            }
+
+            result[i] = count > 0 ? (float)(sum / count) : float.NaN;
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,39 @@
+namespace Esteira.Pipeline;
+
+/// <summary>What a run tells its caller as it goes; the CLI renders it as progress bars and lines.</summary>
+public interface IRunObserver
+{
+    /// <summary>A stage begins; <paramref name="total"/> is the expected number of <paramref name="unit"/> when known.</summary>
+    void StageStarted(string stage, long? total, string unit);
+
+    /// <summary>The current stage has processed <paramref name="done"/> units so far.</summary>
+    void Progress(long done);
+
+    /// <summary>The current stage ended after <paramref name="seconds"/>.</summary>
+    void StageFinished(string stage, double seconds, string summary);
+
+    /// <summary>Something the user should know that does not stop the run.</summary>
+    void Warn(string message);
+}
+
+/// <summary>An observer that ignores everything (for tests and <c>--json</c> runs).</summary>
+public sealed class SilentObserver : IRunObserver
+{
+    public static readonly SilentObserver Instance = new();
+
+    public void StageStarted(string stage, long? total, string unit)
+    {
+    }
+
+    public void Progress(long done)
+    {
+    }
+
+    public void StageFinished(string stage, double seconds, string summary)
+    {
+    }
+
+    public void Warn(string message)
+    {
+    }
+}
