@@ -45,10 +45,16 @@ if ! (echo > /dev/tcp/127.0.0.1/4568) 2>/dev/null; then
     (cd "$state/node" && npm install --silent --no-audit --no-fund @20minutes/s3rver@5.0.0 >/dev/null 2>&1)
   fi
   mkdir -p "$s3dir"
-  (cd "$state/node" && nohup node -e "
-    const S3rver = require('@20minutes/s3rver');
-    new S3rver({ port: 4568, address: '127.0.0.1', directory: '$s3dir', silent: true, allowMismatchedSignatures: true }).run();
-  " > "$state/s3rver.log" 2>&1 &)
+  cat > "$state/node/start-s3rver.js" <<JS
+const S3rver = require('@20minutes/s3rver');
+new S3rver({ port: 4568, address: '127.0.0.1', directory: '$s3dir', silent: true, allowMismatchedSignatures: true }).run();
+JS
+  # Detach completely (new session, no inherited descriptors) so that no caller waits for the server.
+  (
+    cd "$state/node"
+    for fd in $(ls /proc/$BASHPID/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
+    exec setsid node start-s3rver.js > "$state/s3rver.log" 2>&1 < /dev/null
+  ) &
   for _ in $(seq 1 50); do (echo > /dev/tcp/127.0.0.1/4568) 2>/dev/null && break; sleep 0.2; done
 fi
 export ESTEIRA_TEST_S3="http://127.0.0.1:4568"

@@ -23,6 +23,9 @@ public static class EsteiraApp
 
             // Each feature area registers its commands in its own Register method (one line each here).
             // commands: begin
+            Commands.Ci.CiCommands.Register(config);
+            Commands.Tracking.TrackingCommands.Register(config);
+            Commands.Deploy.DeployCommands.Register(config);
             // commands: end
         });
 

@@ -43,7 +43,11 @@ public sealed record RunResult(
     IReadOnlyList<SeriesQuality> Quality,
     IReadOnlyList<(string Feature, float Importance)> Importance,
     IReadOnlyList<StageTiming> Stages,
-    double Seconds);
+    double Seconds,
+    OutOfFold OutOfFold);
+
+/// <summary>Out-of-fold predictions: for each validated training row, its fold and the prediction in log1p space.</summary>
+public sealed record OutOfFold(int[] Rows, int[] Fold, float[] PredictedLog1p, float[] ActualLog1p, IReadOnlyList<TimeFold> Folds);
 
 /// <summary>
 /// The main job on a GEPIII dataset: ingest → validate → features → train (time-block CV) → predict → check.
@@ -117,6 +121,8 @@ public static class GepiiiRun
         var scores = new List<FoldScore>();
         var oofPredicted = new List<float>();
         var oofActual = new List<float>();
+        var oofRows = new List<int>();
+        var oofFold = new List<int>();
         foreach (var fold in folds)
         {
             var trainRows = Rows(data.Train.Hour, h => h < fold.Origin, keep);
@@ -138,6 +144,8 @@ public static class GepiiiRun
             scores.Add(new FoldScore(fold.Index, Timestamps.Format(fold.Origin)[..10], Timestamps.Format(fold.End - 1)[..10], trainRows.Length, validRows.Length, Math.Round(score, 5)));
             oofPredicted.AddRange(predicted);
             oofActual.AddRange(actual);
+            oofRows.AddRange(validRows);
+            oofFold.AddRange(Enumerable.Repeat(fold.Index, validRows.Length));
             stage.Progress(fold.Index);
         }
 
@@ -179,7 +187,8 @@ public static class GepiiiRun
 
         var importance = FeatureBuilder.Names.Zip(final.Importance).OrderByDescending(p => p.Second).Select(p => (p.First, p.Second)).ToList();
         return new RunResult(Math.Round(cv, 5), scores, submission, qualityPath, data.Train.Count, data.Test.Count, series.Count,
-            quality.FlaggedRows, alignment, quality.Series, importance, stages, clock.Elapsed.TotalSeconds);
+            quality.FlaggedRows, alignment, quality.Series, importance, stages, clock.Elapsed.TotalSeconds,
+            new OutOfFold([.. oofRows], [.. oofFold], [.. oofPredicted], [.. oofActual], folds));
     }
 
     /// <summary>

@@ -1,0 +1,108 @@
+using System.Buffers;
+using System.Security.Cryptography;
+
+namespace Esteira.Deploy.Leaderboard;
+
+/// <summary>
+/// Uploaded files, stored by content: <c>&lt;root&gt;/ab/abcdef…</c> where the name is the SHA-256 of the bytes. No name a
+/// client sends ever becomes part of a path, so nothing can escape the folder; identical uploads are stored once.
+/// </summary>
+public sealed class BlobStore
+{
+    private readonly string _root;
+
+    public BlobStore(string root)
+    {
+        _root = Path.GetFullPath(root);
+        Directory.CreateDirectory(Path.Combine(_root, "incoming"));
+
+        // Partial uploads of a previous run are garbage: their slots are still open and can be uploaded again.
+        foreach (var stale in Directory.EnumerateFiles(Path.Combine(_root, "incoming")))
+        {
+            File.Delete(stale);
+        }
+    }
+
+    public string Root => _root;
+
+    /// <summary>
+    /// Streams <paramref name="body"/> to a temporary file while hashing it, then renames it to its content address.
+    /// Fails with <see cref="ErrorCode.LimitExceeded"/> past <paramref name="maxBytes"/> and with
+    /// <see cref="ErrorCode.BadInput"/> when the size differs from <paramref name="declaredLength"/>.
+    /// </summary>
+    public async Task<(string Sha256, long Size)> ReceiveAsync(Stream body, long maxBytes, long declaredLength, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        var temp = Path.Combine(_root, "incoming", Guid.NewGuid().ToString("N"));
+        var buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
+        try
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            long size = 0;
+            await using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                int read;
+                while ((read = await body.ReadAsync(buffer.AsMemory(0, 1 << 16), cancellationToken)) > 0)
+                {
+                    size += read;
+                    if (size > maxBytes)
+                    {
+                        throw TooLarge(maxBytes);
+                    }
+
+                    hash.AppendData(buffer, 0, read);
+                    await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                }
+
+                output.Flush(flushToDisk: true);
+            }
+
+            if (size != declaredLength)
+            {
+                throw new EsteiraException(ErrorCode.BadInput,
+                    $"the upload has {size} bytes but StartSubmissionUpload declared contentLength {declaredLength}; start a new upload with the right length");
+            }
+
+            var sha = Convert.ToHexStringLower(hash.GetHashAndReset());
+            var target = PathOf(sha);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            if (File.Exists(target))
+            {
+                File.Delete(temp);
+            }
+            else
+            {
+                File.Move(temp, target);
+            }
+
+            return (sha, size);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            if (File.Exists(temp))
+            {
+                File.Delete(temp);
+            }
+        }
+    }
+
+    /// <summary>The path of a stored blob; the hash must be 64 lower-case hex digits.</summary>
+    public string PathOf(string sha256)
+    {
+        if (sha256.Length != 64 || !sha256.All(c => c is (>= '0' and <= '9') or (>= 'a' and <= 'f')))
+        {
+            throw new EsteiraException(ErrorCode.BadInput, "a blob name must be a SHA-256 in lower-case hex");
+        }
+
+        return Path.Combine(_root, sha256[..2], sha256);
+    }
+
+    internal static EsteiraException TooLarge(long maxBytes)
+    {
+        var error = new EsteiraException(ErrorCode.LimitExceeded,
+            $"the file is larger than this competition's upload limit of {maxBytes >> 20} MiB; gzip it (the server reads .gz) or ask the host to raise max_upload_mb");
+        error.Data[LeaderboardApi.HttpStatusKey] = 413;
+        return error;
+    }
+}

@@ -1,0 +1,226 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Esteira.Deploy.Submissions;
+using YamlDotNet.Core;
+using YamlDotNet.Serialization;
+using YamlDotNet.Serialization.NamingConventions;
+
+namespace Esteira.Deploy.Leaderboard;
+
+/// <summary>A team name and its key, as given on the command line or in the config (never stored in clear).</summary>
+public sealed record TeamKey(string Name, string Key)
+{
+    /// <summary>Parses <c>NAME:KEY</c> (the key may itself contain ':').</summary>
+    public static TeamKey Parse(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        var colon = value.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0 || colon == value.Length - 1)
+        {
+            throw new EsteiraException(ErrorCode.Usage, "--team expects NAME:KEY, e.g. --team alice:s3cret");
+        }
+
+        return new TeamKey(CompetitionDefinition.ValidateName(value[..colon], "team name"), value[(colon + 1)..]);
+    }
+
+    public override string ToString() => $"{Name}:****";
+}
+
+/// <summary>
+/// A competition hosted by our leaderboard server: a GEPIII-layout folder (plain or .gz CSVs), a solution file
+/// (<c>solution.csv[.gz]</c>: row_id,meter_reading,Usage) and an optional <c>competition.yaml</c>/<c>.yml</c>/<c>.json</c>.
+/// </summary>
+/// <remarks>
+/// Config keys (all optional): <c>name</c> (default: the folder's name), <c>title</c>, <c>description</c>,
+/// <c>metric</c> (rmsle | rmse | mae, default rmsle), <c>daily_limit</c> (default 5, 0 = none), <c>deadline</c> and
+/// <c>private_reveal</c> (ISO-8601 UTC; the reveal defaults to the deadline, and with neither the private scores stay hidden),
+/// <c>count_format_errors</c> (default false), <c>max_upload_mb</c> (default 2048), <c>solution</c> (a path relative to
+/// the folder) and <c>teams</c> (a list of <c>{name, key}</c> or <c>{name, key_env}</c>).
+/// </remarks>
+public sealed class CompetitionDefinition
+{
+    public static readonly IReadOnlyList<string> ConfigNames = ["competition.yaml", "competition.yml", "competition.json"];
+    private static readonly JsonSerializerOptions ConfigJson = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+    };
+
+    private static readonly Regex NamePattern = new("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", RegexOptions.CultureInvariant);
+
+    public required string Name { get; init; }
+    public required string Title { get; init; }
+    public string Description { get; init; } = "";
+    public required string Directory { get; init; }
+    public required string SolutionPath { get; init; }
+    public string? ConfigPath { get; init; }
+    public SubmissionMetric Metric { get; init; } = SubmissionMetric.Rmsle;
+    public int DailyLimit { get; init; } = 5;
+    public DateTime? Deadline { get; init; }
+    public DateTime? PrivateReveal { get; init; }
+    public bool CountFormatErrors { get; init; }
+    public long MaxUploadBytes { get; init; } = 2048L << 20;
+    public IReadOnlyList<TeamKey> Teams { get; init; } = [];
+
+    public bool IsRevealed(DateTimeOffset now) => PrivateReveal is { } reveal && now.UtcDateTime >= reveal;
+
+    public bool IsClosed(DateTimeOffset now) => Deadline is { } deadline && now.UtcDateTime >= deadline;
+
+    /// <summary>The files participants may download: top-level files other than the solution, the config and hidden ones.</summary>
+    public IReadOnlyList<FileInfo> DataFiles()
+    {
+        var solution = Path.GetFullPath(SolutionPath);
+        return new DirectoryInfo(Directory).EnumerateFiles()
+            .Where(f => !f.Name.StartsWith('.')
+                && !f.Name.StartsWith("solution.", StringComparison.OrdinalIgnoreCase)
+                && !ConfigNames.Contains(f.Name, StringComparer.OrdinalIgnoreCase)
+                && f.FullName != solution)
+            .OrderBy(f => f.Name, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    /// <summary>Reads the folder and its optional config; <paramref name="environment"/> resolves <c>key_env</c>.</summary>
+    public static CompetitionDefinition Load(string directory, IReadOnlyDictionary<string, string?>? environment = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        var dir = Path.GetFullPath(directory);
+        if (!System.IO.Directory.Exists(dir))
+        {
+            throw new EsteiraException(ErrorCode.NotFound, $"--competition {directory}: no such folder; expected a GEPIII-layout folder with solution.csv[.gz]");
+        }
+
+        var configPath = ConfigNames.Select(n => Path.Combine(dir, n)).FirstOrDefault(File.Exists);
+        var config = configPath is null ? new ConfigFile() : ReadConfig(configPath);
+        var configName = configPath is null ? "" : Path.GetFileName(configPath);
+
+        var solution = config.Solution is { } relative
+            ? Path.GetFullPath(Path.Combine(dir, relative))
+            : new[] { "solution.csv", "solution.csv.gz" }.Select(n => Path.Combine(dir, n)).FirstOrDefault(File.Exists);
+        if (solution is null || !File.Exists(solution))
+        {
+            throw new EsteiraException(ErrorCode.NotFound,
+                $"{dir}: no solution file ({config.Solution ?? "solution.csv or solution.csv.gz"}); add one with the columns row_id,meter_reading,Usage (Usage = Public or Private)");
+        }
+
+        var metric = (config.Metric ?? "rmsle").Trim().ToLowerInvariant() switch
+        {
+            "rmsle" => SubmissionMetric.Rmsle,
+            "rmse" => SubmissionMetric.Rmse,
+            "mae" => SubmissionMetric.Mae,
+            var other => throw new EsteiraException(ErrorCode.BadInput, $"{configName}: metric '{other}' is not supported; use rmsle, rmse or mae"),
+        };
+
+        var deadline = ParseTime(config.Deadline, configName, "deadline");
+        var reveal = ParseTime(config.PrivateReveal, configName, "private_reveal") ?? deadline;
+        if (config.DailyLimit is < 0)
+        {
+            throw new EsteiraException(ErrorCode.BadInput, $"{configName}: daily_limit {config.DailyLimit} is negative; use 0 for no limit");
+        }
+
+        if (config.MaxUploadMb is <= 0)
+        {
+            throw new EsteiraException(ErrorCode.BadInput, $"{configName}: max_upload_mb must be positive");
+        }
+
+        var teams = new List<TeamKey>();
+        foreach (var team in config.Teams ?? [])
+        {
+            var name = ValidateName(team.Name ?? "", $"{configName}: team name");
+            string? key = team.Key;
+            if (team.KeyEnv is { } variable)
+            {
+                key = environment is not null && environment.TryGetValue(variable, out var v) && !string.IsNullOrEmpty(v)
+                    ? v
+                    : throw new EsteiraException(ErrorCode.BadInput, $"{configName}: team '{name}' takes its key from ${variable}, which is not set; export it");
+            }
+
+            teams.Add(string.IsNullOrEmpty(key)
+                ? throw new EsteiraException(ErrorCode.BadInput, $"{configName}: team '{name}' has no key; give key_env (preferred) or key")
+                : new TeamKey(name, key));
+        }
+
+        var competitionName = ValidateName(config.Name ?? Path.GetFileName(dir.TrimEnd(Path.DirectorySeparatorChar)), "competition name");
+        return new CompetitionDefinition
+        {
+            Name = competitionName,
+            Title = config.Title ?? competitionName,
+            Description = config.Description ?? "",
+            Directory = dir,
+            SolutionPath = solution,
+            ConfigPath = configPath,
+            Metric = metric,
+            DailyLimit = config.DailyLimit ?? 5,
+            Deadline = deadline,
+            PrivateReveal = reveal,
+            CountFormatErrors = config.CountFormatErrors ?? false,
+            MaxUploadBytes = (config.MaxUploadMb ?? 2048) << 20,
+            Teams = teams,
+        };
+    }
+
+    internal static string ValidateName(string name, string what) =>
+        NamePattern.IsMatch(name)
+            ? name
+            : throw new EsteiraException(ErrorCode.BadInput, $"{what} '{name}' must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
+
+    private static DateTime? ParseTime(string? value, string file, string key)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        return DateTime.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var t)
+            ? t
+            : throw new EsteiraException(ErrorCode.BadInput, $"{file}: {key} '{value}' is not a date-time; use ISO-8601 UTC such as 2026-12-31T23:59:59Z");
+    }
+
+    private static ConfigFile ReadConfig(string path)
+    {
+        var name = Path.GetFileName(path);
+        var text = File.ReadAllText(path);
+        try
+        {
+            if (path.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+            {
+                return JsonSerializer.Deserialize<ConfigFile>(text, ConfigJson) ?? new ConfigFile();
+            }
+
+            var deserializer = new DeserializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).Build();
+            return deserializer.Deserialize<ConfigFile?>(text) ?? new ConfigFile();
+        }
+        catch (JsonException e)
+        {
+            throw new EsteiraException(ErrorCode.BadInput, $"{name}:{(e.LineNumber ?? 0) + 1}: {e.Message.Split(" Path:")[0]}; see docs/leaderboard.md for the keys", e);
+        }
+        catch (YamlException e)
+        {
+            var reason = e.InnerException?.Message ?? e.Message;
+            throw new EsteiraException(ErrorCode.BadInput, $"{name}:{e.Start.Line}: {reason.ReplaceLineEndings(" ")}; see docs/leaderboard.md for the keys", e);
+        }
+    }
+
+    internal sealed class ConfigFile
+    {
+        public string? Name { get; set; }
+        public string? Title { get; set; }
+        public string? Description { get; set; }
+        public string? Metric { get; set; }
+        public int? DailyLimit { get; set; }
+        public string? Deadline { get; set; }
+        public string? PrivateReveal { get; set; }
+        public bool? CountFormatErrors { get; set; }
+        public long? MaxUploadMb { get; set; }
+        public string? Solution { get; set; }
+        public List<TeamEntry>? Teams { get; set; }
+    }
+
+    internal sealed class TeamEntry
+    {
+        public string? Name { get; set; }
+        public string? Key { get; set; }
+        public string? KeyEnv { get; set; }
+    }
+}

@@ -1,0 +1,88 @@
+using Esteira.Deploy.Kaggle;
+
+namespace Esteira.Deploy.Leaderboard;
+
+/// <summary>A team and the salted hash of its key (the key itself is never stored).</summary>
+public sealed record TeamRecord(long Id, string Name, byte[] Salt, byte[] KeyHash);
+
+/// <summary>An upload slot handed out by StartSubmissionUpload; the token is known only by its SHA-256.</summary>
+public sealed record UploadRecord(string TokenHash, string Team, string FileName, long DeclaredLength, DateTime CreatedUtc, string? ContentSha256, long? Size);
+
+/// <summary>A submission as stored: scores are kept whole; hiding the private one is the service's job.</summary>
+public sealed record SubmissionRecord
+{
+    public long Ref { get; init; }
+    public required string Team { get; init; }
+    public required string FileName { get; init; }
+    public required string ContentSha256 { get; init; }
+    public long TotalBytes { get; init; }
+    public string Description { get; init; } = "";
+    public DateTime SubmittedUtc { get; init; }
+    public SubmissionState Status { get; init; }
+    public double? PublicScore { get; init; }
+    public double? PrivateScore { get; init; }
+    public string? ErrorDescription { get; init; }
+
+    /// <summary>Whether it uses one of the day's submissions (a format error does not, unless the competition says so).</summary>
+    public bool Counts { get; init; } = true;
+}
+
+/// <summary>What CreateSubmission asks the store to record.</summary>
+public sealed record NewSubmission(string Team, string UploadTokenHash, string FileName, string ContentSha256, long TotalBytes, string Description, DateTime SubmittedUtc);
+
+/// <summary>
+/// The leaderboard server's state: teams, upload slots and submissions, per competition. Implementations: SQLite (default,
+/// embedded) and PostgreSQL; both pass <c>LeaderboardStoreContract</c>.
+/// </summary>
+/// <remarks>
+/// All methods are safe to call concurrently. <see cref="CreateSubmissionAsync"/> is the one write with a rule: it counts the
+/// team's submissions of the day and inserts in one transaction that excludes any other create for the same team, so
+/// concurrent clients can neither exceed the limit nor be double-counted; and it is idempotent per upload token, so a
+/// client that retries CreateSubmission gets the same ref back.
+/// </remarks>
+public interface ILeaderboardStore : IAsyncDisposable
+{
+    /// <summary>Where the state lives, for messages; never contains a password.</summary>
+    string Location { get; }
+
+    /// <summary>Creates the tables if they do not exist (safe to run from several processes at once).</summary>
+    Task InitializeAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Adds the team or replaces its key hash.</summary>
+    Task<TeamRecord> UpsertTeamAsync(string competition, string name, byte[] salt, byte[] keyHash, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<TeamRecord>> ListTeamsAsync(string competition, CancellationToken cancellationToken = default);
+
+    Task CreateUploadAsync(string competition, UploadRecord upload, CancellationToken cancellationToken = default);
+
+    /// <summary>The slot, or null when the token is unknown.</summary>
+    Task<UploadRecord?> FindUploadAsync(string competition, string tokenHash, CancellationToken cancellationToken = default);
+
+    Task CompleteUploadAsync(string competition, string tokenHash, string contentSha256, long size, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Records a submission unless the team already has <paramref name="dailyLimit"/> counting submissions since
+    /// <paramref name="dayStartUtc"/> (0 = no limit), in which case it throws <see cref="ErrorCode.LimitExceeded"/>.
+    /// Returns the existing record (and false) when the upload token was already used.
+    /// </summary>
+    Task<(SubmissionRecord Record, bool Created)> CreateSubmissionAsync(string competition, NewSubmission submission, int dailyLimit, DateTime dayStartUtc,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>The submission, or null when there is none with that ref in this competition.</summary>
+    Task<SubmissionRecord?> GetSubmissionAsync(string competition, long submissionRef, CancellationToken cancellationToken = default);
+
+    /// <summary>Submissions newest first; all teams' when <paramref name="team"/> is null.</summary>
+    Task<IReadOnlyList<SubmissionRecord>> ListSubmissionsAsync(string competition, string? team, CancellationToken cancellationToken = default);
+
+    /// <summary>How many counting submissions the team made since <paramref name="dayStartUtc"/>.</summary>
+    Task<int> CountSinceAsync(string competition, string team, DateTime dayStartUtc, CancellationToken cancellationToken = default);
+
+    /// <summary>Moves a PENDING submission to COMPLETE; a submission no longer pending is left alone.</summary>
+    Task CompleteSubmissionAsync(string competition, long submissionRef, double? publicScore, double? privateScore, CancellationToken cancellationToken = default);
+
+    /// <summary>Moves a PENDING submission to ERROR; <paramref name="counts"/> says whether it still uses a daily slot.</summary>
+    Task FailSubmissionAsync(string competition, long submissionRef, string errorDescription, bool counts, CancellationToken cancellationToken = default);
+
+    /// <summary>Refs still PENDING, oldest first (to re-queue after a restart).</summary>
+    Task<IReadOnlyList<long>> ListPendingAsync(string competition, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,549 @@
+using System.Globalization;
+using System.IO.Compression;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Threading.Channels;
+using Esteira.Deploy.Kaggle;
+using Esteira.Deploy.Submissions;
+using Microsoft.Extensions.Logging;
+
+namespace Esteira.Deploy.Leaderboard;
+
+/// <summary>The fields of any RPC request body we read; every method uses a subset, unknown fields are ignored.</summary>
+public sealed record RpcRequest
+{
+    public string? CompetitionName { get; init; }
+    public string? FileName { get; init; }
+    public long ContentLength { get; init; }
+    public long LastModifiedEpochSeconds { get; init; }
+    public string? BlobFileTokens { get; init; }
+    public string? SubmissionDescription { get; init; }
+    public long Ref { get; init; }
+    public int PageSize { get; init; }
+    public string? PageToken { get; init; }
+    public bool OverridePublic { get; init; }
+    public string? Search { get; init; }
+    public string? Token { get; init; }
+}
+
+/// <summary>
+/// The leaderboard's rules, independent of HTTP: who a caller is, upload slots, the daily limit, asynchronous scoring,
+/// what each team may see (only its own submissions; private scores only after the reveal) and the rankings.
+/// </summary>
+public sealed class LeaderboardService : IAsyncDisposable
+{
+    private const int DefaultPageSize = 50;
+    private const int MaxPageSize = 500;
+    private static readonly TimeSpan UploadSlotLifetime = TimeSpan.FromHours(24);
+    private static readonly TimeSpan FileLinkLifetime = TimeSpan.FromHours(1);
+
+    private readonly ILeaderboardStore _store;
+    private readonly BlobStore _blobs;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Channel<long> _queue = Channel.CreateUnbounded<long>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly byte[] _linkKey = RandomNumberGenerator.GetBytes(32);
+    private readonly CancellationTokenSource _stopping = new();
+    private IReadOnlyList<TeamRecord> _teams = [];
+    private Task? _worker;
+
+    private LeaderboardService(CompetitionDefinition competition, ReferenceRows solution, ILeaderboardStore store, BlobStore blobs, TimeProvider time, ILogger logger)
+    {
+        Competition = competition;
+        Solution = solution;
+        _store = store;
+        _blobs = blobs;
+        _time = time;
+        _logger = logger;
+    }
+
+    public CompetitionDefinition Competition { get; }
+
+    public ReferenceRows Solution { get; }
+
+    public ILeaderboardStore Store => _store;
+
+    /// <summary>Initialises the store and registers the competition's teams (their keys hashed).</summary>
+    public static async Task<LeaderboardService> CreateAsync(CompetitionDefinition competition, ReferenceRows solution, ILeaderboardStore store, BlobStore blobs,
+        IEnumerable<TeamKey> extraTeams, TimeProvider time, ILogger logger, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(competition);
+        ArgumentNullException.ThrowIfNull(store);
+        var service = new LeaderboardService(competition, solution, store, blobs, time, logger);
+        await store.InitializeAsync(cancellationToken);
+        var existing = (await store.ListTeamsAsync(competition.Name, cancellationToken)).ToDictionary(t => t.Name, StringComparer.Ordinal);
+        foreach (var team in competition.Teams.Concat(extraTeams))
+        {
+            if (!existing.TryGetValue(team.Name, out var known) || !TeamSecrets.Verify(known, team.Key))
+            {
+                var (salt, hash) = TeamSecrets.Hash(team.Key);
+                await store.UpsertTeamAsync(competition.Name, team.Name, salt, hash, cancellationToken);
+            }
+        }
+
+        service._teams = await store.ListTeamsAsync(competition.Name, cancellationToken);
+        return service;
+    }
+
+    public IReadOnlyList<TeamRecord> Teams => _teams;
+
+    /// <summary>Starts the scoring worker and queues every submission a previous run left PENDING.</summary>
+    public async Task StartScoringAsync(CancellationToken cancellationToken = default)
+    {
+        foreach (var pending in await _store.ListPendingAsync(Competition.Name, cancellationToken))
+        {
+            _queue.Writer.TryWrite(pending);
+        }
+
+        // A dedicated thread: scoring a large file is seconds of CPU that should not sit on a thread-pool thread.
+        _worker = Task.Factory.StartNew(() => ScoreLoopAsync(_stopping.Token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+    }
+
+    // ---- authentication ----
+
+    /// <summary>The team named by a Basic (team:key) or Bearer (key) header, or null when it matches none.</summary>
+    public TeamRecord? Authenticate(string? authorization)
+    {
+        if (string.IsNullOrWhiteSpace(authorization) || !AuthenticationHeaderValue.TryParse(authorization, out var header) || header.Parameter is null)
+        {
+            return null;
+        }
+
+        if (header.Scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase))
+        {
+            string decoded;
+            try
+            {
+                decoded = Encoding.UTF8.GetString(Convert.FromBase64String(header.Parameter));
+            }
+            catch (FormatException)
+            {
+                return null;
+            }
+
+            var colon = decoded.IndexOf(':', StringComparison.Ordinal);
+            if (colon <= 0)
+            {
+                return null;
+            }
+
+            var name = decoded[..colon];
+            var team = _teams.FirstOrDefault(t => t.Name == name);
+            return team is not null && TeamSecrets.Verify(team, decoded[(colon + 1)..]) ? team : null;
+        }
+
+        if (header.Scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase))
+        {
+            return _teams.FirstOrDefault(t => TeamSecrets.Verify(t, header.Parameter));
+        }
+
+        return null;
+    }
+
+    // ---- competition and data ----
+
+    public ApiCompetition DescribeCompetition(Uri baseUrl) => new()
+    {
+        Id = 1,
+        Ref = Competition.Name,
+        Title = Competition.Title,
+        Url = new Uri(baseUrl, $"competitions/{Competition.Name}").AbsoluteUri,
+        Description = Competition.Description,
+        OrganizationName = "esteira",
+        Category = "Community",
+        Reward = "Knowledge",
+        Deadline = Competition.Deadline,
+        TeamCount = _teams.Count,
+        UserHasEntered = true,
+        MaxDailySubmissions = Competition.DailyLimit,
+        MaxTeamSize = 1,
+        EvaluationMetric = Competition.Metric.ToString().ToUpperInvariant(),
+        SubmissionsDisabled = Competition.IsClosed(_time.GetUtcNow()),
+        HostName = "esteira",
+    };
+
+    public ListCompetitionsResponse ListCompetitions(RpcRequest request, Uri baseUrl)
+    {
+        var search = request.Search?.Trim() ?? "";
+        var matches = search.Length == 0
+            || Competition.Name.Contains(search, StringComparison.OrdinalIgnoreCase)
+            || Competition.Title.Contains(search, StringComparison.OrdinalIgnoreCase);
+        return new ListCompetitionsResponse { Competitions = matches ? [DescribeCompetition(baseUrl)] : [], NextPageToken = "" };
+    }
+
+    public ApiCompetition GetCompetition(RpcRequest request, Uri baseUrl)
+    {
+        RequireCompetition(request);
+        return DescribeCompetition(baseUrl);
+    }
+
+    public ListDataFilesResponse ListDataFiles(RpcRequest request)
+    {
+        RequireCompetition(request);
+        var files = Competition.DataFiles().Select(f => new ApiDataFile
+        {
+            Ref = f.Name,
+            Name = f.Name,
+            TotalBytes = f.Length,
+            CreationDate = f.LastWriteTimeUtc,
+        }).ToList();
+        var (page, next) = Page(files, request, 200);
+        return new ListDataFilesResponse { Files = page, NextPageToken = next };
+    }
+
+    /// <summary>A signed, expiring link to one data file (the download answers 302 to it, as Kaggle does).</summary>
+    public Uri DataFileLink(RpcRequest request, Uri baseUrl)
+    {
+        RequireCompetition(request);
+        var name = request.FileName ?? "";
+        if (Competition.DataFiles().All(f => f.Name != name))
+        {
+            throw new EsteiraException(ErrorCode.NotFound, $"data file '{name}' not found in {Competition.Name}; list them with ListDataFiles");
+        }
+
+        var expires = _time.GetUtcNow().Add(FileLinkLifetime).ToUnixTimeSeconds();
+        var signature = Sign($"{name}\n{expires}");
+        return new Uri(baseUrl, $"files/{Uri.EscapeDataString(Competition.Name)}/{Uri.EscapeDataString(name)}?expires={expires}&sig={signature}");
+    }
+
+    /// <summary>The data file a signed link points to, or null when the link is forged, expired or names no data file.</summary>
+    public FileInfo? ResolveDataFileLink(string competition, string name, string? expires, string? signature)
+    {
+        if (competition != Competition.Name || expires is null || signature is null || !long.TryParse(expires, CultureInfo.InvariantCulture, out var until)
+            || _time.GetUtcNow().ToUnixTimeSeconds() > until
+            || !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Sign($"{name}\n{until}")), Encoding.ASCII.GetBytes(signature)))
+        {
+            return null;
+        }
+
+        return Competition.DataFiles().FirstOrDefault(f => f.Name == name);
+    }
+
+    // ---- submitting ----
+
+    public async Task<StartSubmissionUploadResponse> StartUploadAsync(TeamRecord team, RpcRequest request, Uri baseUrl, CancellationToken cancellationToken)
+    {
+        RequireCompetition(request);
+        RequireOpen();
+        var fileName = SafeFileName(request.FileName);
+        if (request.ContentLength <= 0)
+        {
+            throw new EsteiraException(ErrorCode.BadInput, "contentLength must be the file's size in bytes (> 0)");
+        }
+
+        if (request.ContentLength > Competition.MaxUploadBytes)
+        {
+            throw BlobStore.TooLarge(Competition.MaxUploadBytes);
+        }
+
+        var (token, tokenHash) = TeamSecrets.NewToken();
+        await _store.CreateUploadAsync(Competition.Name,
+            new UploadRecord(tokenHash, team.Name, fileName, request.ContentLength, _time.GetUtcNow().UtcDateTime, null, null), cancellationToken);
+        return new StartSubmissionUploadResponse { Token = token, CreateUrl = new Uri(baseUrl, $"upload/{token}").AbsoluteUri };
+    }
+
+    /// <summary>Receives the bytes PUT to an upload URL. The token in the URL is the only credential, as with a signed storage URL.</summary>
+    public async Task ReceiveUploadAsync(string token, Stream body, CancellationToken cancellationToken)
+    {
+        var upload = await _store.FindUploadAsync(Competition.Name, TeamSecrets.TokenHash(token), cancellationToken);
+        if (upload is null || _time.GetUtcNow().UtcDateTime - upload.CreatedUtc > UploadSlotLifetime)
+        {
+            throw new EsteiraException(ErrorCode.NotFound, "unknown or expired upload URL; call StartSubmissionUpload again");
+        }
+
+        var (sha, size) = await _blobs.ReceiveAsync(body, Competition.MaxUploadBytes, upload.DeclaredLength, cancellationToken);
+        if (upload.ContentSha256 is { } earlier && earlier != sha)
+        {
+            throw new EsteiraException(ErrorCode.Conflict, "this upload URL already holds a different file; call StartSubmissionUpload again for a new one");
+        }
+
+        await _store.CompleteUploadAsync(Competition.Name, upload.TokenHash, sha, size, cancellationToken);
+    }
+
+    public async Task<CreateSubmissionResponse> CreateSubmissionAsync(TeamRecord team, RpcRequest request, CancellationToken cancellationToken)
+    {
+        RequireCompetition(request);
+        RequireOpen();
+        var token = request.BlobFileTokens?.Trim();
+        if (string.IsNullOrEmpty(token))
+        {
+            throw new EsteiraException(ErrorCode.BadInput, "blobFileTokens is missing; pass the token StartSubmissionUpload returned");
+        }
+
+        var upload = await _store.FindUploadAsync(Competition.Name, TeamSecrets.TokenHash(token), cancellationToken);
+        if (upload is null || upload.Team != team.Name)
+        {
+            throw new EsteiraException(ErrorCode.NotFound, "blobFileTokens is not an upload of this team; call StartSubmissionUpload first");
+        }
+
+        if (upload.ContentSha256 is null || upload.Size is null)
+        {
+            throw new EsteiraException(ErrorCode.BadInput, "the file was never uploaded; PUT its bytes to the createUrl before CreateSubmission");
+        }
+
+        var now = _time.GetUtcNow().UtcDateTime;
+        var (record, created) = await _store.CreateSubmissionAsync(Competition.Name,
+            new NewSubmission(team.Name, upload.TokenHash, upload.FileName, upload.ContentSha256, upload.Size.Value, request.SubmissionDescription ?? "", now),
+            Competition.DailyLimit, now.Date, cancellationToken);
+        if (created)
+        {
+            _queue.Writer.TryWrite(record.Ref);
+            if (_logger.IsEnabled(LogLevel.Information))
+            {
+                _logger.LogInformation("submission {Ref} from team {Team}: {File} ({Bytes} bytes)", record.Ref, team.Name, record.FileName, record.TotalBytes);
+            }
+        }
+
+        return new CreateSubmissionResponse { Message = $"Successfully submitted to {Competition.Title}", Ref = record.Ref };
+    }
+
+    public async Task<ApiSubmission> GetSubmissionAsync(TeamRecord team, RpcRequest request, CancellationToken cancellationToken)
+    {
+        var record = await _store.GetSubmissionAsync(Competition.Name, request.Ref, cancellationToken);
+
+        // Another team's submission answers exactly like a missing one, so refs reveal nothing.
+        return record is null || record.Team != team.Name
+            ? throw new EsteiraException(ErrorCode.NotFound, $"submission {request.Ref} not found among team '{team.Name}''s submissions")
+            : ToApi(record, Competition.IsRevealed(_time.GetUtcNow()));
+    }
+
+    public async Task<ListSubmissionsResponse> ListSubmissionsAsync(TeamRecord team, RpcRequest request, CancellationToken cancellationToken)
+    {
+        RequireCompetition(request);
+        var revealed = Competition.IsRevealed(_time.GetUtcNow());
+        var mine = (await _store.ListSubmissionsAsync(Competition.Name, team.Name, cancellationToken)).Select(r => ToApi(r, revealed)).ToList();
+        var (page, next) = Page(mine, request, DefaultPageSize);
+        return new ListSubmissionsResponse { Submissions = page, NextPageToken = next };
+    }
+
+    public async Task<SubmissionLimitsResponse> GetLimitsAsync(TeamRecord team, RpcRequest request, CancellationToken cancellationToken)
+    {
+        RequireCompetition(request);
+        var now = _time.GetUtcNow().UtcDateTime;
+        var used = await _store.CountSinceAsync(Competition.Name, team.Name, now.Date, cancellationToken);
+        var limit = Competition.DailyLimit;
+        return new SubmissionLimitsResponse
+        {
+            DailyLimit = limit,
+            TodayCount = used,
+            RemainingToday = limit == 0 ? int.MaxValue : Math.Max(0, limit - used),
+            ResetTime = now.Date.AddDays(1),
+        };
+    }
+
+    // ---- leaderboard ----
+
+    /// <summary>
+    /// The ranking: the public board shows each team's best public score; once the private scores are revealed (and unless
+    /// <c>overridePublic</c>), each team is ranked by the better private score of its two best-public submissions (Kaggle's
+    /// automatic selection). Ties go to the earlier submission.
+    /// </summary>
+    public async Task<GetLeaderboardResponse> GetLeaderboardAsync(RpcRequest request, CancellationToken cancellationToken)
+    {
+        RequireCompetition(request);
+        var rows = await RankAsync(usePrivate: !request.OverridePublic && Competition.IsRevealed(_time.GetUtcNow()), cancellationToken);
+        var (page, next) = Page(rows, request, DefaultPageSize);
+        return new GetLeaderboardResponse { Submissions = page, NextPageToken = next };
+    }
+
+    /// <summary>The leaderboard as a zip holding one CSV, as DownloadLeaderboard serves it.</summary>
+    public async Task<byte[]> LeaderboardZipAsync(RpcRequest request, CancellationToken cancellationToken)
+    {
+        RequireCompetition(request);
+        var usePrivate = !request.OverridePublic && Competition.IsRevealed(_time.GetUtcNow());
+        var rows = await RankAsync(usePrivate, cancellationToken);
+        var csv = new StringBuilder("TeamId,TeamName,SubmissionDate,Score\n");
+        foreach (var row in rows)
+        {
+            csv.Append(CultureInfo.InvariantCulture, $"{row.TeamId},{row.TeamName},{row.SubmissionDate:yyyy-MM-dd HH:mm:ss},{row.Score}\n");
+        }
+
+        using var buffer = new MemoryStream();
+        using (var zip = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            var entry = zip.CreateEntry($"{Competition.Name}-{(usePrivate ? "private" : "public")}leaderboard.csv", CompressionLevel.Fastest);
+            await using var stream = await entry.OpenAsync(cancellationToken);
+            await stream.WriteAsync(Encoding.UTF8.GetBytes(csv.ToString()), cancellationToken);
+        }
+
+        return buffer.ToArray();
+    }
+
+    private async Task<List<ApiLeaderboardSubmission>> RankAsync(bool usePrivate, CancellationToken cancellationToken)
+    {
+        var complete = (await _store.ListSubmissionsAsync(Competition.Name, null, cancellationToken))
+            .Where(s => s.Status == SubmissionState.Complete && s.PublicScore is not null)
+            .ToList();
+        var teamIds = _teams.ToDictionary(t => t.Name, t => t.Id, StringComparer.Ordinal);
+        return complete
+            .GroupBy(s => s.Team, StringComparer.Ordinal)
+            .Select(g =>
+            {
+                var byPublic = g.OrderBy(s => s.PublicScore).ThenBy(s => s.SubmittedUtc).ToList();
+                var chosen = usePrivate
+                    ? byPublic.Take(2).Where(s => s.PrivateScore is not null).OrderBy(s => s.PrivateScore).ThenBy(s => s.SubmittedUtc).FirstOrDefault()
+                    : byPublic[0];
+                return (Team: g.Key, Submission: chosen, Score: usePrivate ? chosen?.PrivateScore : chosen?.PublicScore);
+            })
+            .Where(x => x.Submission is not null && x.Score is not null)
+            .OrderBy(x => x.Score).ThenBy(x => x.Submission!.SubmittedUtc)
+            .Select(x => new ApiLeaderboardSubmission
+            {
+                TeamId = teamIds.GetValueOrDefault(x.Team),
+                TeamName = x.Team,
+                SubmissionDate = x.Submission!.SubmittedUtc,
+                Score = FormatScore(x.Score),
+            })
+            .ToList();
+    }
+
+    // ---- scoring ----
+
+    /// <summary>Scores one submission now (the worker does this; tests may call it to avoid waiting).</summary>
+    public async Task ScoreAsync(long submissionRef, CancellationToken cancellationToken)
+    {
+        var record = await _store.GetSubmissionAsync(Competition.Name, submissionRef, cancellationToken);
+        if (record is null || record.Status != SubmissionState.Pending)
+        {
+            return;
+        }
+
+        var started = _time.GetTimestamp();
+        var path = _blobs.PathOf(record.ContentSha256);
+        if (!File.Exists(path))
+        {
+            await _store.FailSubmissionAsync(Competition.Name, record.Ref, "the uploaded file is missing on the server; submit it again", counts: false, cancellationToken);
+            return;
+        }
+
+        var check = SubmissionScorer.Check(path, Solution);
+        if (check.Error is { } error)
+        {
+            await _store.FailSubmissionAsync(Competition.Name, record.Ref, error.ToString(), Competition.CountFormatErrors, cancellationToken);
+            if (_logger.IsEnabled(LogLevel.Information))
+            {
+                _logger.LogInformation("submission {Ref} of team {Team}: ERROR {Error}", record.Ref, record.Team, error);
+            }
+
+            return;
+        }
+
+        await _store.CompleteSubmissionAsync(Competition.Name, record.Ref, check.PublicScore, check.PrivateScore, cancellationToken);
+        if (_logger.IsEnabled(LogLevel.Information))
+        {
+            _logger.LogInformation("submission {Ref} of team {Team}: {Rows} rows scored in {Seconds:0.00} s", record.Ref, record.Team, check.Rows,
+                _time.GetElapsedTime(started).TotalSeconds);
+        }
+    }
+
+    private async Task ScoreLoopAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (await _queue.Reader.WaitToReadAsync(cancellationToken))
+            {
+                while (_queue.Reader.TryRead(out var submissionRef))
+                {
+                    try
+                    {
+                        await ScoreAsync(submissionRef, cancellationToken);
+                    }
+                    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                    {
+                        return;
+                    }
+                    catch (Exception e)
+                    {
+                        _logger.LogError(e, "scoring submission {Ref} failed", submissionRef);
+                        await _store.FailSubmissionAsync(Competition.Name, submissionRef,
+                            $"the server could not score this file ({e.GetType().Name}); it does not count, submit it again", counts: false, CancellationToken.None);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Shutting down: submissions still queued stay PENDING and are picked up by the next start.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        _queue.Writer.TryComplete();
+        if (_worker is not null)
+        {
+            await _worker.WaitAsync(TimeSpan.FromSeconds(60));
+        }
+
+        _stopping.Dispose();
+    }
+
+    // ---- helpers ----
+
+    private ApiSubmission ToApi(SubmissionRecord record, bool revealed) => new()
+    {
+        Ref = record.Ref,
+        TotalBytes = record.TotalBytes,
+        Date = record.SubmittedUtc,
+        Description = record.Description,
+        ErrorDescription = record.ErrorDescription,
+        FileName = record.FileName,
+        PublicScore = record.Status == SubmissionState.Complete ? FormatScore(record.PublicScore) : null,
+        PrivateScore = record.Status == SubmissionState.Complete && revealed ? FormatScore(record.PrivateScore) : null,
+        Status = SubmissionStates.ToWire(record.Status),
+        SubmittedBy = record.Team,
+        SubmittedByRef = record.Team,
+        TeamName = record.Team,
+    };
+
+    /// <summary>Scores go over the wire as strings with five decimals, as Kaggle shows them.</summary>
+    public static string? FormatScore(double? score) => score?.ToString("F5", CultureInfo.InvariantCulture);
+
+    private void RequireCompetition(RpcRequest request)
+    {
+        var name = request.CompetitionName?.Trim();
+        if (string.IsNullOrEmpty(name))
+        {
+            throw new EsteiraException(ErrorCode.BadInput, $"competitionName is missing; this server hosts '{Competition.Name}'");
+        }
+
+        if (!name.Equals(Competition.Name, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new EsteiraException(ErrorCode.NotFound, $"competition '{name}' not found; this server hosts '{Competition.Name}'");
+        }
+    }
+
+    private void RequireOpen()
+    {
+        if (Competition.IsClosed(_time.GetUtcNow()))
+        {
+            throw new EsteiraException(ErrorCode.Forbidden, $"{Competition.Name} closed at {Competition.Deadline:yyyy-MM-dd HH:mm} UTC; submissions are no longer accepted");
+        }
+    }
+
+    internal static string SafeFileName(string? name)
+    {
+        var value = name?.Trim() ?? "";
+        if (value.Length is 0 or > 255 || value is "." or ".." || value.Contains('/', StringComparison.Ordinal) || value.Contains('\\', StringComparison.Ordinal)
+            || value.Contains("..", StringComparison.Ordinal) || value.Any(char.IsControl) || value.Contains(':', StringComparison.Ordinal))
+        {
+            throw new EsteiraException(ErrorCode.BadInput,
+                $"fileName '{new string(value.Take(80).Select(c => char.IsControl(c) ? '?' : c).ToArray())}' must be a plain file name (no folders, no '..', no ':'), e.g. submission.csv.gz");
+        }
+
+        return value;
+    }
+
+    private static (List<T> Page, string Next) Page<T>(List<T> all, RpcRequest request, int defaultSize)
+    {
+        var size = request.PageSize <= 0 ? defaultSize : Math.Min(request.PageSize, MaxPageSize);
+        var offset = int.TryParse(request.PageToken, NumberStyles.None, CultureInfo.InvariantCulture, out var o) ? o : 0;
+        var page = all.Skip(offset).Take(size).ToList();
+        var next = offset + size < all.Count ? (offset + size).ToString(CultureInfo.InvariantCulture) : "";
+        return (page, next);
+    }
+
+    private string Sign(string value) => Convert.ToHexStringLower(HMACSHA256.HashData(_linkKey, Encoding.UTF8.GetBytes(value)));
+}

@@ -1,0 +1,87 @@
+using System.Globalization;
+using Esteira.Deploy.Kaggle;
+
+namespace Esteira.Deploy.Targets;
+
+/// <summary>
+/// Copies the checked file into a folder (a shared drive, a hand-off to another team), named
+/// <c>&lt;UTC time&gt;-&lt;sha256 prefix&gt;-&lt;file name&gt;</c> so that files never overwrite each other. Nothing is scored.
+/// </summary>
+public sealed class FolderTarget(string destination, string competition, TimeProvider? time = null) : ISubmissionTarget
+{
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    public string Kind => "folder";
+
+    public string Competition => competition;
+
+    public string Destination => destination;
+
+    public Task<SubmissionBudget> GetBudgetAsync(CancellationToken cancellationToken = default) => Task.FromResult(SubmissionBudget.Unknown);
+
+    public async Task<SubmissionOutcome> SubmitAsync(string path, string message, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+    {
+        Directory.CreateDirectory(destination);
+        var now = _time.GetUtcNow().UtcDateTime;
+        var sha = await Deployer.Sha256Async(path, cancellationToken);
+        var name = $"{now:yyyyMMdd'T'HHmmss'Z'}-{sha[..12]}-{Path.GetFileName(path)}";
+        var target = Path.Combine(destination, name);
+        var temp = target + $".tmp-{Environment.ProcessId}";
+        progress?.Report($"copying to {target}");
+        try
+        {
+            await using (var input = File.OpenRead(path))
+            await using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                await input.CopyToAsync(output, cancellationToken);
+                output.Flush(flushToDisk: true);
+            }
+
+            File.Move(temp, target, overwrite: false);
+        }
+        finally
+        {
+            if (File.Exists(temp))
+            {
+                File.Delete(temp);
+            }
+        }
+
+        if (!string.IsNullOrEmpty(message))
+        {
+            await File.WriteAllTextAsync(target + ".txt", message + "\n", cancellationToken);
+        }
+
+        return new SubmissionOutcome
+        {
+            Reference = name,
+            FileName = Path.GetFileName(path),
+            Date = now,
+            Description = message,
+            State = SubmissionState.Complete,
+            Location = target,
+        };
+    }
+
+    public Task<IReadOnlyList<SubmissionOutcome>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        IReadOnlyList<SubmissionOutcome> result = !Directory.Exists(destination)
+            ? []
+            : Directory.EnumerateFiles(destination)
+                .Where(f => !f.EndsWith(".txt", StringComparison.Ordinal) && !Path.GetFileName(f).Contains(".tmp-", StringComparison.Ordinal))
+                .Select(f => new FileInfo(f))
+                .OrderByDescending(f => f.Name, StringComparer.Ordinal)
+                .Select(f => new SubmissionOutcome
+                {
+                    Reference = f.Name,
+                    FileName = f.Name.Length > 30 ? f.Name[30..] : f.Name,
+                    Date = DateTime.TryParseExact(f.Name.Split('-')[0], "yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture,
+                        DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var d) ? d : f.LastWriteTimeUtc,
+                    Description = File.Exists(f.FullName + ".txt") ? File.ReadAllText(f.FullName + ".txt").Trim() : null,
+                    State = SubmissionState.Complete,
+                    Location = f.FullName,
+                })
+                .ToList();
+        return Task.FromResult(result);
+    }
+}

@@ -1,0 +1,212 @@
+using System.Diagnostics;
+
+namespace Esteira.Tracking;
+
+/// <summary>Where a run is in its life. A run only ever moves from <see cref="Running"/> to one of the other two.</summary>
+public enum RunStatus
+{
+    /// <summary>Started and not yet ended; if its owner died, recovery turns it into <see cref="Failed"/>.</summary>
+    Running,
+
+    /// <summary>Ended by its owner after every result was written.</summary>
+    Finished,
+
+    /// <summary>Ended by an error, by its owner giving up, or by recovery after its owner died.</summary>
+    Failed,
+}
+
+/// <summary>One metric value. A value with neither fold nor step is the run's summary value for that name
+/// (the one lists sort by and the gate reads); per-fold values carry <see cref="Fold"/>, histories <see cref="Step"/>.</summary>
+public sealed record MetricPoint(string Name, double Value, int? Fold = null, long? Step = null)
+{
+    /// <summary>True for the summary value: no fold and no step.</summary>
+    public bool IsSummary => Fold is null && Step is null;
+
+    /// <summary>A readable key such as <c>cv_rmsle</c>, <c>cv_rmsle[fold=2]</c> or <c>loss[step=10]</c>.</summary>
+    public string Key => (Fold, Step) switch
+    {
+        (null, null) => Name,
+        ({ } f, null) => $"{Name}[fold={f}]",
+        (null, { } s) => $"{Name}[step={s}]",
+        ({ } f, { } s) => $"{Name}[fold={f},step={s}]",
+    };
+}
+
+/// <summary>How long one pipeline stage took.</summary>
+public sealed record StageDuration(string Stage, double Seconds);
+
+/// <summary>One input run of a blend and the weight it got.</summary>
+public sealed record BlendPart(long RunId, double Weight);
+
+/// <summary>What a run was made from, so that it can be explained and reproduced.</summary>
+public sealed record RunLineage
+{
+    public string? GitCommit { get; init; }
+
+    /// <summary>True when the working tree had uncommitted changes; null when unknown (not a git checkout).</summary>
+    public bool? GitDirty { get; init; }
+
+    public string? DatasetHash { get; init; }
+
+    public string? ExperimentHash { get; init; }
+
+    public string? EsteiraVersion { get; init; }
+
+    /// <summary>The machine that ran it, for people; <see cref="RunOwner.Host"/> is what recovery uses.</summary>
+    public string? Machine { get; init; }
+
+    /// <summary>For a blend: the runs it combines and their weights, in order; empty otherwise.</summary>
+    public IReadOnlyList<BlendPart> BlendOf { get; init; } = [];
+}
+
+/// <summary>The process that owns a running run: recovery marks the run failed once this process is gone.</summary>
+/// <param name="Host">The machine name.</param>
+/// <param name="ProcessId">The operating-system process id.</param>
+/// <param name="ProcessStartedAt">When that process started, to tell a reused process id apart.</param>
+public sealed record RunOwner(string Host, int ProcessId, DateTimeOffset? ProcessStartedAt)
+{
+    /// <summary>The current process.</summary>
+    public static RunOwner Current()
+    {
+        using var self = Process.GetCurrentProcess();
+        DateTimeOffset? started;
+        try
+        {
+            started = new DateTimeOffset(self.StartTime.ToUniversalTime(), TimeSpan.Zero);
+        }
+        catch (InvalidOperationException)
+        {
+            started = null;
+        }
+        catch (NotSupportedException)
+        {
+            started = null;
+        }
+
+        return new RunOwner(Environment.MachineName, Environment.ProcessId, started);
+    }
+}
+
+/// <summary>What <see cref="IRunStore.StartRunAsync"/> needs to open a run.</summary>
+public sealed record NewRun
+{
+    public required string Experiment { get; init; }
+
+    public RunLineage Lineage { get; init; } = new();
+
+    /// <summary>The owning process; null means the current one.</summary>
+    public RunOwner? Owner { get; init; }
+
+    public IReadOnlyDictionary<string, string> Params { get; init; } = new Dictionary<string, string>();
+
+    public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
+}
+
+/// <summary>A batch of results for a running run, written in one transaction (all or nothing).</summary>
+public sealed record RunLog
+{
+    public IReadOnlyDictionary<string, string> Params { get; init; } = new Dictionary<string, string>();
+
+    public IReadOnlyList<MetricPoint> Metrics { get; init; } = [];
+
+    public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
+
+    public IReadOnlyList<StageDuration> Stages { get; init; } = [];
+
+    /// <summary>Artifact name → URI or artifact-store key.</summary>
+    public IReadOnlyDictionary<string, string> Artifacts { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>True when the batch holds nothing (then logging it only refreshes the heartbeat).</summary>
+    public bool IsEmpty => Params.Count == 0 && Metrics.Count == 0 && Tags.Count == 0 && Stages.Count == 0 && Artifacts.Count == 0;
+}
+
+/// <summary>A run as listed: identity, status and its summary metrics.</summary>
+public sealed record RunSummary
+{
+    public required long Id { get; init; }
+
+    public required string Experiment { get; init; }
+
+    public required RunStatus Status { get; init; }
+
+    public required DateTimeOffset StartedAt { get; init; }
+
+    public DateTimeOffset? EndedAt { get; init; }
+
+    /// <summary>The last time the owner wrote to the run (every write refreshes it).</summary>
+    public required DateTimeOffset HeartbeatAt { get; init; }
+
+    public string? Error { get; init; }
+
+    public required RunOwner Owner { get; init; }
+
+    /// <summary>Null when no gate verdict was recorded.</summary>
+    public bool? GatePassed { get; init; }
+
+    /// <summary>Summary metric values (no fold, no step) by name.</summary>
+    public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>();
+
+    public TimeSpan? Duration => EndedAt - StartedAt;
+}
+
+/// <summary>Everything recorded about one run.</summary>
+public sealed record Run
+{
+    public required long Id { get; init; }
+
+    public required string Experiment { get; init; }
+
+    public required RunStatus Status { get; init; }
+
+    public required DateTimeOffset StartedAt { get; init; }
+
+    public DateTimeOffset? EndedAt { get; init; }
+
+    public required DateTimeOffset HeartbeatAt { get; init; }
+
+    public string? Error { get; init; }
+
+    public required RunOwner Owner { get; init; }
+
+    public required RunLineage Lineage { get; init; }
+
+    public IReadOnlyDictionary<string, string> Params { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Every metric value, ordered by name, fold, step.</summary>
+    public IReadOnlyList<MetricPoint> Metrics { get; init; } = [];
+
+    public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Stage durations in the order they were first logged.</summary>
+    public IReadOnlyList<StageDuration> Stages { get; init; } = [];
+
+    public IReadOnlyDictionary<string, string> Artifacts { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The gate's verdict on this run, when one was recorded.</summary>
+    public GateVerdict? Gate { get; init; }
+
+    public TimeSpan? Duration => EndedAt - StartedAt;
+
+    /// <summary>The summary value (no fold, no step) of <paramref name="name"/>, or null.</summary>
+    public double? Metric(string name) => Metrics.FirstOrDefault(m => m.Name == name && m.IsSummary)?.Value;
+
+    /// <summary>Per-fold values (no step) of <paramref name="name"/> by fold.</summary>
+    public IReadOnlyDictionary<int, double> FoldMetrics(string name) =>
+        Metrics.Where(m => m.Name == name && m.Fold is not null && m.Step is null).ToDictionary(m => m.Fold!.Value, m => m.Value);
+}
+
+/// <summary>Which runs <see cref="IRunStore.ListRunsAsync"/> returns, and in what order.</summary>
+public sealed record RunQuery
+{
+    public string? Experiment { get; init; }
+
+    public RunStatus? Status { get; init; }
+
+    /// <summary>Sort by this summary metric (runs without it come last); null sorts newest first.</summary>
+    public string? SortMetric { get; init; }
+
+    /// <summary>Sort the metric from high to low instead of low to high.</summary>
+    public bool Descending { get; init; }
+
+    public int Limit { get; init; } = 50;
+}

@@ -1,0 +1,90 @@
+using Esteira.Deploy.Leaderboard;
+using Esteira.Deploy.Submissions;
+using Xunit;
+
+namespace Esteira.Deploy.Tests;
+
+public sealed class CompetitionDefinitionTests : IDisposable
+{
+    private readonly TempDir _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public void Without_a_config_the_defaults_apply()
+    {
+        var comp = TinyCompetition.Create(_temp.Path, name: "my-comp");
+        var definition = CompetitionDefinition.Load(comp.Dir);
+
+        Assert.Equal("my-comp", definition.Name);
+        Assert.Equal(SubmissionMetric.Rmsle, definition.Metric);
+        Assert.Equal(5, definition.DailyLimit);
+        Assert.Null(definition.Deadline);
+        Assert.False(definition.IsRevealed(DateTimeOffset.MaxValue));
+        Assert.False(definition.CountFormatErrors);
+    }
+
+    [Fact]
+    public void Yaml_and_json_configs_set_every_key_and_teams_can_take_keys_from_the_environment()
+    {
+        var comp = TinyCompetition.Create(_temp.Path, config: "name: renamed\nmetric: mae\ndaily_limit: 0\ndeadline: 2026-01-01T00:00:00Z\ncount_format_errors: true\nteams:\n  - name: alice\n    key_env: ALICE_KEY\n");
+        var definition = CompetitionDefinition.Load(comp.Dir, new Dictionary<string, string?> { ["ALICE_KEY"] = "from-env" });
+        Assert.Equal("renamed", definition.Name);
+        Assert.Equal(SubmissionMetric.Mae, definition.Metric);
+        Assert.Equal(0, definition.DailyLimit);
+        Assert.Equal(definition.Deadline, definition.PrivateReveal);
+        Assert.Equal("from-env", Assert.Single(definition.Teams).Key);
+
+        var json = TinyCompetition.Create(_temp.Path, name: "json-comp");
+        File.WriteAllText(Path.Combine(json.Dir, "competition.json"), "{\"daily_limit\": 3, \"private_reveal\": \"2026-03-01T00:00:00Z\"}");
+        var fromJson = CompetitionDefinition.Load(json.Dir);
+        Assert.Equal(3, fromJson.DailyLimit);
+        Assert.True(fromJson.IsRevealed(new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero)));
+    }
+
+    [Theory]
+    [InlineData("daily_limt: 3\n", "competition.yaml:1")]
+    [InlineData("metric: auc\n", "metric 'auc'")]
+    [InlineData("deadline: soon\n", "deadline 'soon'")]
+    [InlineData("teams:\n  - name: alice\n    key_env: NOPE\n", "$NOPE")]
+    public void Config_mistakes_name_the_file_and_key(string yaml, string expected)
+    {
+        var comp = TinyCompetition.Create(_temp.Path, config: yaml);
+        var error = Assert.Throws<EsteiraException>(() => CompetitionDefinition.Load(comp.Dir, new Dictionary<string, string?>()));
+        Assert.Equal(ErrorCode.BadInput, error.Code);
+        Assert.Contains(expected, error.Message);
+    }
+
+    [Fact]
+    public void A_folder_without_a_solution_is_refused_with_what_to_add()
+    {
+        Directory.CreateDirectory(_temp.File("empty"));
+        var error = Assert.Throws<EsteiraException>(() => CompetitionDefinition.Load(_temp.File("empty")));
+        Assert.Contains("row_id,meter_reading,Usage", error.Message);
+    }
+
+    [Fact]
+    public void Team_arguments_parse_and_never_print_the_key()
+    {
+        var team = TeamKey.Parse("alice:s3:cret");
+        Assert.Equal("alice", team.Name);
+        Assert.Equal("s3:cret", team.Key);
+        Assert.DoesNotContain("cret", team.ToString());
+        Assert.Throws<EsteiraException>(() => TeamKey.Parse("alice"));
+        Assert.Throws<EsteiraException>(() => TeamKey.Parse("../x:key"));
+    }
+
+    [Fact]
+    public void State_uris_choose_the_store_and_hide_passwords()
+    {
+        Assert.IsType<SqliteLeaderboardStore>(StateLocation.Open("sqlite:" + _temp.File("s.db")));
+        var npgsql = StateLocation.ToNpgsql("postgresql://bob:p%40ss@db.example:5433/lb?sslmode=disable");
+        Assert.Contains("Host=db.example", npgsql);
+        Assert.Contains("Port=5433", npgsql);
+        Assert.Contains("Database=lb", npgsql);
+        Assert.Contains("Password=p@ss", npgsql);
+        Assert.Equal("postgresql://bob:****@db.example/lb", StateLocation.Mask("postgresql://bob:secret@db.example/lb"));
+        var error = Assert.Throws<EsteiraException>(() => StateLocation.Open("mysql://x"));
+        Assert.Contains("sqlite:", error.Message);
+    }
+}

@@ -1,0 +1,111 @@
+using Esteira.Deploy.Submissions;
+using Xunit;
+
+namespace Esteira.Deploy.Tests;
+
+public sealed class ScorerTests : IDisposable
+{
+    private readonly TempDir _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, true)]
+    public void Public_and_private_scores_equal_Rmsle_Compute_on_each_half(bool gzipSolution, bool gzipSubmission)
+    {
+        var comp = TinyCompetition.Create(_temp.Path, rows: 300, gzipSolution: gzipSolution);
+        var path = _temp.File(gzipSubmission ? "sub.csv.gz" : "sub.csv");
+        var predictions = comp.WriteSubmission(path, (i, y) => (y * 1.1f) + (i % 5));
+
+        var solution = ReferenceRows.LoadSolution(Directory.GetFiles(comp.Dir, "solution.csv*")[0], SubmissionMetric.Rmsle);
+        var check = SubmissionScorer.Check(path, solution);
+
+        Assert.True(check.IsValid, check.Error?.ToString());
+        Assert.Equal(300, check.Rows);
+        var h = comp.PublicRows;
+        Assert.Equal(Rmsle.Compute(predictions.AsSpan(0, h), comp.Actual.AsSpan(0, h)), check.PublicScore!.Value, 6);
+        Assert.Equal(Rmsle.Compute(predictions.AsSpan(h), comp.Actual.AsSpan(h)), check.PrivateScore!.Value, 6);
+    }
+
+    [Theory]
+    [InlineData("row_id,meter_reading\n0,1\n1,-2\n2,3\n", 3, "meter_reading", "finite number")]
+    [InlineData("row_id,meter_reading\n0,1\n1,abc\n2,3\n", 3, "meter_reading", "'abc'")]
+    [InlineData("row_id,meter_reading\n0,1\n1,NaN\n2,3\n", 3, "meter_reading", "finite")]
+    [InlineData("row_id,meter_reading\n0,1\n0,2\n2,3\n", 3, "row_id", "more than once")]
+    [InlineData("row_id,meter_reading\n0,1\nx,2\n2,3\n", 3, "row_id", "not a non-negative integer")]
+    [InlineData("row_id,meter_reading\n0,1\n7,2\n2,3\n", 3, "row_id", "not one of the competition's rows")]
+    [InlineData("row_id,meter_reading\n0,1\n1,2\n", 4, "row_id", "1 of the 3 rows are missing, the first is row_id 2")]
+    [InlineData("id,value\n0,1\n1,2\n2,3\n", 1, "id", "header")]
+    [InlineData("row_id,meter_reading\n0,1\n1,2,9\n2,3\n", 3, "meter_reading", "more than 2 columns")]
+    [InlineData("row_id,meter_reading\n0,1\n1\n2,3\n", 3, "meter_reading", "1 column")]
+    public void The_first_bad_row_and_column_are_named(string content, long line, string column, string problem)
+    {
+        var reference = ReferenceRows.FromArrays([0, 1, 2], [1, 2, 3], [RowUsage.Public, RowUsage.Public, RowUsage.Private], SubmissionMetric.Rmsle);
+        var path = _temp.File("bad.csv");
+        File.WriteAllText(path, content);
+
+        var error = SubmissionScorer.Check(path, reference).Error;
+
+        Assert.NotNull(error);
+        Assert.Equal(line, error.Line);
+        Assert.Equal(column, error.Column);
+        Assert.Contains(problem, error.Problem);
+    }
+
+    [Fact]
+    public void Crlf_a_bom_swapped_columns_and_exponents_are_accepted()
+    {
+        var reference = ReferenceRows.FromArrays([0, 1], [1, 100], [RowUsage.Public, RowUsage.Public], SubmissionMetric.Rmse);
+        var path = _temp.File("ok.csv");
+        File.WriteAllText(path, "\uFEFFmeter_reading,row_id\r\n1e2,1\r\n1.0,0\r\n");
+
+        var check = SubmissionScorer.Check(path, reference);
+
+        Assert.True(check.IsValid, check.Error?.ToString());
+        Assert.Equal(0, check.PublicScore!.Value, 9);
+        Assert.Null(check.PrivateScore);
+    }
+
+    [Fact]
+    public void A_sample_submission_checks_ids_without_scoring()
+    {
+        var comp = TinyCompetition.Create(_temp.Path, rows: 50);
+        var sample = ReferenceRows.LoadSample(comp.SamplePath);
+        var path = _temp.File("s.csv");
+        comp.WriteSubmission(path, (_, y) => y);
+
+        var check = SubmissionScorer.Check(path, sample);
+
+        Assert.True(check.IsValid);
+        Assert.False(sample.CanScore);
+        Assert.Null(check.PublicScore);
+    }
+
+    [Fact]
+    public void Number_parsing_fast_path_matches_the_framework()
+    {
+        var random = new Random(3);
+        for (var i = 0; i < 20000; i++)
+        {
+            var value = Math.Round(random.NextDouble() * Math.Pow(10, random.Next(0, 7)), random.Next(0, 6));
+            var text = value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(Numbers.TryParseValue(System.Text.Encoding.ASCII.GetBytes(text), out var parsed));
+            Assert.Equal(double.Parse(text, System.Globalization.CultureInfo.InvariantCulture), parsed);
+        }
+    }
+
+    [Fact]
+    public void A_truncated_gzip_is_a_format_error_not_a_crash()
+    {
+        var comp = TinyCompetition.Create(_temp.Path, rows: 5000);
+        var path = _temp.File("sub.csv.gz");
+        comp.WriteSubmission(path, (_, y) => y, gzip: true);
+        var bytes = File.ReadAllBytes(path);
+        File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
+
+        var check = SubmissionScorer.Check(path, ReferenceRows.LoadSolution(Path.Combine(comp.Dir, "solution.csv"), SubmissionMetric.Rmsle));
+
+        Assert.False(check.IsValid);
+    }
+}

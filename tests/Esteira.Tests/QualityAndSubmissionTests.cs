@@ -1,0 +1,100 @@
+using System.IO.Compression;
+using Esteira.Data;
+using Esteira.Pipeline;
+
+namespace Esteira.Tests;
+
+public sealed class QualityScreenTests
+{
+    private static (MeterReadings Train, SeriesIndex Series) Series(float[] readings, int[]? hours = null, byte meter = 0)
+    {
+        hours ??= Enumerable.Range(0, readings.Length).ToArray();
+        var train = new MeterReadings
+        {
+            BuildingId = new int[readings.Length],
+            Meter = Enumerable.Repeat(meter, readings.Length).ToArray(),
+            Hour = hours,
+            Reading = readings,
+            Line = Enumerable.Range(2, readings.Length).ToArray(),
+        };
+        return (train, SeriesIndex.Build(train.BuildingId, train.Meter, train.Hour));
+    }
+
+    private static float[] Varying(int n, float level = 10) => Enumerable.Range(0, n).Select(i => level + (i % 5)).ToArray();
+
+    [Fact]
+    public void Runs_of_24_identical_or_zero_readings_are_flagged_and_shorter_ones_are_not()
+    {
+        var readings = Varying(400);
+        Array.Fill(readings, 7f, 50, 24);   // constant run of exactly 24 h
+        Array.Fill(readings, 0f, 150, 30);  // zero run of 30 h
+        Array.Fill(readings, 9f, 250, 23);  // 23 h: not flagged
+        var (train, series) = Series(readings);
+        var report = QualityScreen.Screen(train, series);
+        var q = report.Series.Single();
+        Assert.Equal((1, 24, 1, 30), (q.ConstantRuns, q.ConstantHours, q.ZeroRuns, q.ZeroHours));
+        Assert.Equal(54, report.FlaggedRows);
+        Assert.True(report.Flagged[50] && report.Flagged[73] && !report.Flagged[74] && !report.Flagged[250]);
+    }
+
+    [Fact]
+    public void Missing_hours_are_counted_against_the_training_period()
+    {
+        var hours = Enumerable.Range(0, 100).Where(h => h % 10 != 0).ToArray();
+        var (train, series) = Series(Varying(hours.Length), hours);
+        Assert.Equal(9, QualityScreen.Screen(train, series).Series.Single().MissingHours);
+    }
+
+    [Fact]
+    public void A_level_shift_is_reported_with_its_date_and_an_electricity_regime_change_flags_the_old_regime()
+    {
+        // Given 12 weeks at level ~10 then 12 weeks at level ~60 (×5.4 in log1p terms)
+        const int Half = 12 * 7 * 24;
+        var readings = Varying(Half).Concat(Varying(Half, 60)).ToArray();
+        var (train, series) = Series(readings);
+        var q = QualityScreen.Screen(train, series).Series.Single();
+        Assert.Equal(1, q.LevelShifts);
+        Assert.Equal(Timestamps.Format(Half)[..10], q.LargestShiftAt);
+        Assert.Equal(Half, q.StaleRegimeHours);
+        Assert.Equal(q.LargestShiftAt, q.RegimeStart);
+    }
+
+    [Fact]
+    public void Heating_meters_keep_their_seasons()
+    {
+        const int Half = 12 * 7 * 24;
+        var readings = Varying(Half).Concat(Varying(Half, 60)).ToArray();
+        var (train, series) = Series(readings, meter: 2);
+        Assert.Equal(0, QualityScreen.Screen(train, series).Series.Single().StaleRegimeHours);
+    }
+}
+
+public sealed class SubmissionFileTests
+{
+    [Fact]
+    public void Writes_atomically_and_reads_back_checked()
+    {
+        var dir = Directory.CreateTempSubdirectory("esteira-sub-").FullName;
+        var path = Path.Combine(dir, "submission.csv.gz");
+        SubmissionFile.WriteAtomic(path, [2, 0, 1], [1.5f, 0f, 123.45678f]);
+        Assert.Equal(["submission.csv.gz"], Directory.GetFiles(dir).Select(Path.GetFileName));
+        Assert.Equal(3, SubmissionFile.Check(path, [0, 1, 2]));
+        using var reader = new StreamReader(new GZipStream(File.OpenRead(path), CompressionMode.Decompress));
+        Assert.Equal("row_id,meter_reading\n2,1.5\n0,0\n1,123.4568\n", reader.ReadToEnd());
+    }
+
+    [Theory]
+    [InlineData("row_id,meter_reading\n0,1\n1,2\n", "row_ids of sample_submission.csv are missing, first 2")]
+    [InlineData("row_id,meter_reading\n0,1\n1,2\n1,2\n2,1\n", "submission.csv:4 column 'row_id': row_id 1 appears more than once")]
+    [InlineData("row_id,meter_reading\n0,1\n1,-2\n2,1\n", "submission.csv:3 column 'meter_reading'")]
+    [InlineData("row_id,meter_reading\n0,1\n1,NaN\n2,1\n", "submission.csv:3 column 'meter_reading'")]
+    [InlineData("row_id,meter_reading\n0,1\n7,2\n2,1\n", "row_id 7 is not in sample_submission.csv")]
+    [InlineData("id,value\n0,1\n", "expected 'row_id,meter_reading'")]
+    public void The_check_names_the_first_bad_line(string content, string expected)
+    {
+        var path = Path.Combine(Directory.CreateTempSubdirectory("esteira-sub-").FullName, "submission.csv");
+        File.WriteAllText(path, content);
+        var error = Assert.Throws<EsteiraException>(() => SubmissionFile.Check(path, [0, 1, 2]));
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+}
