@@ -20,6 +20,8 @@ public static class EsteiraApp
                 .WithDescription("Run the pipeline on a GEPIII dataset and write a checked submission (default: the bundled real sample).")
                 .WithExample("run")
                 .WithExample("run", "--data", "ashrae-energy-prediction.zip", "--out", "out", "--json");
+            config.AddCommand<InitCommand>("init").WithDescription("Scaffold a workspace: esteira.yaml and experiments/baseline.").WithExample("init", "my-workspace");
+            config.AddCommand<PlanCommand>("plan").WithDescription("Show which stages would run and why, running nothing.");
 
             // Each feature area registers its commands in its own Register method (one line each here).
             // commands: begin

@@ -11,6 +11,7 @@ internal sealed class ProgressObserver(IAnsiConsole console) : IRunObserver
     private ProgressTask? _task;
     private readonly List<string> _warnings = [];
     private readonly Dictionary<int, string> _units = [];
+    private readonly List<string> _infos = [];
 
     public IReadOnlyList<string> Warnings => _warnings;
 
@@ -68,6 +69,21 @@ internal sealed class ProgressObserver(IAnsiConsole console) : IRunObserver
     }
 
     public void Warn(string message) => _warnings.Add(message);
+
+    /// <summary>Plain news is printed before the bars start and collected while they run.</summary>
+    public void Info(string message)
+    {
+        if (_context is null)
+        {
+            console.MarkupLineInterpolated($"[grey]{message}[/]");
+        }
+        else
+        {
+            _infos.Add(message);
+        }
+    }
+
+    public IReadOnlyList<string> Infos => _infos;
 
     /// <summary>Units per second of the task, e.g. "1.2M rows/s".</summary>
     private sealed class RateColumn(Dictionary<int, string> units) : ProgressColumn

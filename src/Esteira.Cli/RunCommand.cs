@@ -10,35 +10,47 @@ namespace Esteira.Cli;
 public sealed class RunSettings : CommandSettings
 {
     [CommandOption("--data <PATH>")]
-    [Description("Folder in the GEPIII layout (plain or .gz files) or one .zip; default: the bundled real sample.")]
+    [Description("Folder in the GEPIII layout (plain or .gz files) or one .zip. Outside a workspace the default is the bundled real sample; inside one, esteira.yaml's dataset.")]
     public string? Data { get; init; }
 
     [CommandOption("--out <DIR>")]
-    [Description("Where submission.csv.gz and quality.json go (default: out).")]
+    [Description("Where submission.csv.gz and quality.json go (default: out; one subfolder per experiment when there are several).")]
     public string Out { get; init; } = "out";
 
+    [CommandOption("--experiment <NAME>")]
+    [Description("In a workspace, run only this experiment.")]
+    public string? Experiment { get; init; }
+
+    [CommandOption("--force <STAGE>")]
+    [Description("Rerun this stage (e.g. features, train:baseline) and everything after it, even if cached. Repeatable.")]
+    public string[] Force { get; init; } = [];
+
+    [CommandOption("--jobs <N>")]
+    [Description("Experiments trained at once (default 1); the cores are shared between them.")]
+    public int Jobs { get; init; } = 1;
+
     [CommandOption("--folds <N>")]
-    [Description("Time-block cross-validation folds (default 3).")]
+    [Description("Outside a workspace: time-block cross-validation folds (default 3).")]
     public int Folds { get; init; } = 3;
 
     [CommandOption("--iterations <N>")]
-    [Description("LightGBM boosting rounds (default 400).")]
+    [Description("Outside a workspace: LightGBM boosting rounds (default 400).")]
     public int Iterations { get; init; } = 400;
 
     [CommandOption("--leaves <N>")]
-    [Description("LightGBM leaves per tree (default 63).")]
+    [Description("Outside a workspace: LightGBM leaves per tree (default 63).")]
     public int Leaves { get; init; } = 63;
 
     [CommandOption("--learning-rate <RATE>")]
-    [Description("LightGBM learning rate (default 0.05).")]
+    [Description("Outside a workspace: LightGBM learning rate (default 0.05).")]
     public double LearningRate { get; init; } = 0.05;
 
     [CommandOption("--seed <N>")]
-    [Description("Random seed (default 42).")]
+    [Description("Outside a workspace: random seed (default 42).")]
     public int Seed { get; init; } = 42;
 
     [CommandOption("--keep-flagged")]
-    [Description("Train on rows the quality screen flagged (≥ 24 h identical or zero readings, dormant starts); by default they are dropped.")]
+    [Description("Outside a workspace: train on rows the quality screen flagged (≥ 24 h identical or zero readings, dormant starts, stale regimes); by default they are dropped.")]
     public bool KeepFlagged { get; init; }
 
     [CommandOption("--json")]
@@ -53,6 +65,7 @@ public sealed class RunSettings : CommandSettings
         Folds < 1 ? ValidationResult.Error("--folds must be at least 1")
         : Iterations < 1 ? ValidationResult.Error("--iterations must be at least 1")
         : Leaves < 2 ? ValidationResult.Error("--leaves must be at least 2")
+        : Jobs < 1 ? ValidationResult.Error("--jobs must be at least 1")
         : LearningRate is <= 0 or > 1 ? ValidationResult.Error("--learning-rate must be in (0, 1]")
         : ValidationResult.Success();
 }
@@ -61,26 +74,114 @@ public sealed class RunCommand(IAnsiConsole console) : Command<RunSettings>
 {
     public override int Execute(CommandContext context, RunSettings settings, CancellationToken cancellationToken)
     {
-        var options = new RunOptions
+        var root = Workspace.Find(Environment.CurrentDirectory);
+        var force = settings.Force.ToHashSet(StringComparer.Ordinal);
+        var observer = settings.Json ? null : new ProgressObserver(console);
+        IReadOnlyList<RunResult> results;
+        if (root is null)
         {
-            DataPath = settings.Data ?? SampleData.Locate(),
-            OutDir = settings.Out,
-            Folds = settings.Folds,
-            KeepFlagged = settings.KeepFlagged,
-            Gbm = new GbmOptions { Iterations = settings.Iterations, Leaves = settings.Leaves, LearningRate = settings.LearningRate, Seed = settings.Seed },
-        };
+            var options = new RunOptions
+            {
+                DataPath = settings.Data ?? SampleData.Locate(),
+                OutDir = settings.Out,
+                Folds = settings.Folds,
+                KeepFlagged = settings.KeepFlagged,
+                Force = force,
+                Gbm = new GbmOptions { Iterations = settings.Iterations, Leaves = settings.Leaves, LearningRate = settings.LearningRate, Seed = settings.Seed },
+            };
+            observer?.Info($"esteira run on {options.DataPath}");
+            results = [observer is null ? GepiiiRun.Execute(options) : observer.Run(() => GepiiiRun.Execute(options, observer))];
+        }
+        else
+        {
+            var workspace = Workspace.Load(root);
+            if (settings.Data is not null)
+            {
+                workspace = workspace with { Dataset = Path.GetFullPath(settings.Data) };
+            }
+
+            var request = new RunRequest { OutDir = Path.Combine(root, settings.Out), Experiment = settings.Experiment, Force = force, Jobs = settings.Jobs };
+            observer?.Info($"esteira run in workspace {root}");
+            var run = observer is null ? WorkspaceRunner.Run(workspace, request, SilentObserver.Instance) : observer.Run(() => WorkspaceRunner.Run(workspace, request, observer));
+            results = run.Experiments.Select(e => GepiiiRun.ToRunResult(run, e)).ToList();
+        }
 
         if (settings.Json)
         {
-            var result = GepiiiRun.Execute(options);
-            Console.Out.WriteLine(JsonSerializer.Serialize(RunJson.From(result), RunJson.Options));
+            var names = root is null ? ["default"] : Workspace.Load(root).Experiments.Where(e => settings.Experiment is null || e.Name == settings.Experiment).Select(e => e.Name).ToArray();
+            object json = results.Count == 1 ? RunJson.From(results[0]) : new { experiments = results.Select((r, i) => new { name = names[i], result = RunJson.From(r) }) };
+            Console.Out.WriteLine(JsonSerializer.Serialize(json, RunJson.Options));
             return 0;
         }
 
-        console.MarkupLineInterpolated($"[bold]esteira run[/] on [blue]{options.DataPath}[/]");
-        var observer = new ProgressObserver(console);
-        var run = observer.Run(() => GepiiiRun.Execute(options, observer));
-        RunReport.Render(console, run, observer.Warnings);
+        RunReport.Render(console, results, observer!);
+        return 0;
+    }
+}
+
+public sealed class PlanSettings : CommandSettings
+{
+    [CommandOption("--experiment <NAME>")]
+    [Description("Plan only this experiment.")]
+    public string? Experiment { get; init; }
+
+    [CommandOption("--force <STAGE>")]
+    [Description("Plan as if this stage were forced. Repeatable.")]
+    public string[] Force { get; init; } = [];
+
+    [CommandOption("--json")]
+    [Description("Print the plan as JSON.")]
+    public bool Json { get; init; }
+}
+
+/// <summary><c>esteira plan</c>: what would run and why, running nothing.</summary>
+public sealed class PlanCommand(IAnsiConsole console) : Command<PlanSettings>
+{
+    public override int Execute(CommandContext context, PlanSettings settings, CancellationToken cancellationToken)
+    {
+        var root = Workspace.Find(Environment.CurrentDirectory)
+            ?? throw new EsteiraException(ErrorCode.Usage, $"{Environment.CurrentDirectory}: not in a workspace (no esteira.yaml here or above); run 'esteira init DIR' first");
+        var plan = WorkspaceRunner.Plan(Workspace.Load(root), new RunRequest { OutDir = "out", Experiment = settings.Experiment, Force = settings.Force.ToHashSet(StringComparer.Ordinal) });
+        if (settings.Json)
+        {
+            Console.Out.WriteLine(JsonSerializer.Serialize(plan.Select(p => new { stage = p.Id, run = p.Run, reason = p.Reason, key = p.Key }), RunJson.Options));
+            return 0;
+        }
+
+        var table = new Spectre.Console.Table().Border(TableBorder.Rounded).AddColumns("stage", "action", "why");
+        foreach (var p in plan)
+        {
+            table.AddRow(Markup.Escape(p.Id), p.Run ? "[yellow]run[/]" : "[green]reuse[/]", Markup.Escape(p.Reason));
+        }
+
+        console.Write(table);
+        return 0;
+    }
+}
+
+public sealed class InitSettings : CommandSettings
+{
+    [CommandArgument(0, "<DIR>")]
+    [Description("Folder to create the workspace in.")]
+    public string Dir { get; init; } = ".";
+
+    [CommandOption("--data <PATH>")]
+    [Description("Dataset for esteira.yaml (default: the bundled real sample).")]
+    public string? Data { get; init; }
+}
+
+/// <summary><c>esteira init DIR</c>: scaffolds a workspace.</summary>
+public sealed class InitCommand(IAnsiConsole console) : Command<InitSettings>
+{
+    public override int Execute(CommandContext context, InitSettings settings, CancellationToken cancellationToken)
+    {
+        var written = WorkspaceTemplate.Create(settings.Dir, settings.Data ?? Path.GetFullPath(SampleData.Locate()));
+        foreach (var file in written)
+        {
+            console.MarkupLineInterpolated($"created [green]{file}[/]");
+        }
+
+        console.MarkupLineInterpolated($"next: cd {settings.Dir} && esteira run");
         return 0;
     }
 }

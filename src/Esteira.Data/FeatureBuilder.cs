@@ -62,15 +62,7 @@ public sealed class FeatureBuilder
     public float Temperature(int buildingId, int hour) =>
         _weather.TryGetValue(_buildings.SiteId[_buildings.RowOf[buildingId]], out var w) ? w.At(0, hour) : float.NaN;
 
-    /// <summary>Fills features for rows; <paramref name="cutoff"/> bounds the history each row may see (exclusive).</summary>
-    public FeatureMatrix Build(ReadOnlySpan<int> buildingId, ReadOnlySpan<byte> meter, ReadOnlySpan<int> hour, ReadOnlySpan<int> cutoff)
-    {
-        var m = new FeatureMatrix(Names, hour.Length);
-        Fill(m, 0, buildingId, meter, hour, cutoff);
-        return m;
-    }
-
-    /// <summary>Fills features for rows in parallel chunks; arrays are indexed by row.</summary>
+    /// <summary>Features for rows (in parallel chunks); <paramref name="cutoff"/> bounds the history each row may see (exclusive).</summary>
     public FeatureMatrix Build(int[] buildingId, byte[] meter, int[] hour, int[] cutoff)
     {
         var m = new FeatureMatrix(Names, hour.Length);

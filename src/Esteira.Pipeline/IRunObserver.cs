@@ -14,6 +14,9 @@ public interface IRunObserver
 
     /// <summary>Something the user should know that does not stop the run.</summary>
     void Warn(string message);
+
+    /// <summary>Why a stage runs or is skipped, and other plain news.</summary>
+    void Info(string message);
 }
 
 /// <summary>An observer that ignores everything (for tests and <c>--json</c> runs).</summary>
@@ -34,6 +37,10 @@ public sealed class SilentObserver : IRunObserver
     }
 
     public void Warn(string message)
+    {
+    }
+
+    public void Info(string message)
     {
     }
 }

@@ -40,14 +40,16 @@ public static class LeaderboardApi
                 return Results.StatusCode(308);
             }
 
-            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-            {
-                limit.MaxRequestBodySize = service.Competition.MaxUploadBytes;
-            }
-
+            // A declared oversize is refused before the limit is lowered, so Kestrel can still drain a modest body and the
+            // client reads a clean 413 instead of a reset connection.
             if (context.Request.ContentLength > service.Competition.MaxUploadBytes)
             {
                 throw BlobStore.TooLarge(service.Competition.MaxUploadBytes);
+            }
+
+            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            {
+                limit.MaxRequestBodySize = service.Competition.MaxUploadBytes;
             }
 
             await service.ReceiveUploadAsync(token, context.Request.Body, context.RequestAborted);

@@ -1,0 +1,291 @@
+using System.Globalization;
+using Esteira.Ml;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Esteira.Pipeline;
+
+/// <summary>How an experiment produces predictions.</summary>
+public enum ExperimentKind
+{
+    /// <summary>Esteira's built-in LightGBM on the prepared features.</summary>
+    LightGbm,
+
+    /// <summary>Any program that follows the contract in docs/contract.md.</summary>
+    Command,
+}
+
+/// <summary>One experiment of a workspace: <c>experiments/NAME/experiment.yaml</c>.</summary>
+public sealed record Experiment(string Name, string Folder, ExperimentKind Kind, GbmOptions Gbm, string? Command, int TimeoutSeconds, IReadOnlyDictionary<string, string> Definition);
+
+/// <summary>A workspace: <c>esteira.yaml</c> and its experiments.</summary>
+public sealed record Workspace(
+    string Root,
+    string Dataset,
+    int Folds,
+    bool KeepFlagged,
+    string? Tracking,
+    string? Artifacts,
+    YamlMappingNode? Gate,
+    YamlMappingNode? Deploy,
+    IReadOnlyList<Experiment> Experiments)
+{
+    public const string FileName = "esteira.yaml";
+    public const string ExperimentFile = "experiment.yaml";
+
+    public string StateFolder => Path.Combine(Root, ".esteira");
+
+    /// <summary>Finds esteira.yaml in <paramref name="start"/> or above; null when there is none.</summary>
+    public static string? Find(string start)
+    {
+        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, FileName)))
+            {
+                return dir.FullName;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Loads and checks the workspace at <paramref name="root"/>; every error names file, line and key.</summary>
+    public static Workspace Load(string root)
+    {
+        var file = Path.Combine(root, FileName);
+        var yaml = YamlFile.Load(file, FileName);
+        yaml.AllowOnly("competition", "dataset", "metric", "cv", "quality", "tracking", "artifacts", "deploy", "gate");
+        var dataset = yaml.String("dataset") ?? throw yaml.Missing("dataset", "a folder, .zip or kaggle://COMPETITION");
+        var metric = yaml.String("metric") ?? "rmsle";
+        if (metric != "rmsle")
+        {
+            throw yaml.Bad("metric", $"'{metric}' is not supported", "use rmsle");
+        }
+
+        var cv = yaml.Mapping("cv");
+        cv?.AllowOnly("folds");
+        var folds = cv?.Int("folds", 1, 20) ?? 3;
+        var quality = yaml.Mapping("quality");
+        quality?.AllowOnly("keep_flagged");
+        var keepFlagged = quality?.Bool("keep_flagged") ?? false;
+
+        var experimentsRoot = Path.Combine(root, "experiments");
+        var experiments = Directory.Exists(experimentsRoot)
+            ? Directory.GetDirectories(experimentsRoot).Order(StringComparer.Ordinal)
+                .Where(d => File.Exists(Path.Combine(d, ExperimentFile)))
+                .Select(d => LoadExperiment(root, d)).ToList()
+            : [];
+        if (experiments.Count == 0)
+        {
+            throw new EsteiraException(ErrorCode.BadInput, $"{file}: no experiments; add experiments/NAME/{ExperimentFile} (esteira init writes one)");
+        }
+
+        var datasetPath = dataset.Contains("://", StringComparison.Ordinal) ? dataset : Path.GetFullPath(Path.Combine(root, dataset));
+        return new Workspace(root, datasetPath, folds, keepFlagged, yaml.String("tracking"), yaml.String("artifacts"), yaml.Mapping("gate")?.Node, yaml.Mapping("deploy")?.Node, experiments);
+    }
+
+    private static Experiment LoadExperiment(string root, string folder)
+    {
+        var name = Path.GetFileName(folder);
+        var display = Path.GetRelativePath(root, Path.Combine(folder, ExperimentFile));
+        if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[A-Za-z0-9_][A-Za-z0-9_.+-]*$"))
+        {
+            throw new EsteiraException(ErrorCode.BadInput, $"{display}: experiment name '{name}' may only hold letters, digits, '_', '.', '+', '-'; rename the folder");
+        }
+
+        var yaml = YamlFile.Load(Path.Combine(folder, ExperimentFile), display);
+        yaml.AllowOnly("kind", "seed", "params", "command", "timeout", "description");
+        var kindText = yaml.String("kind") ?? "lightgbm";
+        var kind = kindText switch
+        {
+            "lightgbm" => ExperimentKind.LightGbm,
+            "command" => ExperimentKind.Command,
+            _ => throw yaml.Bad("kind", $"'{kindText}' is not an experiment kind", "use lightgbm or command"),
+        };
+        var seed = yaml.Int("seed", 0, int.MaxValue) ?? 42;
+        var gbm = new GbmOptions { Seed = seed };
+        var p = yaml.Mapping("params");
+        if (p is not null)
+        {
+            p.AllowOnly("iterations", "leaves", "learning_rate", "min_leaf_rows", "feature_fraction", "l2", "max_bins", "threads");
+            gbm = gbm with
+            {
+                Iterations = p.Int("iterations", 1, 100_000) ?? gbm.Iterations,
+                Leaves = p.Int("leaves", 2, 131_072) ?? gbm.Leaves,
+                LearningRate = p.Double("learning_rate", 1e-6, 1) ?? gbm.LearningRate,
+                MinLeafRows = p.Int("min_leaf_rows", 1, 1_000_000) ?? gbm.MinLeafRows,
+                FeatureFraction = p.Double("feature_fraction", 0.01, 1) ?? gbm.FeatureFraction,
+                L2 = p.Double("l2", 0, 1e6) ?? gbm.L2,
+                MaxBins = p.Int("max_bins", 2, 65_535) ?? gbm.MaxBins,
+                Threads = p.Int("threads", 0, 1024) ?? gbm.Threads,
+            };
+        }
+
+        var command = yaml.String("command");
+        if (kind == ExperimentKind.Command && string.IsNullOrWhiteSpace(command))
+        {
+            throw yaml.Missing("command", "the program to run, e.g. python3 train.py");
+        }
+
+        var timeout = yaml.Int("timeout", 1, 7 * 24 * 3600) ?? 3600;
+        var definition = new Dictionary<string, string>(yaml.Flatten("experiment."), StringComparer.Ordinal)
+        {
+            ["experiment.kind"] = kindText,
+        };
+        if (kind == ExperimentKind.Command)
+        {
+            // A command experiment's code is part of its definition: hash every file beside experiment.yaml.
+            foreach (var f in Directory.GetFiles(folder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+            {
+                var relative = Path.GetRelativePath(folder, f);
+                if (!relative.StartsWith("out", StringComparison.Ordinal) && !relative.Contains("__pycache__", StringComparison.Ordinal))
+                {
+                    definition["code:" + relative] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f)));
+                }
+            }
+        }
+
+        return new Experiment(name, folder, kind, gbm, command, timeout, definition);
+    }
+}
+
+/// <summary>A YAML mapping that knows its file and reports errors as "file:line key 'a.b': problem; remedy".</summary>
+internal sealed class YamlFile
+{
+    private readonly string _display;
+    private readonly string _prefix;
+
+    private YamlFile(string display, YamlMappingNode node, string prefix)
+    {
+        _display = display;
+        Node = node;
+        _prefix = prefix;
+    }
+
+    public YamlMappingNode Node { get; }
+
+    public static YamlFile Load(string path, string display)
+    {
+        if (!File.Exists(path))
+        {
+            throw new EsteiraException(ErrorCode.BadInput, $"{display}: not found; run 'esteira init' or create it");
+        }
+
+        var stream = new YamlStream();
+        try
+        {
+            using var reader = new StreamReader(path);
+            stream.Load(reader);
+        }
+        catch (YamlException e)
+        {
+            throw new EsteiraException(ErrorCode.BadInput, $"{display}:{e.Start.Line}: not valid YAML ({FirstLine(e.Message)}); fix the syntax at that line");
+        }
+
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
+        {
+            throw new EsteiraException(ErrorCode.BadInput, $"{display}:1: expected a mapping of keys to values");
+        }
+
+        return new YamlFile(display, root, "");
+    }
+
+    public void AllowOnly(params string[] keys)
+    {
+        foreach (var (key, _) in Node.Children)
+        {
+            var name = (key as YamlScalarNode)?.Value ?? "";
+            if (!keys.Contains(name))
+            {
+                throw new EsteiraException(ErrorCode.BadInput,
+                    $"{_display}:{key.Start.Line} key '{_prefix}{name}': unknown key; expected one of {string.Join(", ", keys)}");
+            }
+        }
+    }
+
+    public YamlFile? Mapping(string key)
+    {
+        var node = Get(key);
+        return node switch
+        {
+            null => null,
+            YamlMappingNode m => new YamlFile(_display, m, _prefix + key + "."),
+            _ => throw Bad(key, "expected a mapping (indented keys)", "indent the keys under it"),
+        };
+    }
+
+    public string? String(string key)
+    {
+        var node = Get(key);
+        return node switch
+        {
+            null => null,
+            YamlScalarNode s when s.Value is { Length: > 0 } v => v,
+            YamlScalarNode => null,
+            _ => throw Bad(key, "expected a single value", "write it on one line"),
+        };
+    }
+
+    public int? Int(string key, int min, int max)
+    {
+        var text = String(key);
+        if (text is null)
+        {
+            return null;
+        }
+
+        return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max
+            ? v
+            : throw Bad(key, $"'{text}' is not a whole number from {min} to {max}", "fix the value");
+    }
+
+    public double? Double(string key, double min, double max)
+    {
+        var text = String(key);
+        if (text is null)
+        {
+            return null;
+        }
+
+        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max
+            ? v
+            : throw Bad(key, $"'{text}' is not a number from {min} to {max}", "fix the value");
+    }
+
+    public bool? Bool(string key)
+    {
+        var text = String(key);
+        return text switch
+        {
+            null => null,
+            "true" or "yes" => true,
+            "false" or "no" => false,
+            _ => throw Bad(key, $"'{text}' is not true or false", "write true or false"),
+        };
+    }
+
+    /// <summary>Every scalar under this mapping as "prefix.path" → value, for cache keys.</summary>
+    public IEnumerable<KeyValuePair<string, string>> Flatten(string prefix) => Flatten(Node, prefix);
+
+    public EsteiraException Bad(string key, string problem, string remedy)
+    {
+        var line = Get(key)?.Start.Line ?? Node.Start.Line;
+        return new EsteiraException(ErrorCode.BadInput, $"{_display}:{line} key '{_prefix}{key}': {problem}; {remedy}");
+    }
+
+    public EsteiraException Missing(string key, string expected) =>
+        new(ErrorCode.BadInput, $"{_display}:{Node.Start.Line} key '{_prefix}{key}': missing; expected {expected}");
+
+    private YamlNode? Get(string key) =>
+        Node.Children.TryGetValue(new YamlScalarNode(key), out var value) ? value : null;
+
+    private static IEnumerable<KeyValuePair<string, string>> Flatten(YamlNode node, string prefix) => node switch
+    {
+        YamlMappingNode m => m.Children.SelectMany(c => Flatten(c.Value, prefix + ((YamlScalarNode)c.Key).Value + ".")),
+        YamlSequenceNode s => s.Children.SelectMany((c, i) => Flatten(c, prefix + i.ToString(CultureInfo.InvariantCulture) + ".")),
+        YamlScalarNode v => [new(prefix.TrimEnd('.'), v.Value ?? "")],
+        _ => [],
+    };
+
+    private static string FirstLine(string message) => message.Split('\n')[0].Trim();
+}

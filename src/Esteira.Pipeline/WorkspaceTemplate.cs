@@ -1,0 +1,73 @@
+namespace Esteira.Pipeline;
+
+/// <summary>The files <c>esteira init</c> writes.</summary>
+public static class WorkspaceTemplate
+{
+    /// <summary>Creates a workspace in <paramref name="folder"/>; refuses to overwrite an existing esteira.yaml.</summary>
+    public static IReadOnlyList<string> Create(string folder, string dataset)
+    {
+        var root = Path.GetFullPath(folder);
+        var config = Path.Combine(root, Workspace.FileName);
+        if (File.Exists(config))
+        {
+            throw new EsteiraException(ErrorCode.Conflict, $"{config}: a workspace already exists here; edit it, or init another folder");
+        }
+
+        Directory.CreateDirectory(Path.Combine(root, "experiments", "baseline"));
+        var relative = Path.GetRelativePath(root, Path.GetFullPath(dataset));
+        var files = new Dictionary<string, string>
+        {
+            [Workspace.FileName] = $"""
+                # Esteira workspace: https://github.com/esteira (see docs/contract.md)
+                competition: ashrae-energy-prediction
+                dataset: {relative}        # a GEPIII folder (plain or .gz), or one .zip
+                metric: rmsle
+                cv:
+                  folds: 3                  # forward-chaining time blocks, shared by every experiment
+                quality:
+                  keep_flagged: false       # train on rows the quality screen flagged
+                tracking: sqlite:.esteira/esteira.db
+                artifacts: .esteira/artifacts
+                deploy:
+                  target: folder
+                  dest: submissions
+                gate:
+                  metric: cv_rmsle
+                  direction: minimize
+                  max: 0.6
+                  min_improvement: 0.002
+                  max_fold_regression: 0.05
+
+                """,
+            [Path.Combine("experiments", "baseline", Workspace.ExperimentFile)] = """
+                # The built-in LightGBM on Esteira's GEPIII features.
+                kind: lightgbm
+                seed: 42
+                params:
+                  iterations: 400
+                  leaves: 63
+                  learning_rate: 0.05
+                  min_leaf_rows: 50
+                  feature_fraction: 0.8
+
+                """,
+            [".gitignore"] = ".esteira/\nout/\n",
+        };
+        var written = new List<string>();
+        foreach (var (name, text) in files)
+        {
+            var path = Path.Combine(root, name);
+            if (name == ".gitignore" && File.Exists(path))
+            {
+                continue;
+            }
+
+            var temp = path + ".tmp";
+            File.WriteAllText(temp, text);
+            File.Move(temp, path);
+            written.Add(Path.GetRelativePath(Environment.CurrentDirectory, path));
+        }
+
+        return written;
+    }
+}
