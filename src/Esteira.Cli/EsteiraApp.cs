@@ -15,6 +15,7 @@ public static class EsteiraApp
         {
             config.SetApplicationName("esteira");
             config.PropagateExceptions();
+            config.Settings.StrictParsing = true;
             config.Settings.Console = console;
             config.AddCommand<RunCommand>("run")
                 .WithDescription("Run the pipeline on a GEPIII dataset and write a checked submission (default: the bundled real sample).")

@@ -181,6 +181,11 @@ internal sealed class YamlFile
         {
             throw new EsteiraException(ErrorCode.BadInput, $"{display}:{e.Start.Line}: not valid YAML ({FirstLine(e.Message)}); fix the syntax at that line");
         }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner gives up this way on some malformed input (e.g. an unclosed '[').
+            throw new EsteiraException(ErrorCode.BadInput, $"{display}: not valid YAML (an unclosed bracket or quote?); fix the syntax");
+        }
 
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
         {

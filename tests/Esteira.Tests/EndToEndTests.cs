@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
@@ -24,6 +23,7 @@ public sealed class RealSampleTests
         {
             DataPath = data,
             OutDir = Path.Combine(root, "out"),
+            StateRoot = root,
             Gbm = new GbmOptions { Iterations = 150 },
         });
 
@@ -118,21 +118,7 @@ public sealed class RealSampleTests
 /// <summary>The CLI as a user runs it: a separate process, its exit code, its output.</summary>
 public sealed class CliTests
 {
-    private static (int Exit, string Out, string Err) Esteira(string workingDirectory, params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "esteira.dll"));
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        return (process.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static (int Exit, string Out, string Err) Esteira(string workingDirectory, params string[] args) => Cli.Esteira(workingDirectory, args);
 
     [Fact]
     public void Run_with_json_prints_one_object_with_the_score_folds_and_submission()

@@ -135,7 +135,7 @@ public sealed class ReaderTests
     {
         using var ds = new TempDataset();
         ds.Append("train.csv", "7,0,2016-01-01 03:00:00,1.0");
-        var error = Assert.Throws<EsteiraException>(() => Pipeline.GepiiiRun.Execute(new Pipeline.RunOptions { DataPath = ds.Data, OutDir = ds.Out }));
+        var error = Assert.Throws<EsteiraException>(() => Pipeline.GepiiiRun.Execute(new Pipeline.RunOptions { DataPath = ds.Data, OutDir = ds.Out, StateRoot = ds.Root }));
         Assert.Equal(ErrorCode.BadInput, error.Code);
         Assert.Contains("train.csv:1922", error.Message, StringComparison.Ordinal);
         Assert.Contains("repeats line 9", error.Message, StringComparison.Ordinal);

@@ -17,10 +17,9 @@ public sealed class WorkspaceLock : IDisposable
         try
         {
             var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            stream.SetLength(0);
-            var pid = System.Text.Encoding.ASCII.GetBytes(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            stream.Write(pid);
-            stream.Flush();
+
+            // The locked file cannot be read by others, so the holder's pid goes beside it.
+            File.WriteAllText(path + ".pid", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
             return new WorkspaceLock(stream);
         }
         catch (IOException)
@@ -28,8 +27,7 @@ public sealed class WorkspaceLock : IDisposable
             var holder = "";
             try
             {
-                using var reader = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-                holder = new StreamReader(reader).ReadToEnd().Trim();
+                holder = File.ReadAllText(path + ".pid").Trim();
             }
             catch (IOException)
             {
