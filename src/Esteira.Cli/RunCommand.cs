@@ -57,6 +57,10 @@ public sealed class RunSettings : CommandSettings
     [Description("Print one JSON object instead of tables.")]
     public bool Json { get; init; }
 
+    [CommandOption("--ci")]
+    [Description("Exit 1 when the gate refuses an experiment (also when the environment has CI=true).")]
+    public bool Ci { get; init; }
+
     [CommandOption("--verbose")]
     [Description("Show stack traces on failure.")]
     public bool Verbose { get; init; }
@@ -77,7 +81,8 @@ public sealed class RunCommand(IAnsiConsole console) : Command<RunSettings>
         var root = Workspace.Find(Environment.CurrentDirectory);
         var force = settings.Force.ToHashSet(StringComparer.Ordinal);
         var observer = settings.Json ? null : new ProgressObserver(console);
-        IReadOnlyList<RunResult> results;
+        Workspace workspace;
+        RunRequest request;
         if (root is null)
         {
             var options = new RunOptions
@@ -89,32 +94,49 @@ public sealed class RunCommand(IAnsiConsole console) : Command<RunSettings>
                 Force = force,
                 Gbm = new GbmOptions { Iterations = settings.Iterations, Leaves = settings.Leaves, LearningRate = settings.LearningRate, Seed = settings.Seed },
             };
+            workspace = GepiiiRun.ImplicitWorkspace(options);
+            request = new RunRequest { OutDir = options.OutDir, Force = force };
             observer?.Info($"esteira run on {options.DataPath}");
-            results = [observer is null ? GepiiiRun.Execute(options) : observer.Run(() => GepiiiRun.Execute(options, observer))];
         }
         else
         {
-            var workspace = Workspace.Load(root);
+            workspace = Workspace.Load(root);
             if (settings.Data is not null)
             {
                 workspace = workspace with { Dataset = Path.GetFullPath(settings.Data) };
             }
 
-            var request = new RunRequest { OutDir = Path.Combine(root, settings.Out), Experiment = settings.Experiment, Force = force, Jobs = settings.Jobs };
+            request = new RunRequest { OutDir = Path.Combine(root, settings.Out), Experiment = settings.Experiment, Force = force, Jobs = settings.Jobs };
             observer?.Info($"esteira run in workspace {root}");
-            var run = observer is null ? WorkspaceRunner.Run(workspace, request, SilentObserver.Instance) : observer.Run(() => WorkspaceRunner.Run(workspace, request, observer));
-            results = run.Experiments.Select(e => GepiiiRun.ToRunResult(run, e)).ToList();
         }
 
+        var run = observer is null ? WorkspaceRunner.Run(workspace, request, SilentObserver.Instance) : observer.Run(() => WorkspaceRunner.Run(workspace, request, observer));
+        var results = run.Experiments.Select(e => GepiiiRun.ToRunResult(run, e)).ToList();
+        if (observer is not null)
+        {
+            RunReport.Render(console, results, observer);
+        }
+
+        var tracked = RunTracking.RecordAsync(workspace.Root, workspace.Tracking, workspace.Gate, run, results, observer is null ? null : console).GetAwaiter().GetResult();
         if (settings.Json)
         {
-            var names = root is null ? ["default"] : Workspace.Load(root).Experiments.Where(e => settings.Experiment is null || e.Name == settings.Experiment).Select(e => e.Name).ToArray();
-            object json = results.Count == 1 ? RunJson.From(results[0]) : new { experiments = results.Select((r, i) => new { name = names[i], result = RunJson.From(r) }) };
+            object Json(int i) => new
+            {
+                name = run.Experiments[i].Name,
+                result = RunJson.From(results[i]),
+                tracked_run = tracked.FirstOrDefault(t => t.Experiment == run.Experiments[i].Name)?.RunId,
+                gate_passed = tracked.FirstOrDefault(t => t.Experiment == run.Experiments[i].Name)?.Verdict?.Passed,
+            };
+            object json = results.Count == 1 && root is null ? RunJson.From(results[0]) : new { experiments = results.Select((_, i) => Json(i)) };
             Console.Out.WriteLine(JsonSerializer.Serialize(json, RunJson.Options));
-            return 0;
         }
 
-        RunReport.Render(console, results, observer!);
+        var refused = tracked.Where(t => t.Verdict is { Passed: false }).Select(t => t.Experiment).ToList();
+        if (refused.Count > 0 && (settings.Ci || Environment.GetEnvironmentVariable("CI") == "true"))
+        {
+            throw new EsteiraException(ErrorCode.GateFailed, $"the gate refused {string.Join(", ", refused)}; see the verdict above, or record a manual override with 'esteira promote RUN --reason'");
+        }
+
         return 0;
     }
 }

@@ -64,7 +64,14 @@ public static class GepiiiRun
 
     public static RunResult Execute(RunOptions options, IRunObserver? observer = null)
     {
-        observer ??= SilentObserver.Instance;
+        var workspace = ImplicitWorkspace(options);
+        var result = WorkspaceRunner.Run(workspace, new RunRequest { OutDir = options.OutDir, Force = options.Force }, observer ?? SilentObserver.Instance);
+        return ToRunResult(result, result.Experiments[0]);
+    }
+
+    /// <summary>The one-experiment workspace a run outside any workspace stands for; its cache is <c>.esteira/</c> of the state root.</summary>
+    public static Workspace ImplicitWorkspace(RunOptions options)
+    {
         var root = Path.GetFullPath(options.StateRoot ?? Environment.CurrentDirectory);
         var data = Path.GetFullPath(options.DataPath);
         var definition = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -80,9 +87,7 @@ public static class GepiiiRun
             ["experiment.params.max_bins"] = options.Gbm.MaxBins.ToString(CultureInfo.InvariantCulture),
         };
         var experiment = new Experiment("default", root, ExperimentKind.LightGbm, options.Gbm, null, 0, definition);
-        var workspace = new Workspace(root, data, options.Folds, options.KeepFlagged, null, null, null, null, [experiment]);
-        var result = WorkspaceRunner.Run(workspace, new RunRequest { OutDir = options.OutDir, Force = options.Force }, observer);
-        return ToRunResult(result, result.Experiments[0]);
+        return new Workspace(root, data, options.Folds, options.KeepFlagged, null, null, null, null, [experiment]);
     }
 
     /// <summary>The flat result of one experiment of a workspace run.</summary>
