@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Text.Json;
 using Esteira.Deploy;
+using Esteira.Pipeline;
 using Esteira.Deploy.Guard;
 using Esteira.Deploy.Kaggle;
 using Esteira.Deploy.Leaderboard;
@@ -118,18 +119,33 @@ public sealed class DeploySettings : TargetSettings
     [Description("Local submission log used for the duplicate and budget rules (default .esteira/deploy-log.jsonl).")]
     public string Log { get; init; } = Path.Combine(".esteira", "deploy-log.jsonl");
 
-    public override ValidationResult Validate() =>
-        string.IsNullOrWhiteSpace(File) ? ValidationResult.Error("--file is required: the submission to send") : base.Validate();
+    [CommandOption("--experiment <NAME>")]
+    [Description("In a workspace without --file: deploy this experiment's champion (default: the best champion).")]
+    public string? Experiment { get; init; }
 }
 
-public sealed class DeployCommand(IAnsiConsole console) : AsyncCommand<DeploySettings>
+public sealed partial class DeployCommand(IAnsiConsole console) : AsyncCommand<DeploySettings>
 {
     public override async Task<int> ExecuteAsync(CommandContext context, DeploySettings settings, CancellationToken cancellationToken)
     {
+        // In a workspace, no --file means: the champion's submission, its gate verdict, the tracking ledger.
+        var root = Workspace.Find(Environment.CurrentDirectory);
+        await using var champion = settings.File is null
+            ? await ChampionDeploy.OpenAsync(root is null
+                ? throw new EsteiraException(ErrorCode.Usage, "--file is required outside a workspace: the submission to send")
+                : Workspace.Load(root), settings.Experiment, cancellationToken)
+            : null;
+        if (champion is not null)
+        {
+            var workspace = Workspace.Load(root!);
+            settings = WithWorkspaceDefaults(settings, workspace);
+        }
+
         var target = await DeployCommands.OpenTargetAsync(settings, cancellationToken);
         try
         {
             var log = new LocalSubmissionLog(settings.Log);
+            ISubmissionHistory history = champion is null ? log : champion;
             var progress = new Progress<string>(line =>
             {
                 if (!settings.Json)
@@ -137,15 +153,28 @@ public sealed class DeployCommand(IAnsiConsole console) : AsyncCommand<DeploySet
                     console.MarkupLineInterpolated($"[grey]{line}[/]");
                 }
             });
+            if (champion is not null && !settings.Json)
+            {
+                console.MarkupLineInterpolated($"deploying champion run {champion.Champion.Id} ({champion.Experiment}, CV RMSLE {champion.Champion.Metric("cv_rmsle"):F4})");
+            }
+
+            var message = settings.Message.Length > 0 || champion is null ? settings.Message : $"esteira champion run {champion.Champion.Id} ({champion.Experiment})";
             var result = await Deployer.DeployAsync(new DeployRequest
             {
-                FilePath = settings.File!,
-                Message = settings.Message,
+                FilePath = champion?.Submission ?? settings.File!,
+                Message = message,
                 SamplePath = settings.Sample,
-                Gate = GateVerdict.NotEvaluated,
+                Gate = champion?.Gate ?? GateVerdict.NotEvaluated,
                 Options = new GuardOptions { AllowDuplicate = settings.AllowDuplicate, OverrideGate = settings.OverrideGate },
-            }, target, log, TimeProvider.System, progress, cancellationToken);
-            await log.RecordAsync(target.Kind, target.Competition, result.Facts.Sha256, result.Outcome, DateTimeOffset.UtcNow, cancellationToken);
+            }, target, history, TimeProvider.System, progress, cancellationToken);
+            if (champion is null)
+            {
+                await log.RecordAsync(target.Kind, target.Competition, result.Facts.Sha256, result.Outcome, DateTimeOffset.UtcNow, cancellationToken);
+            }
+            else
+            {
+                await champion.RecordAsync(target.Kind, target.Competition, result, message, cancellationToken);
+            }
 
             var outcome = result.Outcome;
             if (settings.Json)
@@ -186,6 +215,43 @@ public sealed class DeployCommand(IAnsiConsole console) : AsyncCommand<DeploySet
         {
             DeployCommands.Release(target);
         }
+    }
+}
+
+public sealed partial class DeployCommand
+{
+    /// <summary>esteira.yaml's deploy section fills what the command line left at its defaults.</summary>
+    private static DeploySettings WithWorkspaceDefaults(DeploySettings settings, Workspace workspace)
+    {
+        string? Value(string key) => workspace.Deploy is { } d && d.Children.TryGetValue(new YamlDotNet.RepresentationModel.YamlScalarNode(key), out var v)
+            ? (v as YamlDotNet.RepresentationModel.YamlScalarNode)?.Value : null;
+        var dest = settings.Dest ?? Value("dest");
+        string? sample = null;
+        foreach (var name in new[] { "sample_submission.csv", "sample_submission.csv.gz" })
+        {
+            var candidate = Path.Combine(workspace.Dataset, name);
+            if (File.Exists(candidate))
+            {
+                sample = candidate;
+            }
+        }
+
+        return new DeploySettings
+        {
+            Target = settings.Target == "folder" ? Value("target") ?? "folder" : settings.Target,
+            Competition = settings.Competition ?? Value("competition"),
+            Server = settings.Server ?? Value("server"),
+            Dest = dest is null ? null : Path.GetFullPath(Path.Combine(workspace.Root, dest)),
+            Json = settings.Json,
+            Verbose = settings.Verbose,
+            File = settings.File,
+            Message = settings.Message,
+            Sample = settings.Sample ?? sample,
+            AllowDuplicate = settings.AllowDuplicate,
+            OverrideGate = settings.OverrideGate,
+            Log = settings.Log,
+            Experiment = settings.Experiment,
+        };
     }
 }
 

@@ -1,0 +1,50 @@
+namespace Esteira.Tests;
+
+/// <summary>The chain a CI pipeline runs: run (tracked, gated) → gate → deploy the champion, with the ledger guarding resends.</summary>
+public sealed class GateDeployTests
+{
+    [Fact]
+    public void A_gated_champion_is_deployed_once_and_a_resend_is_refused()
+    {
+        using var ds = new TempDataset();
+        var root = WorkspaceTests.Create(ds);
+
+        var run = Cli.Esteira(root, "run", "--json");
+        Assert.True(run.Exit == 0, run.Err);
+        Assert.Contains("\"tracked_run\":1", run.Out, StringComparison.Ordinal);
+        Assert.Contains("\"gate_passed\":true", run.Out, StringComparison.Ordinal);
+
+        var gate = Cli.Esteira(root, "gate");
+        Assert.True(gate.Exit == 0, gate.Err);
+        Assert.Contains("gate passed", gate.Out, StringComparison.Ordinal);
+
+        var deploy = Cli.Esteira(root, "deploy");
+        Assert.True(deploy.Exit == 0, deploy.Err);
+        Assert.Contains("deploying champion run 1", deploy.Out, StringComparison.Ordinal);
+        var sent = Directory.GetFiles(Path.Combine(root, "submissions"), "*.csv.gz");
+        Assert.Single(sent);
+
+        var again = Cli.Esteira(root, "deploy");
+        Assert.Equal(2, again.Exit);
+        Assert.Contains("rule 'duplicate'", again.Err, StringComparison.Ordinal);
+        Assert.Single(Directory.GetFiles(Path.Combine(root, "submissions"), "*.csv.gz"));
+    }
+
+    [Fact]
+    public void A_refused_challenger_fails_the_run_in_ci_mode_and_the_gate_command()
+    {
+        using var ds = new TempDataset();
+        var root = WorkspaceTests.Create(ds);
+        var config = Path.Combine(root, "esteira.yaml");
+        File.WriteAllText(config, File.ReadAllText(config).Replace("max: 0.6", "max: 0.000001", StringComparison.Ordinal));
+
+        var run = Cli.Esteira(root, "run", "--ci");
+        Assert.Equal(1, run.Exit);
+        Assert.Contains("the gate refused baseline", run.Err, StringComparison.Ordinal);
+        Assert.Contains("FAIL", run.Out, StringComparison.Ordinal);
+        Assert.Equal(1, Cli.Esteira(root, "gate").Exit);
+        var deploy = Cli.Esteira(root, "deploy");
+        Assert.Equal(2, deploy.Exit);
+        Assert.Contains("no champion", deploy.Err, StringComparison.Ordinal);
+    }
+}
