@@ -134,6 +134,6 @@ public static class GitLabCiGenerator
             yield return "  KAGGLE_USERNAME, KAGGLE_KEY (masked, protected): used by the deploy job on the default branch only.";
         }
 
-        yield return "  CI_JOB_TOKEN is GitLab's own; the report job posts the merge-request note with it.";
+        yield return "  GITLAB_TOKEN (masked): a project access token with api scope; the report job posts the merge-request note with it (CI_JOB_TOKEN cannot post notes).";
     }
 }

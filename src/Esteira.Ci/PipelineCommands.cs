@@ -28,7 +28,7 @@ public static class PipelineCommands
     public const string Gate = "./esteira gate";
 
     /// <summary>Writes the report and posts it to the merge request or pull request when a token is present.</summary>
-    public const string Report = "./esteira report --post";
+    public const string Report = "./esteira report --post --out report";
 
     /// <summary>Submits the champion to the deploy target.</summary>
     public const string Deploy = "./esteira deploy";

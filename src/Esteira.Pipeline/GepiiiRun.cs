@@ -77,6 +77,7 @@ public static class GepiiiRun
         var definition = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["experiment.kind"] = "lightgbm",
+            ["experiment.name"] = "default",
             ["experiment.seed"] = options.Gbm.Seed.ToString(CultureInfo.InvariantCulture),
             ["experiment.params.iterations"] = options.Gbm.Iterations.ToString(CultureInfo.InvariantCulture),
             ["experiment.params.leaves"] = options.Gbm.Leaves.ToString(CultureInfo.InvariantCulture),

@@ -131,6 +131,9 @@ public sealed record Workspace(
         var definition = new Dictionary<string, string>(yaml.Flatten("experiment."), StringComparer.Ordinal)
         {
             ["experiment.kind"] = kindText,
+
+            // Two experiments never share an entry, even with identical definitions: each is its own result.
+            ["experiment.name"] = name,
         };
         if (kind == ExperimentKind.Command)
         {
