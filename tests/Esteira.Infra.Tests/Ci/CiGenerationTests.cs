@@ -104,7 +104,7 @@ public sealed class CiGenerationTests
         // The report runs after the gate even when the gate refuses, and posts to the merge request.
         Assert.Equal("gate", (string?)json["report"]!["needs"]![0]!["job"]);
         Assert.Equal("always", (string?)json["report"]!["rules"]![0]!["when"]);
-        Assert.Contains("./esteira report --post", Strings(json["report"]!["script"]));
+        Assert.Contains("./esteira report --post --out report", Strings(json["report"]!["script"]));
     }
 
     [Theory]
