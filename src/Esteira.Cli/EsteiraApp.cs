@@ -23,6 +23,7 @@ public static class EsteiraApp
                 .WithExample("run", "--data", "ashrae-energy-prediction.zip", "--out", "out", "--json");
             config.AddCommand<InitCommand>("init").WithDescription("Scaffold a workspace: esteira.yaml and experiments/baseline.").WithExample("init", "my-workspace");
             config.AddCommand<PlanCommand>("plan").WithDescription("Show which stages would run and why, running nothing.");
+            config.AddCommand<BlendCommand>("blend").WithDescription("Blend tracked runs with non-negative weights fitted on out-of-fold RMSLE; registered as a run.").WithExample("blend", "3", "4");
             config.AddCommand<GateCommand>("gate").WithDescription("The gate's verdict on each experiment's latest run; exit 1 when none passed.");
 
             // Each feature area registers its commands in its own Register method (one line each here).
