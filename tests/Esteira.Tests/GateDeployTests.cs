@@ -24,10 +24,28 @@ public sealed class GateDeployTests
         var sent = Directory.GetFiles(Path.Combine(root, "submissions"), "*.csv.gz");
         Assert.Single(sent);
 
+        var ledger = Cli.Esteira(root, "submissions", "--json");
+        Assert.True(ledger.Exit == 0, ledger.Err);
+        Assert.Contains("\"runId\": 1", ledger.Out, StringComparison.Ordinal);
+        Assert.Contains("\"cvScore\"", ledger.Out, StringComparison.Ordinal);
+        Assert.Contains("\"status\": \"complete\"", ledger.Out, StringComparison.Ordinal);
+
         var again = Cli.Esteira(root, "deploy");
         Assert.Equal(2, again.Exit);
         Assert.Contains("rule 'duplicate'", again.Err, StringComparison.Ordinal);
         Assert.Single(Directory.GetFiles(Path.Combine(root, "submissions"), "*.csv.gz"));
+    }
+
+    [Fact]
+    public void Cv_public_correlation_matches_hand_computed_values()
+    {
+        // Perfectly aligned, perfectly opposed, and too few pairs to say.
+        Assert.Equal(1.0, Esteira.Cli.Commands.Deploy.LedgerCommand.Pearson([(0.1, 0.2), (0.2, 0.3), (0.3, 0.4)])!.Value, 9);
+        Assert.Equal(-1.0, Esteira.Cli.Commands.Deploy.LedgerCommand.Pearson([(0.1, 0.4), (0.2, 0.3), (0.3, 0.2)])!.Value, 9);
+        Assert.Null(Esteira.Cli.Commands.Deploy.LedgerCommand.Pearson([(0.1, 0.4), (0.2, 0.3)]));
+
+        // x = 1,2,3,4; y = 1,3,2,4: r = 0.8
+        Assert.Equal(0.8, Esteira.Cli.Commands.Deploy.LedgerCommand.Pearson([(1, 1), (2, 3), (3, 2), (4, 4)])!.Value, 9);
     }
 
     [Fact]

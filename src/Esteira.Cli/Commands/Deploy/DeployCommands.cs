@@ -29,7 +29,10 @@ public static class DeployCommands
             .WithExample("deploy", "--file", "out/submission.csv.gz", "--target", "kaggle", "--competition", "ashrae-energy-prediction", "--message", "run 42");
         config.AddBranch("submissions", submissions =>
         {
-            submissions.SetDescription("Submissions as the target reports them.");
+            submissions.SetDescription("The submission ledger (default), or submissions as a target reports them (list).");
+            submissions.SetDefaultCommand<LedgerCommand>();
+            submissions.AddCommand<LedgerCommand>("ledger")
+                .WithDescription("Every recorded submission with its local CV beside its public and private scores, and their correlation so far.");
             submissions.AddCommand<SubmissionsListCommand>("list")
                 .WithDescription("My submissions to a target, newest first, with their scores.")
                 .WithExample("submissions", "list", "--target", "leaderboard", "--server", "http://127.0.0.1:8080", "--json");
