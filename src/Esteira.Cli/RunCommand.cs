@@ -87,7 +87,7 @@ public sealed class RunCommand(IAnsiConsole console) : Command<RunSettings>
         {
             var options = new RunOptions
             {
-                DataPath = settings.Data ?? SampleData.Locate(),
+                DataPath = KaggleDatasets.Resolve(settings.Data ?? SampleData.Locate(), Path.Combine(Environment.CurrentDirectory, ".esteira"), m => observer?.Info(m)),
                 OutDir = settings.Out,
                 Folds = settings.Folds,
                 KeepFlagged = settings.KeepFlagged,
@@ -103,8 +103,10 @@ public sealed class RunCommand(IAnsiConsole console) : Command<RunSettings>
             workspace = Workspace.Load(root);
             if (settings.Data is not null)
             {
-                workspace = workspace with { Dataset = Path.GetFullPath(settings.Data) };
+                workspace = workspace with { Dataset = settings.Data.StartsWith(KaggleDatasets.Scheme, StringComparison.OrdinalIgnoreCase) ? settings.Data : Path.GetFullPath(settings.Data) };
             }
+
+            workspace = workspace with { Dataset = KaggleDatasets.Resolve(workspace.Dataset, workspace.StateFolder, m => observer?.Info(m)) };
 
             request = new RunRequest { OutDir = Path.Combine(root, settings.Out), Experiment = settings.Experiment, Force = force, Jobs = settings.Jobs };
             observer?.Info($"esteira run in workspace {root}");
