@@ -142,6 +142,12 @@ public sealed class FeatureBuilder
                 col[26][i] = float.NaN;
             }
 
+            if (meter[k] != 0)
+            {
+                // Last season's level says little about a heating or cooling meter this season (measured on the bench data).
+                level = profile = levelTemperature = levelLong = profileLong = longTemperature = float.NaN;
+            }
+
             col[22][i] = level;
             col[23][i] = profile;
             col[24][i] = levelTemperature;
@@ -151,8 +157,10 @@ public sealed class FeatureBuilder
             col[29][i] = level - levelLong;
             col[30][i] = longTemperature;
             col[31][i] = temperature24 - longTemperature;
+            // Electricity follows its recent level; heating and cooling meters follow the weather, and a level taken
+            // from last season misleads them: they are modelled directly, with the levels only as features.
             var baseline = profileLong;
-            m.Baseline[i] = float.IsFinite(baseline) ? baseline : float.IsFinite(level) ? level : _history.MeterMean[meter[k]];
+            m.Baseline[i] = meter[k] != 0 ? 0 : float.IsFinite(baseline) ? baseline : float.IsFinite(level) ? level : _history.MeterMean[meter[k]];
         }
     }
 

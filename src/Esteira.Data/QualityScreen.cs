@@ -23,7 +23,7 @@ public sealed record SeriesQuality(
 
 /// <summary>The data-quality screen of the training readings.</summary>
 /// <param name="Series">One entry per series.</param>
-/// <param name="Flagged">Per training row: inside a run of ≥ 24 h of identical or zero readings, or in a dormant start.</param>
+/// <param name="Flagged">Per training row: inside a run of ≥ 24 h of identical readings (zeros too, for electricity), a dormant start or a stale regime.</param>
 public sealed record QualityReport(IReadOnlyList<SeriesQuality> Series, bool[] Flagged)
 {
     public int FlaggedRows => Flagged.Count(f => f);
@@ -68,6 +68,7 @@ public static class QualityScreen
         {
             var rows = series.Order.AsSpan(series.Start[s], series.Start[s + 1] - series.Start[s]);
             var missing = (lastHour - firstHour + 1) - rows.Length;
+            var electricity = series.Meter[s] == 0;
             int constantRuns = 0, constantHours = 0, zeroRuns = 0, zeroHours = 0;
             var runStart = 0;
             for (var k = 1; k <= rows.Length; k++)
@@ -83,7 +84,8 @@ public static class QualityScreen
                 var length = k - runStart;
                 if (length >= MinRunHours)
                 {
-                    if (train.Reading[rows[runStart]] == 0)
+                    var zero = train.Reading[rows[runStart]] == 0;
+                    if (zero)
                     {
                         zeroRuns++;
                         zeroHours += length;
@@ -94,9 +96,13 @@ public static class QualityScreen
                         constantHours += length;
                     }
 
-                    for (var j = runStart; j < k; j++)
+                    // Heating and cooling meters legitimately read zero for whole seasons: report, keep.
+                    if (!zero || electricity)
                     {
-                        flagged[rows[j]] = true;
+                        for (var j = runStart; j < k; j++)
+                        {
+                            flagged[rows[j]] = true;
+                        }
                     }
                 }
 
@@ -104,8 +110,8 @@ public static class QualityScreen
             }
 
             var (shifts, at, ratio) = LevelShifts(train, rows, firstHour);
-            var dormant = DormantStart(train, rows, firstHour);
-            var (stale, regimeStart) = series.Meter[s] == 0 ? StaleRegime(train, rows, firstHour) : (0, null);
+            var dormant = electricity ? DormantStart(train, rows, firstHour) : 0; // a cooling meter's winter is not dormancy
+            var (stale, regimeStart) = electricity ? StaleRegime(train, rows, firstHour) : (0, null);
             for (var k = 0; k < Math.Max(dormant, stale); k++)
             {
                 flagged[rows[k]] = true;

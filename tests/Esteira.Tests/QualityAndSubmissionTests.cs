@@ -60,6 +60,17 @@ public sealed class QualityScreenTests
     }
 
     [Fact]
+    public void A_steam_meter_off_for_the_summer_is_reported_but_not_flagged()
+    {
+        var readings = Varying(400);
+        Array.Fill(readings, 0f, 100, 200);
+        var (train, series) = Series(readings, meter: 2);
+        var report = QualityScreen.Screen(train, series);
+        Assert.Equal((1, 200), (report.Series.Single().ZeroRuns, report.Series.Single().ZeroHours));
+        Assert.Equal(0, report.FlaggedRows);
+    }
+
+    [Fact]
     public void Heating_meters_keep_their_seasons()
     {
         const int Half = 12 * 7 * 24;
