@@ -79,11 +79,12 @@ def main():
         print(f"ratio peer/esteira: time {p['wall_s'] / e['wall_s']:.2f}x, peak memory {p['rss_mib'] / e['rss_mib']:.2f}x")
 
     for t, r in res.items():
-        stages = (r["json"] or {}).get("stages")
+        stages = (r["json"] or {}).get("steps") or (r["json"] or {}).get("stages")
         if stages:
             print(f"\n{t} stages:")
             for s in stages:
-                print(f"  {s.get('name', '?'):<34} {float(s.get('seconds', 0)):9.2f} s")
+                peak = f"  peak {s['peak_rss_mib']:>6} MiB so far" if "peak_rss_mib" in s else ""
+                print(f"  {s.get('name', '?'):<34} {float(s.get('seconds', 0)):9.2f} s{peak}")
 
     if a.solution and os.path.exists(a.solution):
         label = "SYNTHETIC truth (not real accuracy)" if synthetic else "real truth"
@@ -101,7 +102,7 @@ def main():
             except ValueError as ex:
                 print(f"{t:<10} scoring failed: {ex}")
     summary = {t: {k: v for k, v in r.items() if k != "json"} | {"cv_rmsle": (r["json"] or {}).get("cv_rmsle"),
-               "stages": (r["json"] or {}).get("stages")} for t, r in res.items()}
+               "stages": (r["json"] or {}).get("steps") or (r["json"] or {}).get("stages")} for t, r in res.items()}
     with open(os.path.join(a.out, "summary.json"), "w") as fh:
         json.dump({"mode": a.mode, "data": a.data, "synthetic": synthetic, "tools": summary}, fh, indent=1)
 

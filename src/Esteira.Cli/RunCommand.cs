@@ -45,6 +45,10 @@ public sealed class RunSettings : CommandSettings
     [Description("Outside a workspace: LightGBM learning rate (default 0.05).")]
     public double LearningRate { get; init; } = 0.05;
 
+    [CommandOption("--bagging-fraction <SHARE>")]
+    [Description("Outside a workspace: share of rows each boosting iteration samples (default 1: all).")]
+    public double BaggingFraction { get; init; } = 1;
+
     [CommandOption("--seed <N>")]
     [Description("Outside a workspace: random seed (default 42).")]
     public int Seed { get; init; } = 42;
@@ -71,6 +75,7 @@ public sealed class RunSettings : CommandSettings
         : Leaves < 2 ? ValidationResult.Error("--leaves must be at least 2")
         : Jobs < 1 ? ValidationResult.Error("--jobs must be at least 1")
         : LearningRate is <= 0 or > 1 ? ValidationResult.Error("--learning-rate must be in (0, 1]")
+        : BaggingFraction is <= 0 or > 1 ? ValidationResult.Error("--bagging-fraction must be in (0, 1]")
         : ValidationResult.Success();
 }
 
@@ -92,7 +97,7 @@ public sealed class RunCommand(IAnsiConsole console) : Command<RunSettings>
                 Folds = settings.Folds,
                 KeepFlagged = settings.KeepFlagged,
                 Force = force,
-                Gbm = new GbmOptions { Iterations = settings.Iterations, Leaves = settings.Leaves, LearningRate = settings.LearningRate, Seed = settings.Seed },
+                Gbm = new GbmOptions { Iterations = settings.Iterations, Leaves = settings.Leaves, LearningRate = settings.LearningRate, BaggingFraction = settings.BaggingFraction, Seed = settings.Seed },
             };
             workspace = GepiiiRun.ImplicitWorkspace(options);
             request = new RunRequest { OutDir = options.OutDir, Force = force };
@@ -112,7 +117,8 @@ public sealed class RunCommand(IAnsiConsole console) : Command<RunSettings>
             observer?.Info($"esteira run in workspace {root}");
         }
 
-        var run = observer is null ? WorkspaceRunner.Run(workspace, request, SilentObserver.Instance) : observer.Run(() => WorkspaceRunner.Run(workspace, request, observer));
+        var timer = new StepTimer(observer is null ? SilentObserver.Instance : observer);
+        var run = observer is null ? WorkspaceRunner.Run(workspace, request, timer) : observer.Run(() => WorkspaceRunner.Run(workspace, request, timer));
         var results = run.Experiments.Select(e => GepiiiRun.ToRunResult(run, e)).ToList();
         if (observer is not null)
         {
@@ -129,7 +135,8 @@ public sealed class RunCommand(IAnsiConsole console) : Command<RunSettings>
                 tracked_run = tracked.FirstOrDefault(t => t.Experiment == run.Experiments[i].Name)?.RunId,
                 gate_passed = tracked.FirstOrDefault(t => t.Experiment == run.Experiments[i].Name)?.Verdict?.Passed,
             };
-            object json = results.Count == 1 && root is null ? RunJson.From(results[0]) : new { experiments = results.Select((_, i) => Json(i)) };
+            var steps = timer.Steps.Select(s => new { name = s.Step, seconds = Math.Round(s.Seconds, 3), peak_rss_mib = s.PeakBytes >> 20 }).ToList();
+            object json = results.Count == 1 && root is null ? RunJson.From(results[0], steps) : new { experiments = results.Select((_, i) => Json(i)), steps };
             Console.Out.WriteLine(JsonSerializer.Serialize(json, RunJson.Options));
         }
 

@@ -57,7 +57,7 @@ internal static class RunJson
 {
     public static readonly JsonSerializerOptions Options = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    public static object From(RunResult run) => new
+    public static object From(RunResult run, object? steps = null) => new
     {
         cv_rmsle = run.CvRmsle,
         folds = run.Folds.Select(f => new { fold = f.Fold, valid_from = f.ValidFrom, valid_to = f.ValidTo, valid_rows = f.ValidRows, rmsle = f.Rmsle }),
@@ -69,6 +69,7 @@ internal static class RunJson
         flagged_rows = run.FlaggedRows,
         stages = run.Plan.Select(s => new { name = s.Id, ran = s.Run, reason = s.Reason }),
         feature_importance = run.Importance.Select(p => new { feature = p.Feature, gain = p.Gain }),
+        steps,
         seconds = Math.Round(run.Seconds, 3),
     };
 }

@@ -1,18 +1,20 @@
 namespace Esteira.Data;
 
-/// <summary>Features as columns: one float array per feature, all the same length.</summary>
+/// <summary>Features as columns: one float array per feature, reused chunk after chunk.</summary>
 public sealed class FeatureMatrix
 {
-    public FeatureMatrix(string[] names, int rows)
+    public FeatureMatrix(string[] names, int capacity)
     {
         Names = names;
-        Rows = rows;
-        Columns = names.Select(_ => new float[rows]).ToArray();
-        Baseline = new float[rows];
+        Columns = names.Select(_ => new float[capacity]).ToArray();
+        Baseline = new float[capacity];
     }
 
     public string[] Names { get; }
-    public int Rows { get; }
+
+    /// <summary>How many rows the last <see cref="FeatureBuilder.Build"/> filled.</summary>
+    public int Rows { get; internal set; }
+
     public float[][] Columns { get; }
 
     /// <summary>
@@ -62,19 +64,26 @@ public sealed class FeatureBuilder
     public float Temperature(int buildingId, int hour) =>
         _weather.TryGetValue(_buildings.SiteId[_buildings.RowOf[buildingId]], out var w) ? w.At(0, hour) : float.NaN;
 
-    /// <summary>Features for rows (in parallel chunks); <paramref name="cutoff"/> bounds the history each row may see (exclusive).</summary>
-    public FeatureMatrix Build(int[] buildingId, byte[] meter, int[] hour, int[] cutoff)
+    /// <summary>
+    /// Features for the first <paramref name="rows"/> rows of the key arrays, into <paramref name="into"/> (in parallel
+    /// chunks); <paramref name="cutoff"/> bounds the history each row may see (exclusive).
+    /// </summary>
+    public void Build(int[] buildingId, byte[] meter, int[] hour, int[] cutoff, int rows, FeatureMatrix into)
     {
-        var m = new FeatureMatrix(Names, hour.Length);
+        if (rows > into.Baseline.Length)
+        {
+            throw new ArgumentException($"{rows} rows do not fit a matrix of {into.Baseline.Length}");
+        }
+
         const int Chunk = 1 << 16;
-        var chunks = (hour.Length + Chunk - 1) / Chunk;
+        var chunks = (rows + Chunk - 1) / Chunk;
         Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, c =>
         {
             var start = c * Chunk;
-            var length = Math.Min(Chunk, hour.Length - start);
-            Fill(m, start, buildingId.AsSpan(start, length), meter.AsSpan(start, length), hour.AsSpan(start, length), cutoff.AsSpan(start, length));
+            var length = Math.Min(Chunk, rows - start);
+            Fill(into, start, buildingId.AsSpan(start, length), meter.AsSpan(start, length), hour.AsSpan(start, length), cutoff.AsSpan(start, length));
         });
-        return m;
+        into.Rows = rows;
     }
 
     private void Fill(FeatureMatrix m, int offset, ReadOnlySpan<int> buildingId, ReadOnlySpan<byte> meter, ReadOnlySpan<int> hour, ReadOnlySpan<int> cutoff)

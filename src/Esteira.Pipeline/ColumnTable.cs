@@ -82,16 +82,18 @@ public static class ColumnTable
             }
         }
 
-        public void Append(string name, Array values)
+        /// <summary>Appends values to a column; their type must be the column's (float, int or byte).</summary>
+        public void Append<T>(string name, ReadOnlySpan<T> values)
+            where T : unmanaged
         {
-            var stream = _columns[name].Stream;
-            stream.Write(values switch
+            var (stream, dtype, _) = _columns[name];
+            var expected = dtype switch { "float32" => typeof(float), "int32" => typeof(int), _ => typeof(byte) };
+            if (typeof(T) != expected)
             {
-                float[] f => MemoryMarshal.AsBytes(f.AsSpan()),
-                int[] i => MemoryMarshal.AsBytes(i.AsSpan()),
-                byte[] b => b.AsSpan(),
-                _ => throw new ArgumentException(name),
-            });
+                throw new ArgumentException($"column {name} is {dtype}, not {typeof(T).Name}");
+            }
+
+            stream.Write(MemoryMarshal.AsBytes(values));
         }
 
         /// <summary>Closes the files and writes the manifest; fails when a column did not receive every row.</summary>
@@ -140,6 +142,74 @@ public static class ColumnTable
         stream.Position = dataOffset + (4L * start);
         stream.ReadExactly(MemoryMarshal.AsBytes(values.AsSpan()));
         return values;
+    }
+
+    /// <summary>
+    /// float32 columns of one table opened for reading row ranges (thread-safe), so that a model can stream a table
+    /// larger than memory: <see cref="Read"/> fits <see cref="Ml.FeatureReader"/>.
+    /// </summary>
+    public sealed class FloatColumns : IDisposable
+    {
+        private readonly (Microsoft.Win32.SafeHandles.SafeFileHandle File, long DataOffset)[] _columns;
+
+        public FloatColumns(string folder, IReadOnlyList<string> names)
+        {
+            _columns = new (Microsoft.Win32.SafeHandles.SafeFileHandle, long)[names.Count];
+            try
+            {
+                for (var c = 0; c < names.Count; c++)
+                {
+                    var path = Path.Combine(folder, names[c] + ".npy");
+                    long offset;
+                    int rows;
+                    using (var stream = File.OpenRead(path))
+                    {
+                        (var descr, rows, offset) = ReadHeader(stream, path);
+                        if (descr != "<f4" || (c > 0 && rows != Rows))
+                        {
+                            throw new EsteiraException(ErrorCode.BadInput, $"{path}: {descr} with {rows} rows, expected float32 with the table's {Rows} rows; rebuild the features (esteira run --force features)");
+                        }
+                    }
+
+                    Rows = rows;
+                    _columns[c] = (File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess), offset);
+                }
+            }
+            catch
+            {
+                Dispose();
+                throw;
+            }
+        }
+
+        public int Rows { get; private set; }
+
+        /// <summary>Copies rows [start, start + destination.Length) of column <paramref name="column"/>.</summary>
+        public void Read(int column, int start, Span<float> destination)
+        {
+            var (file, offset) = _columns[column];
+            var bytes = MemoryMarshal.AsBytes(destination);
+            var position = offset + (4L * start);
+            while (bytes.Length > 0)
+            {
+                var read = RandomAccess.Read(file, bytes, position);
+                if (read == 0)
+                {
+                    throw new EsteiraException(ErrorCode.BadInput, $"column {column}: rows {start}..{start + destination.Length} are past the end of the file; the table is truncated");
+                }
+
+                bytes = bytes[read..];
+                position += read;
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (var (file, _) in _columns)
+            {
+                file?.Dispose();
+            }
+        }
     }
 
     /// <summary>The number of rows of a table.</summary>

@@ -84,6 +84,7 @@ public static class GepiiiRun
             ["experiment.params.learning_rate"] = options.Gbm.LearningRate.ToString(CultureInfo.InvariantCulture),
             ["experiment.params.min_leaf_rows"] = options.Gbm.MinLeafRows.ToString(CultureInfo.InvariantCulture),
             ["experiment.params.feature_fraction"] = options.Gbm.FeatureFraction.ToString(CultureInfo.InvariantCulture),
+            ["experiment.params.bagging_fraction"] = options.Gbm.BaggingFraction.ToString(CultureInfo.InvariantCulture),
             ["experiment.params.l2"] = options.Gbm.L2.ToString(CultureInfo.InvariantCulture),
             ["experiment.params.max_bins"] = options.Gbm.MaxBins.ToString(CultureInfo.InvariantCulture),
         };

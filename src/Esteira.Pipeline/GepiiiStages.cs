@@ -84,10 +84,33 @@ public static class GepiiiStages
         var plan = TimeBlockFolds.Plan(data.Train.Hour.Min(), trainEnd - 1, folds);
 
         // train: each row's history bound is a random whole number of days back, as far as the test horizon
-        var train = features.Build(data.Train.BuildingId, data.Train.Meter, data.Train.Hour, GepiiiRun.TrainingCutoffs(data.Train.Hour, horizon, seed));
-        var label = data.Train.Reading.Select(r => MathF.Log(1 + r)).ToArray();
-        WriteTable(Path.Combine(output, "train"), train, [("label", label), ("time", data.Train.Hour), ("keep", keep.Select(k => (byte)(k ? 1 : 0)).ToArray())]);
-        observer.Progress(data.Train.Count);
+        var cutoffs = GepiiiRun.TrainingCutoffs(data.Train.Hour, horizon, seed);
+        var label = new float[data.Train.Count];
+        for (var i = 0; i < label.Length; i++)
+        {
+            label[i] = MathF.Log(1 + data.Train.Reading[i]);
+        }
+
+        var keepBytes = keep.Select(k => (byte)(k ? 1 : 0)).ToArray();
+        using (var writer = new FeatureWriter(Path.Combine(output, "train"), data.Train.Count, [("label", "float32"), ("time", "int32"), ("keep", "uint8")]))
+        {
+            writer.Write(features, (start, keys) =>
+            {
+                data.Train.BuildingId.AsSpan(start, keys.Rows).CopyTo(keys.BuildingId);
+                data.Train.Meter.AsSpan(start, keys.Rows).CopyTo(keys.Meter);
+                data.Train.Hour.AsSpan(start, keys.Rows).CopyTo(keys.Hour);
+                cutoffs.AsSpan(start, keys.Rows).CopyTo(keys.Cutoff);
+            }, (table, start, rows) =>
+            {
+                table.Append<float>("label", label.AsSpan(start, rows));
+                table.Append<int>("time", data.Train.Hour.AsSpan(start, rows));
+                table.Append<byte>("keep", keepBytes.AsSpan(start, rows));
+                observer.Progress(start + rows);
+            });
+        }
+
+        cutoffs = null!;
+        keepBytes = null!;
 
         // valid: the unflagged rows of each fold's block, with features as of the fold's origin
         var validRows = new List<int>();
@@ -106,35 +129,47 @@ public static class GepiiiStages
             }
         }
 
-        var rows = validRows.ToArray();
-        var valid = features.Build(Gather(data.Train.BuildingId, rows), Gather(data.Train.Meter, rows), Gather(data.Train.Hour, rows), [.. validCutoff]);
-        WriteTable(Path.Combine(output, "valid"), valid, [("fold", validFold.ToArray()), ("train_row", rows), ("label", Gather(label, rows))]);
-        train = null!;
-        valid = null!;
-
-        // test: features as of the end of training, in chunks to bound memory
-        var columns = FeatureBuilder.Names.Select(n => (n, "float32")).Append(("baseline", "float32"))
-            .Concat([("row_id", "int32"), ("time", "int32")]);
-        using (var writer = new ColumnTable.ChunkedWriter(Path.Combine(output, "test"), data.Test.Count, columns))
+        using (var writer = new FeatureWriter(Path.Combine(output, "valid"), validRows.Count, [("fold", "int32"), ("train_row", "int32"), ("label", "float32")]))
         {
-            const int Chunk = 1 << 21;
-            for (var start = 0; start < data.Test.Count; start += Chunk)
+            var validLabel = new float[FeatureWriter.ChunkRows];
+            writer.Write(features, (start, keys) =>
             {
-                var end = Math.Min(data.Test.Count, start + Chunk);
-                var chunk = features.Build(data.Test.BuildingId[start..end], data.Test.Meter[start..end], data.Test.Hour[start..end], Enumerable.Repeat(trainEnd, end - start).ToArray());
-                for (var f = 0; f < chunk.Names.Length; f++)
+                for (var k = 0; k < keys.Rows; k++)
                 {
-                    writer.Append(chunk.Names[f], chunk.Columns[f]);
+                    var row = validRows[start + k];
+                    keys.BuildingId[k] = data.Train.BuildingId[row];
+                    keys.Meter[k] = data.Train.Meter[row];
+                    keys.Hour[k] = data.Train.Hour[row];
+                    keys.Cutoff[k] = validCutoff[start + k];
+                    validLabel[k] = label[row];
                 }
-
-                writer.Append("baseline", chunk.Baseline);
-                writer.Append("row_id", data.Test.RowId[start..end]);
-                writer.Append("time", data.Test.Hour[start..end]);
-                observer.Progress(data.Train.Count + end);
-            }
-
-            writer.Complete();
+            }, (table, start, rows) =>
+            {
+                table.Append<int>("fold", System.Runtime.InteropServices.CollectionsMarshal.AsSpan(validFold).Slice(start, rows));
+                table.Append<int>("train_row", System.Runtime.InteropServices.CollectionsMarshal.AsSpan(validRows).Slice(start, rows));
+                table.Append<float>("label", validLabel.AsSpan(0, rows));
+            });
         }
+
+        validRows = validFold = validCutoff = null!;
+
+        // test: features as of the end of training
+        using (var writer = new FeatureWriter(Path.Combine(output, "test"), data.Test.Count, [("row_id", "int32"), ("time", "int32")]))
+        {
+            writer.Write(features, (start, keys) =>
+            {
+                data.Test.BuildingId.AsSpan(start, keys.Rows).CopyTo(keys.BuildingId);
+                data.Test.Meter.AsSpan(start, keys.Rows).CopyTo(keys.Meter);
+                data.Test.Hour.AsSpan(start, keys.Rows).CopyTo(keys.Hour);
+                keys.Cutoff.AsSpan(0, keys.Rows).Fill(trainEnd);
+            }, (table, start, rows) =>
+            {
+                table.Append<int>("row_id", data.Test.RowId.AsSpan(start, rows));
+                table.Append<int>("time", data.Test.Hour.AsSpan(start, rows));
+                observer.Progress(data.Train.Count + start + rows);
+            });
+        }
+
         ColumnTable.Write(output, [("sample_row_id", data.SampleRowIds)]);
         File.Delete(Path.Combine(output, ColumnTable.ManifestFile));
 
@@ -145,68 +180,121 @@ public static class GepiiiStages
         return summary;
     }
 
-    /// <summary>train → predict: LightGBM with forward-chaining CV on the shared folds, then a final model on all rows.</summary>
+    /// <summary>
+    /// bin → train → predict: LightGBM with forward-chaining CV on the shared folds, then a final model on all rows.
+    /// Feature columns are streamed from the tables, never held whole: the training rows are binned once (about
+    /// one byte per value) and each fold trains on a subset of those bins.
+    /// </summary>
     public static ModelMetrics TrainLightGbm(string features, GbmOptions options, string output, IRunObserver observer)
     {
         var summary = ReadSummary(features);
         var stage = new StageClock(observer);
-        stage.Start("train", summary.Folds.Count + 1, "models");
         var trainFolder = Path.Combine(features, "train");
-        var columns = summary.FeatureNames.Select(n => ColumnTable.ReadFloat(trainFolder, n)).ToArray();
-        var label = ColumnTable.ReadFloat(trainFolder, "label");
-        var baseline = ColumnTable.ReadFloat(trainFolder, "baseline");
-        var target = label.Select((y, i) => y - baseline[i]).ToArray();
         var hour = ColumnTable.ReadInt(trainFolder, "time");
-        var keep = ColumnTable.ReadByte(trainFolder, "keep");
-
-        var validFolder = Path.Combine(features, "valid");
-        var validColumns = summary.FeatureNames.Select(n => ColumnTable.ReadFloat(validFolder, n)).ToArray();
-        var validBaseline = ColumnTable.ReadFloat(validFolder, "baseline");
-        var validFold = ColumnTable.ReadInt(validFolder, "fold");
-        var oof = new float[validFold.Length];
-        foreach (var fold in summary.Folds)
+        var kept = KeptRows(ColumnTable.ReadByte(trainFolder, "keep"));
+        stage.Start("bin", kept.Length, "rows");
+        GbmDataset all;
+        using (var train = new ColumnTable.FloatColumns(trainFolder, summary.FeatureNames))
         {
-            var trainRows = Enumerable.Range(0, hour.Length).Where(i => keep[i] == 1 && hour[i] < fold.Origin).ToArray();
-            var model = GbmTrainer.Train(columns, target, trainRows, options);
-            var rows = Enumerable.Range(0, validFold.Length).Where(k => validFold[k] == fold.Index).ToArray();
-            var predicted = model.Predict(validColumns, rows);
-            for (var k = 0; k < rows.Length; k++)
+            // the model learns the departure from the baseline, in log space
+            var target = ColumnTable.ReadFloat(trainFolder, "label");
+            var baseline = ColumnTable.ReadFloat(trainFolder, "baseline");
+            for (var i = 0; i < target.Length; i++)
             {
-                oof[rows[k]] = MathF.Max(0, MathF.Exp(predicted[k] + validBaseline[rows[k]]) - 1);
+                target[i] -= baseline[i];
             }
 
-            stage.Progress(fold.Index);
+            all = GbmDataset.Build(train.Rows, summary.FeatureNames.Length, train.Read, target, kept, options);
         }
 
-        var final = GbmTrainer.Train(columns, target, Enumerable.Range(0, hour.Length).Where(i => keep[i] == 1).ToArray(), options);
-        final.Save(Path.Combine(output, "model.zip"));
-        columns = null!;
-        validColumns = null!;
-        stage.Finish("");
+        stage.Finish($"{kept.Length:N0} rows × {summary.FeatureNames.Length} features");
+        using var binned = all;
+
+        var models = summary.Folds.Count + 1;
+        stage.Start("train", (long)models * options.Iterations, "iterations");
+        var validFolder = Path.Combine(features, "valid");
+        var validFold = ColumnTable.ReadInt(validFolder, "fold");
+        var validBaseline = ColumnTable.ReadFloat(validFolder, "baseline");
+        var oof = new float[validFold.Length];
+        using (var valid = new ColumnTable.FloatColumns(validFolder, summary.FeatureNames))
+        {
+            foreach (var (fold, index) in summary.Folds.Select((f, i) => (f, i)))
+            {
+                var before = Enumerable.Range(0, kept.Length).Where(k => hour[kept[k]] < fold.Origin).ToArray();
+                var done = (long)index * options.Iterations;
+                using var subset = binned.Subset(before);
+                using var model = GbmModel.Train(subset, options, i => stage.Progress(done + i));
+                var (first, count) = ContiguousRange(validFold, fold.Index);
+                var predicted = oof.AsSpan(first, count);
+                model.Predict(valid.Read, first, predicted);
+                for (var k = 0; k < count; k++)
+                {
+                    predicted[k] = MathF.Max(0, MathF.Exp(predicted[k] + validBaseline[first + k]) - 1);
+                }
+            }
+        }
+
+        using var final = GbmModel.Train(binned, options, i => stage.Progress(((long)(models - 1) * options.Iterations) + i));
+        final.Save(Path.Combine(output, "model.txt"));
+        stage.Finish($"{models} models × {options.Iterations} iterations");
 
         stage.Start("predict", summary.TestRows, "rows");
         var testFolder = Path.Combine(features, "test");
-        var rowsTotal = ColumnTable.Rows(testFolder);
-        var predictions = new float[rowsTotal];
+        using var test = new ColumnTable.FloatColumns(testFolder, summary.FeatureNames);
+        var predictions = new float[test.Rows];
         const int Chunk = 1 << 20;
-        for (var start = 0; start < rowsTotal; start += Chunk)
+        for (var start = 0; start < test.Rows; start += Chunk)
         {
-            var length = Math.Min(Chunk, rowsTotal - start);
-            var chunk = summary.FeatureNames.Select(n => ColumnTable.ReadFloatRange(testFolder, n, start, length)).ToArray();
+            var length = Math.Min(Chunk, test.Rows - start);
+            var chunk = predictions.AsSpan(start, length);
+            final.Predict(test.Read, start, chunk);
             var chunkBaseline = ColumnTable.ReadFloatRange(testFolder, "baseline", start, length);
-            var output2 = predictions.AsSpan(start, length);
-            final.Predict(chunk, 0, output2);
             for (var k = 0; k < length; k++)
             {
-                output2[k] = MathF.Max(0, MathF.Exp(output2[k] + chunkBaseline[k]) - 1);
+                chunk[k] = MathF.Max(0, MathF.Exp(chunk[k] + chunkBaseline[k]) - 1);
             }
 
             stage.Progress(start + length);
         }
 
-        stage.Finish($"{rowsTotal:N0} rows");
-        var importance = summary.FeatureNames.Zip(final.Importance).OrderByDescending(p => p.Second).Select(p => new FeatureGain(p.First, p.Second)).ToList();
+        stage.Finish($"{test.Rows:N0} rows");
+        var importance = summary.FeatureNames.Zip(final.Importance()).OrderByDescending(p => p.Second).Select(p => new FeatureGain(p.First, (float)p.Second)).ToList();
         return WritePredictions(features, oof, predictions, importance, output);
+    }
+
+    private static int[] KeptRows(byte[] keep)
+    {
+        var rows = new List<int>(keep.Length);
+        for (var i = 0; i < keep.Length; i++)
+        {
+            if (keep[i] == 1)
+            {
+                rows.Add(i);
+            }
+        }
+
+        return [.. rows];
+    }
+
+    /// <summary>The validation table holds each fold's rows together; finds them.</summary>
+    private static (int First, int Count) ContiguousRange(int[] fold, int index)
+    {
+        var first = Array.IndexOf(fold, index);
+        if (first < 0)
+        {
+            return (0, 0);
+        }
+
+        var last = Array.LastIndexOf(fold, index);
+        for (var k = first; k <= last; k++)
+        {
+            if (fold[k] != index)
+            {
+                throw new InvalidOperationException($"validation rows of fold {index} are not contiguous; rebuild the features (esteira run --force features)");
+            }
+        }
+
+        return (first, last - first + 1);
     }
 
     /// <summary>
@@ -253,12 +341,6 @@ public static class GepiiiStages
     public static ModelMetrics ReadMetrics(string model) =>
         JsonSerializer.Deserialize<ModelMetrics>(File.ReadAllText(Path.Combine(model, MetricsFile)), Json)!;
 
-    private static void WriteTable(string folder, FeatureMatrix matrix, IEnumerable<(string, Array)> extra)
-    {
-        var columns = matrix.Names.Select((n, i) => (n, (Array)matrix.Columns[i])).Append(("baseline", matrix.Baseline)).Concat(extra).ToList();
-        ColumnTable.Write(folder, columns);
-    }
-
     private static void CheckTestRows(GepiiiDataset data)
     {
         var seen = new HashSet<int>(data.Test.Count);
@@ -286,6 +368,54 @@ public static class GepiiiStages
         }
 
         return result;
+    }
+
+    /// <summary>The keys of one chunk of rows to build features for; filled by the caller, reused chunk after chunk.</summary>
+    private sealed class RowKeys
+    {
+        public int[] BuildingId { get; } = new int[FeatureWriter.ChunkRows];
+        public byte[] Meter { get; } = new byte[FeatureWriter.ChunkRows];
+        public int[] Hour { get; } = new int[FeatureWriter.ChunkRows];
+        public int[] Cutoff { get; } = new int[FeatureWriter.ChunkRows];
+        public int Rows { get; set; }
+    }
+
+    /// <summary>
+    /// Builds feature rows chunk by chunk into reused buffers and appends them, with the table's other columns, to a
+    /// table on disk: no table is ever whole in memory, whatever the size of the data set.
+    /// </summary>
+    private sealed class FeatureWriter(string folder, int rows, IEnumerable<(string Name, string Dtype)> extra) : IDisposable
+    {
+        public const int ChunkRows = 1 << 20;
+
+        private readonly ColumnTable.ChunkedWriter _table = new(folder, rows,
+            FeatureBuilder.Names.Select(n => (n, "float32")).Append(("baseline", "float32")).Concat(extra));
+
+        /// <param name="features">The builder.</param>
+        /// <param name="keys">Fills the keys of rows [start, start + keys.Rows).</param>
+        /// <param name="appendExtra">Appends the other columns of rows [start, start + rows).</param>
+        public void Write(FeatureBuilder features, Action<int, RowKeys> keys, Action<ColumnTable.ChunkedWriter, int, int> appendExtra)
+        {
+            var chunkKeys = new RowKeys();
+            var matrix = new FeatureMatrix(FeatureBuilder.Names, ChunkRows);
+            for (var start = 0; start < rows; start += ChunkRows)
+            {
+                chunkKeys.Rows = Math.Min(ChunkRows, rows - start);
+                keys(start, chunkKeys);
+                features.Build(chunkKeys.BuildingId, chunkKeys.Meter, chunkKeys.Hour, chunkKeys.Cutoff, chunkKeys.Rows, matrix);
+                for (var f = 0; f < matrix.Names.Length; f++)
+                {
+                    _table.Append<float>(matrix.Names[f], matrix.Columns[f].AsSpan(0, matrix.Rows));
+                }
+
+                _table.Append<float>("baseline", matrix.Baseline.AsSpan(0, matrix.Rows));
+                appendExtra(_table, start, matrix.Rows);
+            }
+
+            _table.Complete();
+        }
+
+        public void Dispose() => _table.Dispose();
     }
 
     private sealed class ProgressAdapter(IRunObserver observer) : IProgress<long>

@@ -44,3 +44,43 @@ public sealed class SilentObserver : IRunObserver
     {
     }
 }
+
+/// <summary>Passes everything on to another observer and remembers how long each step took, for <c>--json</c> and benchmarks.</summary>
+public sealed class StepTimer(IRunObserver inner) : IRunObserver
+{
+    private readonly List<(string Step, double Seconds, long PeakBytes)> _steps = [];
+
+    /// <summary>
+    /// The finished steps in order, with the process's peak resident memory so far (so the step that raised it shows);
+    /// a step that ran more than once (one per experiment) appears each time.
+    /// </summary>
+    public IReadOnlyList<(string Step, double Seconds, long PeakBytes)> Steps
+    {
+        get
+        {
+            lock (_steps)
+            {
+                return [.. _steps];
+            }
+        }
+    }
+
+    public void StageStarted(string stage, long? total, string unit) => inner.StageStarted(stage, total, unit);
+
+    public void Progress(long done) => inner.Progress(done);
+
+    public void StageFinished(string stage, double seconds, string summary)
+    {
+        lock (_steps)
+        {
+            using var process = System.Diagnostics.Process.GetCurrentProcess();
+            _steps.Add((stage, seconds, process.PeakWorkingSet64));
+        }
+
+        inner.StageFinished(stage, seconds, summary);
+    }
+
+    public void Warn(string message) => inner.Warn(message);
+
+    public void Info(string message) => inner.Info(message);
+}

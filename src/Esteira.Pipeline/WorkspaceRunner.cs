@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Reflection;
+using System.Runtime;
 using Esteira.Data;
 using Esteira.Pipeline.Cache;
 
@@ -151,6 +152,11 @@ public static class WorkspaceRunner
         }
         finally
         {
+            // Stages share the process: give back what this one allocated before the next allocates natively (LightGBM's
+            // bins are invisible to the GC, which would otherwise let the dead tables of a finished stage stay resident).
+            GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
+            GC.Collect();
+
             if (Directory.Exists(work))
             {
                 Directory.Delete(work, recursive: true);
@@ -186,7 +192,7 @@ public static class WorkspaceRunner
         var assembly = typeof(WorkspaceRunner).Assembly;
         var version = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0";
         // The build's own identity, so that a changed Esteira never reuses outputs of an older one.
-        var mvid = string.Join("+", new[] { typeof(WorkspaceRunner), typeof(FeatureBuilder), typeof(Ml.GbmTrainer) }.Select(t => t.Assembly.ManifestModule.ModuleVersionId.ToString("N")[..8]));
+        var mvid = string.Join("+", new[] { typeof(WorkspaceRunner), typeof(FeatureBuilder), typeof(Ml.GbmModel) }.Select(t => t.Assembly.ManifestModule.ModuleVersionId.ToString("N")[..8]));
         return $"{version}+{mvid}";
     }
 
