@@ -36,21 +36,19 @@ public sealed record GbmOptions
 /// <summary>Copies rows [start, start + destination.Length) of feature column <paramref name="feature"/> into <paramref name="destination"/>.</summary>
 public delegate void FeatureReader(int feature, int start, Span<float> destination);
 
-/// <summary>Training rows binned by LightGBM: built once from feature columns, then cut into folds without rebinning.</summary>
+/// <summary>Training rows binned by LightGBM (about one byte per value), built from feature columns without copying them whole.</summary>
 public sealed class GbmDataset : IDisposable
 {
     private const int SampleRows = 200_000;
     private const int ChunkRows = 1 << 17;
 
     private readonly DatasetHandle _handle;
-    private readonly string _parameters;
 
-    private GbmDataset(DatasetHandle handle, int rows, int features, string parameters)
+    private GbmDataset(DatasetHandle handle, int rows, int features)
     {
         _handle = handle;
         Rows = rows;
         Features = features;
-        _parameters = parameters;
     }
 
     public int Rows { get; }
@@ -134,25 +132,13 @@ public sealed class GbmDataset : IDisposable
                 Check(DatasetSetField(handle, "label", data, labels.Length, Float32));
             }
 
-            return new GbmDataset(handle, count, features, parameters);
+            return new GbmDataset(handle, count, features);
         }
         catch
         {
             handle.Dispose();
             throw;
         }
-    }
-
-    /// <summary>A dataset of the listed rows (ascending positions in this one), sharing its bins.</summary>
-    public unsafe GbmDataset Subset(int[] positions)
-    {
-        DatasetHandle subset;
-        fixed (int* data = positions)
-        {
-            Check(DatasetGetSubset(_handle, data, positions.Length, _parameters, out subset));
-        }
-
-        return new GbmDataset(subset, positions.Length, Features, _parameters);
     }
 
     public void Dispose() => _handle.Dispose();

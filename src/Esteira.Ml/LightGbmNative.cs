@@ -6,7 +6,7 @@ namespace Esteira.Ml;
 /// LightGBM's C API (lib_lightgbm from the LightGBM NuGet package). Called directly rather than through ML.NET
 /// because ML.NET pulls every training row through an IDataView cursor on one thread and keeps its own copy:
 /// at GEPIII's full scale that was a single busy core and about 12 GB. Here rows are binned straight from
-/// feature columns in parallel chunks, and folds reuse one binned dataset.
+/// feature columns in parallel chunks, one model's rows at a time.
 /// OpenMP threads spin while they wait: fastest alone, but when something else wants the cores set
 /// OMP_WAIT_POLICY=PASSIVE (measured on the sample: 10.6 s idle, 42 s beside a busy loop; passive 32 s and 22 s).
 /// </summary>
@@ -38,9 +38,6 @@ internal static partial class LightGbmNative
 
     [LibraryImport(Library, EntryPoint = "LGBM_DatasetSetField", StringMarshalling = StringMarshalling.Utf8)]
     public static unsafe partial int DatasetSetField(DatasetHandle dataset, string field, float* data, int count, int dataType);
-
-    [LibraryImport(Library, EntryPoint = "LGBM_DatasetGetSubset", StringMarshalling = StringMarshalling.Utf8)]
-    public static unsafe partial int DatasetGetSubset(DatasetHandle dataset, int* rows, int count, string parameters, out DatasetHandle subset);
 
     [LibraryImport(Library, EntryPoint = "LGBM_DatasetFree")]
     public static partial int DatasetFree(IntPtr dataset);

@@ -184,6 +184,8 @@ public static class ColumnTable
 
         public int Rows { get; private set; }
 
+        public int Columns => _columns.Length;
+
         /// <summary>Copies rows [start, start + destination.Length) of column <paramref name="column"/>.</summary>
         public void Read(int column, int start, Span<float> destination)
         {

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Reflection;
-using System.Runtime;
 using Esteira.Data;
 using Esteira.Pipeline.Cache;
 
@@ -154,8 +153,7 @@ public static class WorkspaceRunner
         {
             // Stages share the process: give back what this one allocated before the next allocates natively (LightGBM's
             // bins are invisible to the GC, which would otherwise let the dead tables of a finished stage stay resident).
-            GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
-            GC.Collect();
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
 
             if (Directory.Exists(work))
             {
