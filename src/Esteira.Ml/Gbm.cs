@@ -238,7 +238,7 @@ public sealed class GbmDataset : IDisposable
 /// <summary>A trained gradient-boosted regressor that predicts from feature columns.</summary>
 public sealed class GbmModel : IDisposable
 {
-    private const int ChunkRows = 1 << 16;
+    private const int ChunkRows = 1 << 17;
 
     private readonly BoosterHandle _booster;
     private readonly string _parameters;
@@ -290,8 +290,11 @@ public sealed class GbmModel : IDisposable
         return importance;
     }
 
-    /// <summary>Predicts rows [start, start + output.Length) of the columns read through <paramref name="read"/>.</summary>
-    public unsafe void Predict(FeatureReader read, int start, Span<float> output)
+    /// <summary>
+    /// Predicts rows [start, start + output.Length) of the columns read through <paramref name="read"/>, a chunk at a
+    /// time into the same buffers; <paramref name="progress"/> hears how many rows are done.
+    /// </summary>
+    public unsafe void Predict(FeatureReader read, int start, Span<float> output, Action<long>? progress = null)
     {
         var chunk = new float[Features][];
         for (var f = 0; f < Features; f++)
@@ -321,6 +324,8 @@ public sealed class GbmModel : IDisposable
             {
                 output[done + k] = (float)scores[k];
             }
+
+            progress?.Invoke(done + length);
         }
     }
 

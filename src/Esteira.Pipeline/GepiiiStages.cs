@@ -215,7 +215,7 @@ public static class GepiiiStages
         {
             foreach (var (fold, index) in summary.Folds.Select((f, i) => (f, i)))
             {
-                var before = kept.Where(row => hour[row] < fold.Origin).ToArray();
+                var before = Array.FindAll(kept, row => hour[row] < fold.Origin);
                 var done = (long)index * options.Iterations;
                 using var model = Train(train, target, before, options, i => stage.Progress(done + i));
                 var (first, count) = ContiguousRange(validFold, fold.Index);
@@ -241,19 +241,20 @@ public static class GepiiiStages
         var testFolder = Path.Combine(features, "test");
         using var test = new ColumnTable.FloatColumns(testFolder, summary.FeatureNames);
         var predictions = new float[test.Rows];
+        final.Predict(test.Read, 0, predictions, stage.Progress);
         const int Chunk = 1 << 20;
-        for (var start = 0; start < test.Rows; start += Chunk)
+        var chunkBaseline = new float[Chunk];
+        using (var baselineColumn = new ColumnTable.FloatColumns(testFolder, ["baseline"]))
         {
-            var length = Math.Min(Chunk, test.Rows - start);
-            var chunk = predictions.AsSpan(start, length);
-            final.Predict(test.Read, start, chunk);
-            var chunkBaseline = ColumnTable.ReadFloatRange(testFolder, "baseline", start, length);
-            for (var k = 0; k < length; k++)
+            for (var start = 0; start < test.Rows; start += Chunk)
             {
-                chunk[k] = MathF.Max(0, MathF.Exp(chunk[k] + chunkBaseline[k]) - 1);
+                var chunk = predictions.AsSpan(start, Math.Min(Chunk, test.Rows - start));
+                baselineColumn.Read(0, start, chunkBaseline.AsSpan(0, chunk.Length));
+                for (var k = 0; k < chunk.Length; k++)
+                {
+                    chunk[k] = MathF.Max(0, MathF.Exp(chunk[k] + chunkBaseline[k]) - 1);
+                }
             }
-
-            stage.Progress(start + length);
         }
 
         stage.Finish($"{test.Rows:N0} rows");
@@ -265,6 +266,10 @@ public static class GepiiiStages
     private static GbmModel Train(ColumnTable.FloatColumns train, float[] target, int[] rows, GbmOptions options, Action<int> iterationDone)
     {
         using var data = GbmDataset.Build(train.Rows, train.Columns, train.Read, target, rows, options);
+
+        // binning leaves large managed buffers behind; LightGBM's own memory is invisible to the GC, which would
+        // otherwise let them pile up model after model
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         return GbmModel.Train(data, options, iterationDone);
     }
 
