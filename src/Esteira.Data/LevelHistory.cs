@@ -63,19 +63,33 @@ public sealed class LevelHistory
         var meterCount = new long[256];
         Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, s =>
         {
+            // exact-size arrays, counted first: growing lists for 20M rows would leave as much garbage as they keep
             var rows = series.Order.AsSpan(series.Start[s], series.Start[s + 1] - series.Start[s]);
-            var h = new List<int>(rows.Length);
-            var p = new List<double>(rows.Length + 1) { 0 };
-            var tp = new List<double>(rows.Length + 1) { 0 };
-            var ch = new List<int>[ProfileClasses];
-            var cp = new List<double>[ProfileClasses];
-            for (var c = 0; c < ProfileClasses; c++)
+            var kept = 0;
+            Span<int> perClass = stackalloc int[ProfileClasses];
+            foreach (var r in rows)
             {
-                ch[c] = [];
-                cp[c] = [0];
+                if (keep is null || keep[r])
+                {
+                    kept++;
+                    perClass[ClassOf(hour[r], isDayOff[r])]++;
+                }
             }
 
+            var h = new int[kept];
+            var p = new double[kept + 1];
+            var tp = new double[kept + 1];
+            var ch = new int[ProfileClasses][];
+            var cp = new double[ProfileClasses][];
+            for (var c = 0; c < ProfileClasses; c++)
+            {
+                ch[c] = new int[perClass[c]];
+                cp[c] = new double[perClass[c] + 1];
+            }
+
+            perClass.Clear();
             double lastTemp = 0;
+            var k = 0;
             foreach (var r in rows)
             {
                 if (keep is not null && !keep[r])
@@ -84,24 +98,26 @@ public sealed class LevelHistory
                 }
 
                 var v = Math.Log(1.0 + reading[r]);
-                h.Add(hour[r]);
-                p.Add(p[^1] + v);
+                h[k] = hour[r];
+                p[k + 1] = p[k] + v;
                 if (float.IsFinite(temperature[r]))
                 {
                     lastTemp = temperature[r];
                 }
 
-                tp.Add(tp[^1] + lastTemp);
+                tp[k + 1] = tp[k] + lastTemp;
+                k++;
                 var cls = ClassOf(hour[r], isDayOff[r]);
-                ch[cls].Add(hour[r]);
-                cp[cls].Add(cp[cls][^1] + v);
+                var j = perClass[cls]++;
+                ch[cls][j] = hour[r];
+                cp[cls][j + 1] = cp[cls][j] + v;
             }
 
-            hours[s] = [.. h];
-            prefix[s] = [.. p];
-            tempPrefix[s] = [.. tp];
-            classHours[s] = ch.Select(x => x.ToArray()).ToArray();
-            classPrefix[s] = cp.Select(x => x.ToArray()).ToArray();
+            hours[s] = h;
+            prefix[s] = p;
+            tempPrefix[s] = tp;
+            classHours[s] = ch;
+            classPrefix[s] = cp;
         });
 
         for (var s = 0; s < n; s++)

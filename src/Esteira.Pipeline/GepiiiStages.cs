@@ -92,7 +92,8 @@ public static class GepiiiStages
         }
 
         var keepBytes = keep.Select(k => (byte)(k ? 1 : 0)).ToArray();
-        using (var writer = new FeatureWriter(Path.Combine(output, "train"), data.Train.Count, [("label", "float32"), ("time", "int32"), ("keep", "uint8")]))
+        var buffers = new FeatureWriter.Buffers();
+        using (var writer = new FeatureWriter(Path.Combine(output, "train"), data.Train.Count, [("label", "float32"), ("time", "int32"), ("keep", "uint8")], buffers))
         {
             writer.Write(features, (start, keys) =>
             {
@@ -129,7 +130,7 @@ public static class GepiiiStages
             }
         }
 
-        using (var writer = new FeatureWriter(Path.Combine(output, "valid"), validRows.Count, [("fold", "int32"), ("train_row", "int32"), ("label", "float32")]))
+        using (var writer = new FeatureWriter(Path.Combine(output, "valid"), validRows.Count, [("fold", "int32"), ("train_row", "int32"), ("label", "float32")], buffers))
         {
             var validLabel = new float[FeatureWriter.ChunkRows];
             writer.Write(features, (start, keys) =>
@@ -154,7 +155,7 @@ public static class GepiiiStages
         validRows = validFold = validCutoff = null!;
 
         // test: features as of the end of training
-        using (var writer = new FeatureWriter(Path.Combine(output, "test"), data.Test.Count, [("row_id", "int32"), ("time", "int32")]))
+        using (var writer = new FeatureWriter(Path.Combine(output, "test"), data.Test.Count, [("row_id", "int32"), ("time", "int32")], buffers))
         {
             writer.Write(features, (start, keys) =>
             {
@@ -446,9 +447,9 @@ public static class GepiiiStages
     /// Builds feature rows chunk by chunk into reused buffers and appends them, with the table's other columns, to a
     /// table on disk: no table is ever whole in memory, whatever the size of the data set.
     /// </summary>
-    private sealed class FeatureWriter(string folder, int rows, IEnumerable<(string Name, string Dtype)> extra) : IDisposable
+    private sealed class FeatureWriter(string folder, int rows, IEnumerable<(string Name, string Dtype)> extra, FeatureWriter.Buffers buffers) : IDisposable
     {
-        public const int ChunkRows = 1 << 20;
+        public const int ChunkRows = 1 << 18;
 
         private readonly ColumnTable.ChunkedWriter _table = new(folder, rows,
             FeatureBuilder.Names.Select(n => (n, "float32")).Append(("baseline", "float32")).Concat(extra));
@@ -458,8 +459,7 @@ public static class GepiiiStages
         /// <param name="appendExtra">Appends the other columns of rows [start, start + rows).</param>
         public void Write(FeatureBuilder features, Action<int, RowKeys> keys, Action<ColumnTable.ChunkedWriter, int, int> appendExtra)
         {
-            var chunkKeys = new RowKeys();
-            var matrix = new FeatureMatrix(FeatureBuilder.Names, ChunkRows);
+            var (chunkKeys, matrix) = (buffers.Keys, buffers.Matrix);
             for (var start = 0; start < rows; start += ChunkRows)
             {
                 chunkKeys.Rows = Math.Min(ChunkRows, rows - start);
@@ -478,6 +478,14 @@ public static class GepiiiStages
         }
 
         public void Dispose() => _table.Dispose();
+
+        /// <summary>One chunk's keys and features, shared by the stage's tables so that they leave no garbage behind.</summary>
+        public sealed class Buffers
+        {
+            public RowKeys Keys { get; } = new();
+
+            public FeatureMatrix Matrix { get; } = new(FeatureBuilder.Names, ChunkRows);
+        }
     }
 
     private sealed class ProgressAdapter(IRunObserver observer) : IProgress<long>
