@@ -33,6 +33,7 @@ public static class EsteiraApp
             Commands.Deploy.DeployCommands.Register(config);
             Commands.Sync.SyncCommands.Register(config);
             Commands.Report.ReportCommands.Register(config);
+            Commands.Cache.CacheCommands.Register(config);
             // commands: end
         });
 

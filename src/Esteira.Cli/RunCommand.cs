@@ -49,6 +49,10 @@ public sealed class RunSettings : CommandSettings
     [Description("Outside a workspace: share of rows each boosting iteration samples (default 1: all).")]
     public double BaggingFraction { get; init; } = 1;
 
+    [CommandOption("--max-train-rows <N>")]
+    [Description("Outside a workspace: most rows one model trains on; more are thinned to a uniform random subset (default 5000000; 0: all).")]
+    public int MaxTrainRows { get; init; } = new GbmOptions().MaxTrainRows;
+
     [CommandOption("--seed <N>")]
     [Description("Outside a workspace: random seed (default 42).")]
     public int Seed { get; init; } = 42;
@@ -76,6 +80,7 @@ public sealed class RunSettings : CommandSettings
         : Jobs < 1 ? ValidationResult.Error("--jobs must be at least 1")
         : LearningRate is <= 0 or > 1 ? ValidationResult.Error("--learning-rate must be in (0, 1]")
         : BaggingFraction is <= 0 or > 1 ? ValidationResult.Error("--bagging-fraction must be in (0, 1]")
+        : MaxTrainRows < 0 ? ValidationResult.Error("--max-train-rows must be 0 (all rows) or more")
         : ValidationResult.Success();
 }
 
@@ -97,7 +102,7 @@ public sealed class RunCommand(IAnsiConsole console) : Command<RunSettings>
                 Folds = settings.Folds,
                 KeepFlagged = settings.KeepFlagged,
                 Force = force,
-                Gbm = new GbmOptions { Iterations = settings.Iterations, Leaves = settings.Leaves, LearningRate = settings.LearningRate, BaggingFraction = settings.BaggingFraction, Seed = settings.Seed },
+                Gbm = new GbmOptions { Iterations = settings.Iterations, Leaves = settings.Leaves, LearningRate = settings.LearningRate, BaggingFraction = settings.BaggingFraction, MaxTrainRows = settings.MaxTrainRows, Seed = settings.Seed },
             };
             workspace = GepiiiRun.ImplicitWorkspace(options);
             request = new RunRequest { OutDir = options.OutDir, Force = force };

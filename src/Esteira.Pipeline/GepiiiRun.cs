@@ -87,6 +87,7 @@ public static class GepiiiRun
             ["experiment.params.bagging_fraction"] = options.Gbm.BaggingFraction.ToString(CultureInfo.InvariantCulture),
             ["experiment.params.l2"] = options.Gbm.L2.ToString(CultureInfo.InvariantCulture),
             ["experiment.params.max_bins"] = options.Gbm.MaxBins.ToString(CultureInfo.InvariantCulture),
+            ["experiment.params.max_train_rows"] = options.Gbm.MaxTrainRows.ToString(CultureInfo.InvariantCulture),
         };
         var experiment = new Experiment("default", root, ExperimentKind.LightGbm, options.Gbm, null, 0, definition);
         return new Workspace(root, data, options.Folds, options.KeepFlagged, null, null, null, null, [experiment]);

@@ -233,7 +233,7 @@ public static class GepiiiStages
         validBaseline = null!;
         using var final = Train(train, target, kept, options, i => stage.Progress(((long)(models - 1) * options.Iterations) + i));
         final.Save(Path.Combine(output, "model.txt"));
-        stage.Finish($"{models} models × {options.Iterations} iterations, {kept.Length:N0} rows × {summary.FeatureNames.Length} features");
+        stage.Finish($"{models} models × {options.Iterations} iterations, {TrainedRows(kept.Length, options):N0} rows × {summary.FeatureNames.Length} features");
         target = null!;
         hour = null!;
         kept = null!;
@@ -263,9 +263,13 @@ public static class GepiiiStages
         return WritePredictions(features, oof, predictions, importance, output);
     }
 
-    /// <summary>Bins the listed rows of the training table and boosts on them; the bins are freed before the model is returned.</summary>
+    /// <summary>
+    /// Bins the listed rows of the training table (thinned to <see cref="GbmOptions.MaxTrainRows"/>) and boosts on them;
+    /// the bins are freed before the model is returned.
+    /// </summary>
     private static GbmModel Train(ColumnTable.FloatColumns train, float[] target, int[] rows, GbmOptions options, Action<int> iterationDone)
     {
+        rows = RowSample.Uniform(rows, options.MaxTrainRows, options.Seed);
         using var data = GbmDataset.Build(train.Rows, train.Columns, train.Read, target, rows, options);
 
         // binning leaves large managed buffers behind; LightGBM's own memory is invisible to the GC, which would
@@ -273,6 +277,8 @@ public static class GepiiiStages
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         return GbmModel.Train(data, options, iterationDone);
     }
+
+    private static int TrainedRows(int rows, GbmOptions options) => options.MaxTrainRows == 0 ? rows : Math.Min(rows, options.MaxTrainRows);
 
     private static int[] KeptRows(byte[] keep)
     {

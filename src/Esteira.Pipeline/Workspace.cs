@@ -107,7 +107,7 @@ public sealed record Workspace(
         var p = yaml.Mapping("params");
         if (p is not null)
         {
-            p.AllowOnly("iterations", "leaves", "learning_rate", "min_leaf_rows", "feature_fraction", "bagging_fraction", "l2", "max_bins", "threads");
+            p.AllowOnly("iterations", "leaves", "learning_rate", "min_leaf_rows", "feature_fraction", "bagging_fraction", "l2", "max_bins", "max_train_rows", "threads");
             gbm = gbm with
             {
                 Iterations = p.Int("iterations", 1, 100_000) ?? gbm.Iterations,
@@ -118,6 +118,7 @@ public sealed record Workspace(
                 BaggingFraction = p.Double("bagging_fraction", 0.01, 1) ?? gbm.BaggingFraction,
                 L2 = p.Double("l2", 0, 1e6) ?? gbm.L2,
                 MaxBins = p.Int("max_bins", 2, 65_535) ?? gbm.MaxBins,
+                MaxTrainRows = p.Int("max_train_rows", 0, int.MaxValue) ?? gbm.MaxTrainRows,
                 Threads = p.Int("threads", 0, 1024) ?? gbm.Threads,
             };
         }

@@ -140,6 +140,7 @@ public static class WorkspaceRunner
         if (!stage.Run)
         {
             cache.RememberInputs(stage);
+            cache.MarkUsed(stage.Key, run);
             return cache.EntryFolder(stage.Key);
         }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json;
 using Esteira.Pipeline;
 using Esteira.Pipeline.Cache;
 using FsCheck;
@@ -203,6 +204,58 @@ public sealed class WorkspaceTests
         Run(root, force: "train:baseline");
         Assert.False(Directory.Exists(dead));
         Assert.All(Directory.GetDirectories(Path.Combine(root, ".esteira", "cache")), d => Assert.True(File.Exists(Path.Combine(d, StageCache.ManifestFile))));
+    }
+
+    [Fact]
+    public void Cache_prune_deletes_only_what_recent_runs_did_not_use()
+    {
+        using var ds = new TempDataset();
+        var root = Create(ds);
+        var experiment = Path.Combine(root, "experiments", "baseline", "experiment.yaml");
+        Run(root);
+        File.WriteAllText(experiment, "kind: lightgbm\nparams:\n  iterations: 21\n  leaves: 15\n");
+        Run(root);
+        File.WriteAllText(experiment, "kind: lightgbm\nparams:\n  iterations: 22\n  leaves: 15\n");
+        var latest = Run(root);
+        var cache = Path.Combine(root, ".esteira", "cache");
+        var needed = latest.Plan.Select(p => p.Key).ToHashSet();
+        Assert.Equal(7, Directory.GetDirectories(cache).Length); // features + 3 × (train, check)
+
+        var (exit, stdout, _) = Cli.Esteira(root, "cache", "prune", "--dry-run", "--json");
+        Assert.Equal(0, exit);
+        using (var dry = JsonDocument.Parse(stdout))
+        {
+            Assert.Equal(4, dry.RootElement.GetProperty("removed").GetArrayLength());
+        }
+
+        Assert.Equal(7, Directory.GetDirectories(cache).Length);
+
+        (exit, stdout, _) = Cli.Esteira(root, "cache", "prune", "--keep-runs", "1", "--json");
+        Assert.Equal(0, exit);
+        using (var pruned = JsonDocument.Parse(stdout))
+        {
+            var removed = pruned.RootElement.GetProperty("removed").EnumerateArray().Select(e => e.GetProperty("key").GetString()!).ToList();
+            Assert.Equal(4, removed.Count);
+            Assert.DoesNotContain(removed, needed.Contains);
+            Assert.True(pruned.RootElement.GetProperty("bytes").GetInt64() > 0);
+        }
+
+        Assert.Equal(needed.Order(), Directory.GetDirectories(cache).Select(Path.GetFileName).Order());
+        Assert.Empty(Directory.GetDirectories(Path.Combine(root, ".esteira", "tmp")));
+        Assert.All(Run(root).Plan, p => Assert.False(p.Run, $"{p.Id} reran after the prune"));
+    }
+
+    [Fact]
+    public void Cache_prune_refuses_a_workspace_in_use()
+    {
+        using var ds = new TempDataset();
+        var root = Create(ds);
+        Run(root);
+        using var held = WorkspaceLock.Acquire(Path.Combine(root, ".esteira"));
+        var (exit, _, stderr) = Cli.Esteira(root, "cache", "prune");
+        Assert.Equal(2, exit);
+        Assert.Contains("another esteira run", stderr, StringComparison.Ordinal);
+        Assert.Equal(3, Directory.GetDirectories(Path.Combine(root, ".esteira", "cache")).Length);
     }
 
     [Fact]

@@ -5,6 +5,9 @@ namespace Esteira.Pipeline.Cache;
 /// <summary>The manifest of a cache entry.</summary>
 public sealed record CacheManifest(string Stage, string Key, int Run, DateTimeOffset Created, IReadOnlyDictionary<string, string> Inputs);
 
+/// <summary>A committed cache entry: the stage that wrote it, the last run that wrote or reused it, its size on disk.</summary>
+public sealed record CacheEntry(string Key, string Stage, int LastRun, long Bytes, DateTimeOffset Created);
+
 /// <summary>
 /// Content-addressed stage outputs under <c>.esteira/</c>: <c>cache/KEY/</c> holds a stage's output files and its
 /// <c>manifest.json</c>. An entry is written in <c>tmp/</c> and renamed into place whole, so an interrupted run
@@ -13,6 +16,7 @@ public sealed record CacheManifest(string Stage, string Key, int Run, DateTimeOf
 public sealed class StageCache : IPlanState
 {
     public const string ManifestFile = "manifest.json";
+    private const string LastRunFile = "last-run";
 
     public StageCache(string esteiraFolder)
     {
@@ -85,6 +89,68 @@ public sealed class StageCache : IPlanState
         var temp = path + $".tmp-{Environment.ProcessId}";
         File.WriteAllText(temp, JsonSerializer.Serialize(stage.Inputs));
         File.Move(temp, path, overwrite: true);
+    }
+
+    /// <summary>Records that run <paramref name="run"/> reused the entry, so that pruning keeps what recent runs need.</summary>
+    public void MarkUsed(string key, int run)
+    {
+        var path = Path.Combine(EntryFolder(key), LastRunFile);
+        var temp = path + $".tmp-{Environment.ProcessId}";
+        File.WriteAllText(temp, run.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        File.Move(temp, path, overwrite: true);
+    }
+
+    /// <summary>The number of the last run started in this workspace (0 before the first).</summary>
+    public int LastRunNumber()
+    {
+        var path = Path.Combine(StateFolder, "run-counter");
+        return File.Exists(path) && int.TryParse(File.ReadAllText(path), out var n) ? n : 0;
+    }
+
+    /// <summary>The committed entries, newest use first. A folder without a readable manifest is listed as stage "?".</summary>
+    public IReadOnlyList<CacheEntry> Entries() =>
+        Directory.GetDirectories(CacheFolder).Select(ReadEntry).OrderByDescending(e => e.LastRun).ThenBy(e => e.Stage, StringComparer.Ordinal).ToList();
+
+    /// <summary>
+    /// Removes the entries no run among the last <paramref name="keepRuns"/> wrote or reused, and returns them (without
+    /// removing anything when <paramref name="dryRun"/>). Each entry is first renamed out of <c>cache/</c>, so an
+    /// interrupted prune never leaves a half-deleted entry that a later run would take for a valid one. The caller
+    /// holds the workspace lock.
+    /// </summary>
+    public IReadOnlyList<CacheEntry> Prune(int keepRuns, bool dryRun)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(keepRuns);
+        var oldestKept = LastRunNumber() - keepRuns + 1;
+        var removed = Entries().Where(e => e.LastRun < oldestKept).ToList();
+        if (!dryRun)
+        {
+            foreach (var entry in removed)
+            {
+                var doomed = Path.Combine(TempFolder, $"prune-{Environment.ProcessId}-{Guid.NewGuid():N}");
+                Directory.Move(EntryFolder(entry.Key), doomed);
+                Directory.Delete(doomed, recursive: true);
+            }
+        }
+
+        return removed;
+    }
+
+    private static CacheEntry ReadEntry(string folder)
+    {
+        var bytes = new DirectoryInfo(folder).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
+        CacheManifest? manifest = null;
+        try
+        {
+            manifest = JsonSerializer.Deserialize<CacheManifest>(File.ReadAllText(Path.Combine(folder, ManifestFile)));
+        }
+        catch (Exception e) when (e is IOException or JsonException)
+        {
+        }
+
+        var lastRunPath = Path.Combine(folder, LastRunFile);
+        var reused = File.Exists(lastRunPath) && int.TryParse(File.ReadAllText(lastRunPath), out var r) ? r : 0;
+        var created = manifest?.Created ?? new DateTimeOffset(Directory.GetCreationTimeUtc(folder), TimeSpan.Zero);
+        return new CacheEntry(Path.GetFileName(folder), manifest?.Stage ?? "?", Math.Max(manifest?.Run ?? 0, reused), bytes, created);
     }
 
     /// <summary>Removes work folders left by runs that were killed (only those of processes no longer alive).</summary>
