@@ -249,12 +249,14 @@ public sealed class GbmModel : IDisposable
 
     private readonly BoosterHandle _booster;
     private readonly string _parameters;
+    private readonly Lazy<TreeEnsemble?> _compiled;
 
     private GbmModel(BoosterHandle booster, int features, string parameters)
     {
         _booster = booster;
         Features = features;
         _parameters = parameters;
+        _compiled = new Lazy<TreeEnsemble?>(() => TreeEnsemble.TryCompile(ToText()));
     }
 
     public int Features { get; }
@@ -321,10 +323,13 @@ public sealed class GbmModel : IDisposable
             }
 
             GbmDataset.Transpose(chunk, picked.AsSpan(0, length), rowMajor);
-            fixed (float* data = rowMajor)
-            fixed (double* result = scores)
+            if (_compiled.Value is { } compiled)
             {
-                Check(BoosterPredictForMat(_booster, data, Float32, length, Features, 1, PredictNormal, 0, -1, _parameters, out _, result));
+                compiled.Predict(rowMajor, length, scores);
+            }
+            else
+            {
+                PredictWithLightGbm(rowMajor, length, scores);
             }
 
             for (var k = 0; k < length; k++)
@@ -334,6 +339,29 @@ public sealed class GbmModel : IDisposable
 
             progress?.Invoke(done + length);
         }
+    }
+
+    /// <summary>LightGBM's own predictor: the reference the compiled ensemble matches, and the path for models it cannot compile.</summary>
+    internal unsafe void PredictWithLightGbm(float[] rowMajor, int rows, double[] scores)
+    {
+        fixed (float* data = rowMajor)
+        fixed (double* result = scores)
+        {
+            Check(BoosterPredictForMat(_booster, data, Float32, rows, Features, 1, PredictNormal, 0, -1, _parameters, out _, result));
+        }
+    }
+
+    /// <summary>The model in LightGBM's text format.</summary>
+    public unsafe string ToText()
+    {
+        Check(BoosterSaveModelToString(_booster, 0, -1, ImportanceGain, 0, out var length, null));
+        var buffer = new byte[length];
+        fixed (byte* output = buffer)
+        {
+            Check(BoosterSaveModelToString(_booster, 0, -1, ImportanceGain, length, out _, output));
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer, 0, (int)length - 1); // without the terminating NUL
     }
 
     /// <summary>Predicts every row of in-memory columns.</summary>

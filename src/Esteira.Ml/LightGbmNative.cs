@@ -65,6 +65,9 @@ internal static partial class LightGbmNative
     [LibraryImport(Library, EntryPoint = "LGBM_BoosterSaveModel", StringMarshalling = StringMarshalling.Utf8)]
     public static partial int BoosterSaveModel(BoosterHandle booster, int startIteration, int iterations, int importanceType, string path);
 
+    [LibraryImport(Library, EntryPoint = "LGBM_BoosterSaveModelToString")]
+    public static unsafe partial int BoosterSaveModelToString(BoosterHandle booster, int startIteration, int iterations, int importanceType, long bufferLength, out long length, byte* output);
+
     [LibraryImport(Library, EntryPoint = "LGBM_BoosterFree")]
     public static partial int BoosterFree(IntPtr booster);
 }
