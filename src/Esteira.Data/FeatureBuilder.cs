@@ -89,19 +89,23 @@ public sealed class FeatureBuilder
     private void Fill(FeatureMatrix m, int offset, ReadOnlySpan<int> buildingId, ReadOnlySpan<byte> meter, ReadOnlySpan<int> hour, ReadOnlySpan<int> cutoff)
     {
         var col = m.Columns;
+
+        // Rows come grouped by series more often than not (test.csv is sorted by building, meter and time, and all
+        // its rows share one cutoff), so the lookups of the previous row's series and cutoff are kept and reused.
+        var series = new SeriesLookups(this);
         for (var k = 0; k < hour.Length; k++)
         {
             var i = offset + k;
-            var b = _buildings.RowOf[buildingId[k]];
-            var site = _buildings.SiteId[b];
+            series.MoveTo(buildingId[k], meter[k]);
+            var site = series.Site;
             var h = hour[k];
             col[0][i] = buildingId[k];
             col[1][i] = meter[k];
             col[2][i] = site;
-            col[3][i] = _buildings.PrimaryUse[b];
-            col[4][i] = MathF.Log(_buildings.SquareFeet[b]);
-            col[5][i] = _buildings.YearBuilt[b];
-            col[6][i] = _buildings.FloorCount[b];
+            col[3][i] = series.PrimaryUse;
+            col[4][i] = series.LogSquareFeet;
+            col[5][i] = series.YearBuilt;
+            col[6][i] = series.FloorCount;
             col[7][i] = Timestamps.HourOfDay(h);
             col[8][i] = Timestamps.Weekday(h);
             var holiday = IsHoliday(site, h);
@@ -109,14 +113,14 @@ public sealed class FeatureBuilder
             col[9][i] = holiday ? 1 : 0;
             col[10][i] = dayOff ? 1 : 0;
             float temperature24 = float.NaN;
-            if (_weather.TryGetValue(site, out var w))
+            if (series.Weather is { } w)
             {
                 for (var v = 0; v < WeatherRows.ValueColumns.Length; v++)
                 {
                     col[11 + v][i] = w.At(v, h);
                 }
 
-                var d = _derived[site];
+                var d = series.Derived!;
                 var at = h - w.FirstLocalHour;
                 var inside = (uint)at < (uint)w.Length;
                 temperature24 = inside ? d[0][at] : float.NaN;
@@ -133,17 +137,13 @@ public sealed class FeatureBuilder
                 }
             }
 
-            var s = _history.Series.Find(buildingId[k], meter[k]);
             float level = float.NaN, profile = float.NaN, levelTemperature = float.NaN;
             float levelLong = float.NaN, profileLong = float.NaN, longTemperature = float.NaN;
-            if (s >= 0)
+            if (series.Index >= 0)
             {
                 var c = Math.Min(cutoff[k], h);
-                var cls = LevelHistory.ClassOf(h, dayOff);
-                (level, levelTemperature) = _history.Level(s, c);
-                (levelLong, longTemperature) = _history.Level(s, c, LevelHistory.LongWindow);
-                profile = _history.ProfileLevel(s, c, cls);
-                profileLong = _history.ProfileLevel(s, c, cls, LevelHistory.LongProfileWeeks);
+                (level, levelTemperature, levelLong, longTemperature) = series.Levels(c);
+                (profile, profileLong) = series.Profiles(c, LevelHistory.ClassOf(h, dayOff));
                 col[26][i] = (h - c) / 24f;
             }
             else
@@ -170,6 +170,85 @@ public sealed class FeatureBuilder
             // from last season misleads them: they are modelled directly, with the levels only as features.
             var baseline = profileLong;
             m.Baseline[i] = meter[k] != 0 ? 0 : float.IsFinite(baseline) ? baseline : float.IsFinite(level) ? level : _history.MeterMean[meter[k]];
+        }
+    }
+
+    /// <summary>One series' metadata, weather and levels, looked up again only when the series or the cutoff changes.</summary>
+    private struct SeriesLookups(FeatureBuilder builder)
+    {
+        private int _building = -1;
+        private int _meter = -1;
+        private int _levelCutoff = int.MinValue;
+        private (float, float, float, float) _levels;
+        private int _profileCutoff = int.MinValue;
+        private readonly (float, float)[] _profiles = new (float, float)[LevelHistory.ProfileClasses];
+        private ulong _profileKnown; // bit per class: _profiles holds it for _profileCutoff
+
+        public int Site { get; private set; }
+        public int PrimaryUse { get; private set; }
+        public float LogSquareFeet { get; private set; }
+        public float YearBuilt { get; private set; }
+        public float FloorCount { get; private set; }
+        public SiteWeather? Weather { get; private set; }
+        public float[][]? Derived { get; private set; }
+        public int Index { get; private set; } = -1;
+
+        public void MoveTo(int building, byte meter)
+        {
+            if (building == _building && meter == _meter)
+            {
+                return;
+            }
+
+            if (building != _building)
+            {
+                var buildings = builder._buildings;
+                var b = buildings.RowOf[building];
+                Site = buildings.SiteId[b];
+                PrimaryUse = buildings.PrimaryUse[b];
+                LogSquareFeet = MathF.Log(buildings.SquareFeet[b]);
+                YearBuilt = buildings.YearBuilt[b];
+                FloorCount = buildings.FloorCount[b];
+                Weather = builder._weather.TryGetValue(Site, out var w) ? w : null;
+                Derived = Weather is null ? null : builder._derived[Site];
+                _building = building;
+            }
+
+            _meter = meter;
+            Index = builder._history.Series.Find(building, meter);
+            _levelCutoff = _profileCutoff = int.MinValue;
+        }
+
+        public (float Level, float Temperature, float LevelLong, float LongTemperature) Levels(int cutoff)
+        {
+            if (cutoff != _levelCutoff)
+            {
+                var history = builder._history;
+                var (level, temperature) = history.Level(Index, cutoff);
+                var (levelLong, longTemperature) = history.Level(Index, cutoff, LevelHistory.LongWindow);
+                _levels = (level, temperature, levelLong, longTemperature);
+                _levelCutoff = cutoff;
+            }
+
+            return _levels;
+        }
+
+        public (float Profile, float ProfileLong) Profiles(int cutoff, int profileClass)
+        {
+            if (cutoff != _profileCutoff)
+            {
+                _profileKnown = 0;
+                _profileCutoff = cutoff;
+            }
+
+            if ((_profileKnown & (1UL << profileClass)) == 0)
+            {
+                var history = builder._history;
+                _profiles[profileClass] = (history.ProfileLevel(Index, cutoff, profileClass), history.ProfileLevel(Index, cutoff, profileClass, LevelHistory.LongProfileWeeks));
+                _profileKnown |= 1UL << profileClass;
+            }
+
+            return _profiles[profileClass];
         }
     }
 

@@ -47,6 +47,10 @@ public static class GepiiiStages
             stage.Finish($"{data.Train.Count:N0} train, {data.Test.Count:N0} test, {data.Weather.Count:N0} weather rows");
         }
 
+        // parsing leaves as much garbage as it keeps (column blocks, then their copies); give it back before the
+        // history and the feature tables are built, or the process peaks at both
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+
         stage.Start("validate", data.Train.Count, "rows");
         var series = SeriesIndex.Build(data.Train.BuildingId, data.Train.Meter, data.Train.Hour, (a, b) =>
             throw EsteiraException.BadInput(GepiiiReader.TrainFile, data.Train.Line[b], null,
@@ -114,23 +118,9 @@ public static class GepiiiStages
         keepBytes = null!;
 
         // valid: the unflagged rows of each fold's block, with features as of the fold's origin
-        var validRows = new List<int>();
-        var validFold = new List<int>();
-        var validCutoff = new List<int>();
-        foreach (var fold in plan)
-        {
-            for (var i = 0; i < data.Train.Count; i++)
-            {
-                if (keep[i] && data.Train.Hour[i] >= fold.Origin && data.Train.Hour[i] < fold.End)
-                {
-                    validRows.Add(i);
-                    validFold.Add(fold.Index);
-                    validCutoff.Add(fold.Origin);
-                }
-            }
-        }
+        var (validRows, validFold, validCutoff) = ValidationRows(data.Train.Hour, keep, plan);
 
-        using (var writer = new FeatureWriter(Path.Combine(output, "valid"), validRows.Count, [("fold", "int32"), ("train_row", "int32"), ("label", "float32")], buffers))
+        using (var writer = new FeatureWriter(Path.Combine(output, "valid"), validRows.Length, [("fold", "int32"), ("train_row", "int32"), ("label", "float32")], buffers))
         {
             var validLabel = new float[FeatureWriter.ChunkRows];
             writer.Write(features, (start, keys) =>
@@ -146,8 +136,8 @@ public static class GepiiiStages
                 }
             }, (table, start, rows) =>
             {
-                table.Append<int>("fold", System.Runtime.InteropServices.CollectionsMarshal.AsSpan(validFold).Slice(start, rows));
-                table.Append<int>("train_row", System.Runtime.InteropServices.CollectionsMarshal.AsSpan(validRows).Slice(start, rows));
+                table.Append<int>("fold", validFold.AsSpan(start, rows));
+                table.Append<int>("train_row", validRows.AsSpan(start, rows));
                 table.Append<float>("label", validLabel.AsSpan(0, rows));
             });
         }
@@ -179,6 +169,37 @@ public static class GepiiiStages
         File.WriteAllText(Path.Combine(output, QualityFile), JsonSerializer.Serialize(new { flagged_rows = quality.FlaggedRows, alignment, series = quality.Series }, Json));
         stage.Finish($"{FeatureBuilder.Names.Length} features, {plan.Count} folds, forecast horizon {horizon / 24} days");
         return summary;
+    }
+
+    /// <summary>The unflagged rows of each fold's block, fold after fold, with the fold and its origin; exact-size arrays, counted first.</summary>
+    private static (int[] Rows, int[] Fold, int[] Cutoff) ValidationRows(int[] hour, bool[] keep, IReadOnlyList<TimeFold> plan)
+    {
+        bool InFold(int i, TimeFold fold) => keep[i] && hour[i] >= fold.Origin && hour[i] < fold.End;
+
+        var count = 0;
+        foreach (var fold in plan)
+        {
+            for (var i = 0; i < hour.Length; i++)
+            {
+                count += InFold(i, fold) ? 1 : 0;
+            }
+        }
+
+        var (rows, folds, cutoffs) = (new int[count], new int[count], new int[count]);
+        var k = 0;
+        foreach (var fold in plan)
+        {
+            for (var i = 0; i < hour.Length; i++)
+            {
+                if (InFold(i, fold))
+                {
+                    (rows[k], folds[k], cutoffs[k]) = (i, fold.Index, fold.Origin);
+                    k++;
+                }
+            }
+        }
+
+        return (rows, folds, cutoffs);
     }
 
     /// <summary>
@@ -376,56 +397,6 @@ public static class GepiiiStages
             throw EsteiraException.BadInput(GepiiiReader.SampleSubmissionFile, null, "row_id",
                 $"its {data.SampleRowIds.Length:N0} row_ids do not match the {ids.Length:N0} of test.csv", "use the sample submission that came with this test.csv");
         }
-    }
-
-    /// <summary>
-    /// A set of row ids: a bitmap over their range when they are dense (GEPIII's are 0..n−1: 5 MB for 41.7M ids, where a
-    /// hash set takes over 700 MB), a hash set otherwise.
-    /// </summary>
-    private sealed class RowIdSet
-    {
-        private readonly System.Collections.BitArray? _bits;
-        private readonly HashSet<int>? _set;
-        private readonly int _min;
-
-        public RowIdSet(int[] ids)
-        {
-            if (ids.Length == 0)
-            {
-                _set = [];
-                return;
-            }
-
-            _min = ids.Min();
-            var range = (long)ids.Max() - _min + 1;
-            if (range <= (8L * ids.Length) + 64)
-            {
-                _bits = new System.Collections.BitArray((int)range);
-            }
-            else
-            {
-                _set = new HashSet<int>(ids.Length);
-            }
-        }
-
-        public bool Add(int id)
-        {
-            if (_set is not null)
-            {
-                return _set.Add(id);
-            }
-
-            if (_bits![id - _min])
-            {
-                return false;
-            }
-
-            _bits[id - _min] = true;
-            return true;
-        }
-
-        public bool Contains(int id) =>
-            _set?.Contains(id) ?? ((long)id - _min is >= 0 and var offset && offset < _bits!.Length && _bits[(int)offset]);
     }
 
     internal static T[] Gather<T>(T[] values, int[] rows)

@@ -72,8 +72,8 @@ public static class SubmissionFile
     /// </summary>
     public static long Check(string path, int[] sampleRowIds)
     {
-        var expected = new HashSet<int>(sampleRowIds);
-        var seen = new HashSet<int>(sampleRowIds.Length);
+        var expected = RowIdSet.Of(sampleRowIds);
+        var seen = new RowIdSet(sampleRowIds);
         using var file = File.OpenRead(path);
         Stream input = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionMode.Decompress) : file;
         using var reader = new StreamReader(input);
