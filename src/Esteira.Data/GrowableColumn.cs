@@ -26,22 +26,33 @@ internal sealed class GrowableColumn<T>(int blockSize = 1 << 20) where T : unman
         Count++;
     }
 
-    /// <summary>The values as one exact-length array; the column is empty afterwards (its blocks are released).</summary>
+    /// <summary>
+    /// The values as one exact-length array; the column is empty afterwards. Its blocks are released as they are
+    /// copied and, for a large column, collected at once: a table's columns are converted one after the other, so
+    /// the process never holds the table twice (blocks, then copies) as it would if the GC waited.
+    /// </summary>
     public T[] ToArray()
     {
         var result = new T[Count];
         var offset = 0;
-        foreach (var block in _blocks)
+        for (var j = 0; j < _blocks.Count; j++)
         {
-            var length = Math.Min(block.Length, Count - offset);
-            block.AsSpan(0, length).CopyTo(result.AsSpan(offset));
+            var length = Math.Min(_blocks[j].Length, Count - offset);
+            _blocks[j].AsSpan(0, length).CopyTo(result.AsSpan(offset));
+            _blocks[j] = [];
             offset += length;
         }
 
+        var large = _blocks.Count > 4;
         _blocks.Clear();
         _current = [];
         _used = 0;
         Count = 0;
+        if (large)
+        {
+            GC.Collect();
+        }
+
         return result;
     }
 }

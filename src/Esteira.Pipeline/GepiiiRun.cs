@@ -114,19 +114,25 @@ public static class GepiiiRun
     /// </summary>
     public static int[] TrainingCutoffs(int[] hour, int horizon, int seed)
     {
-        var days = Math.Max(1, horizon / 24);
         var cutoff = new int[hour.Length];
-        for (var i = 0; i < hour.Length; i++)
+        TrainingCutoffs(hour, 0, horizon, seed, cutoff);
+        return cutoff;
+    }
+
+    /// <summary>The cutoffs of rows [<paramref name="firstRow"/>, + hour.Length), into <paramref name="cutoff"/>: each row's depends only on its index and hour.</summary>
+    public static void TrainingCutoffs(ReadOnlySpan<int> hour, int firstRow, int horizon, int seed, Span<int> cutoff)
+    {
+        var days = Math.Max(1, horizon / 24);
+        for (var k = 0; k < hour.Length; k++)
         {
+            var i = firstRow + k;
             var mix = (uint)((i * 2654435761u) ^ (uint)(seed * 40503));
             mix ^= mix >> 15;
             mix *= 2246822519u;
             mix ^= mix >> 13;
             var lagDays = 1 + (int)(mix % (uint)days);
-            cutoff[i] = ((hour[i] / 24) - lagDays + 1) * 24;
+            cutoff[k] = ((hour[k] / 24) - lagDays + 1) * 24;
         }
-
-        return cutoff;
     }
 
     private sealed record QualityJson(int FlaggedRows, IReadOnlyList<SeriesQuality> Series);

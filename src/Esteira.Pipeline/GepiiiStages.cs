@@ -58,67 +58,98 @@ public static class GepiiiStages
                 "keep one reading per building, meter and hour"));
         CheckTestRows(data);
         var quality = QualityScreen.Screen(data.Train, series);
+
+        // the submission check reads the sample's row ids from the features folder, and only validation needs the line
+        // numbers: holding them through the features step would cost 250 MB at GEPIII scale
+        ColumnTable.Write(output, [("sample_row_id", data.SampleRowIds)]);
+        var train = new MeterReadings { BuildingId = data.Train.BuildingId, Meter = data.Train.Meter, Hour = data.Train.Hour, Reading = data.Train.Reading, Line = [] };
+        var (test, buildings, weatherRows) = (data.Test, data.Buildings, data.Weather);
+        data = null!;
         stage.Finish($"{series.Count:N0} series, {quality.FlaggedRows:N0} flagged rows");
 
-        stage.Start("features", data.Train.Count + data.Test.Count, "rows");
-        var (weather, alignment) = WeatherAlignment.Align(data.Weather);
+        stage.Start("features", train.Count + test.Count, "rows");
+        var (weather, alignment) = WeatherAlignment.Align(weatherRows);
         foreach (var site in alignment.Where(a => a.Disagrees))
         {
             observer.Warn($"site {site.SiteId}: weather peak suggests UTC{site.EstimatedOffset:+0;-0} but the known offset is UTC{site.KnownOffset:+0;-0}; using the known offset");
         }
 
-        var keep = new bool[data.Train.Count];
+        var keep = new bool[train.Count];
         for (var i = 0; i < keep.Length; i++)
         {
             keep[i] = keepFlagged || !quality.Flagged[i];
         }
 
-        var isDayOff = new bool[data.Train.Count];
-        var temperature = new float[data.Train.Count];
-        Parallel.For(0, data.Train.Count, i =>
+        var isDayOff = new bool[train.Count];
+        var temperature = new float[train.Count];
+        Parallel.For(0, train.Count, i =>
         {
-            var site = data.Buildings.SiteId[data.Buildings.RowOf[data.Train.BuildingId[i]]];
-            isDayOff[i] = FeatureBuilder.IsDayOff(site, data.Train.Hour[i]);
-            temperature[i] = weather.TryGetValue(site, out var w) ? w.At(0, data.Train.Hour[i]) : float.NaN;
+            var site = buildings.SiteId[buildings.RowOf[train.BuildingId[i]]];
+            isDayOff[i] = FeatureBuilder.IsDayOff(site, train.Hour[i]);
+            temperature[i] = weather.TryGetValue(site, out var w) ? w.At(0, train.Hour[i]) : float.NaN;
         });
-        var history = LevelHistory.Build(series, data.Train.Hour, data.Train.Reading, temperature, isDayOff, keep);
-        var features = new FeatureBuilder(data.Buildings, weather, history);
-        var trainEnd = data.Train.Hour.Max() + 1;
-        var horizon = Math.Clamp(data.Test.Count == 0 ? 24 : data.Test.Hour.Max() - trainEnd + 1, 24, 366 * 24);
-        var plan = TimeBlockFolds.Plan(data.Train.Hour.Min(), trainEnd - 1, folds);
+        var history = LevelHistory.Build(series, train.Hour, train.Reading, temperature, isDayOff, keep);
 
-        // train: each row's history bound is a random whole number of days back, as far as the test horizon
-        var cutoffs = GepiiiRun.TrainingCutoffs(data.Train.Hour, horizon, seed);
-        var label = new float[data.Train.Count];
-        for (var i = 0; i < label.Length; i++)
-        {
-            label[i] = MathF.Log(1 + data.Train.Reading[i]);
-        }
+        // the history's inputs, the sample's row ids and the line numbers are dead: return them before the tables grow
+        temperature = null!;
+        isDayOff = null!;
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        var features = new FeatureBuilder(buildings, weather, history);
+        var trainEnd = train.Hour.Max() + 1;
+        var horizon = Math.Clamp(test.Count == 0 ? 24 : test.Hour.Max() - trainEnd + 1, 24, 366 * 24);
+        var plan = TimeBlockFolds.Plan(train.Hour.Min(), trainEnd - 1, folds);
 
-        var keepBytes = keep.Select(k => (byte)(k ? 1 : 0)).ToArray();
+        // test first, features as of the end of training: its raw columns, the largest, can then go before the others come
         var buffers = new FeatureWriter.Buffers();
-        using (var writer = new FeatureWriter(Path.Combine(output, "train"), data.Train.Count, [("label", "float32"), ("time", "int32"), ("keep", "uint8")], buffers))
+        using (var writer = new FeatureWriter(Path.Combine(output, "test"), test.Count, [("row_id", "int32"), ("time", "int32")], buffers))
         {
             writer.Write(features, (start, keys) =>
             {
-                data.Train.BuildingId.AsSpan(start, keys.Rows).CopyTo(keys.BuildingId);
-                data.Train.Meter.AsSpan(start, keys.Rows).CopyTo(keys.Meter);
-                data.Train.Hour.AsSpan(start, keys.Rows).CopyTo(keys.Hour);
-                cutoffs.AsSpan(start, keys.Rows).CopyTo(keys.Cutoff);
+                test.BuildingId.AsSpan(start, keys.Rows).CopyTo(keys.BuildingId);
+                test.Meter.AsSpan(start, keys.Rows).CopyTo(keys.Meter);
+                test.Hour.AsSpan(start, keys.Rows).CopyTo(keys.Hour);
+                keys.Cutoff.AsSpan(0, keys.Rows).Fill(trainEnd);
             }, (table, start, rows) =>
             {
-                table.Append<float>("label", label.AsSpan(start, rows));
-                table.Append<int>("time", data.Train.Hour.AsSpan(start, rows));
-                table.Append<byte>("keep", keepBytes.AsSpan(start, rows));
+                table.Append<int>("row_id", test.RowId.AsSpan(start, rows));
+                table.Append<int>("time", test.Hour.AsSpan(start, rows));
                 observer.Progress(start + rows);
             });
         }
 
-        cutoffs = null!;
+        var testCount = test.Count;
+        test = null!;
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+
+        // train: each row's history bound is a random whole number of days back, as far as the test horizon
+        var label = new float[FeatureWriter.ChunkRows];
+        var keepBytes = keep.Select(k => (byte)(k ? 1 : 0)).ToArray();
+        using (var writer = new FeatureWriter(Path.Combine(output, "train"), train.Count, [("label", "float32"), ("time", "int32"), ("keep", "uint8")], buffers))
+        {
+            writer.Write(features, (start, keys) =>
+            {
+                train.BuildingId.AsSpan(start, keys.Rows).CopyTo(keys.BuildingId);
+                train.Meter.AsSpan(start, keys.Rows).CopyTo(keys.Meter);
+                train.Hour.AsSpan(start, keys.Rows).CopyTo(keys.Hour);
+                GepiiiRun.TrainingCutoffs(train.Hour.AsSpan(start, keys.Rows), start, horizon, seed, keys.Cutoff);
+            }, (table, start, rows) =>
+            {
+                for (var k = 0; k < rows; k++)
+                {
+                    label[k] = MathF.Log(1 + train.Reading[start + k]);
+                }
+
+                table.Append<float>("label", label.AsSpan(0, rows));
+                table.Append<int>("time", train.Hour.AsSpan(start, rows));
+                table.Append<byte>("keep", keepBytes.AsSpan(start, rows));
+                observer.Progress(testCount + start + rows);
+            });
+        }
+
         keepBytes = null!;
 
         // valid: the unflagged rows of each fold's block, with features as of the fold's origin
-        var (validRows, validFold, validCutoff) = ValidationRows(data.Train.Hour, keep, plan);
+        var (validRows, validFold, validCutoff) = ValidationRows(train.Hour, keep, plan);
 
         using (var writer = new FeatureWriter(Path.Combine(output, "valid"), validRows.Length, [("fold", "int32"), ("train_row", "int32"), ("label", "float32")], buffers))
         {
@@ -128,14 +159,18 @@ public static class GepiiiStages
                 for (var k = 0; k < keys.Rows; k++)
                 {
                     var row = validRows[start + k];
-                    keys.BuildingId[k] = data.Train.BuildingId[row];
-                    keys.Meter[k] = data.Train.Meter[row];
-                    keys.Hour[k] = data.Train.Hour[row];
+                    keys.BuildingId[k] = train.BuildingId[row];
+                    keys.Meter[k] = train.Meter[row];
+                    keys.Hour[k] = train.Hour[row];
                     keys.Cutoff[k] = validCutoff[start + k];
-                    validLabel[k] = label[row];
                 }
             }, (table, start, rows) =>
             {
+                for (var k = 0; k < rows; k++)
+                {
+                    validLabel[k] = MathF.Log(1 + train.Reading[validRows[start + k]]);
+                }
+
                 table.Append<int>("fold", validFold.AsSpan(start, rows));
                 table.Append<int>("train_row", validRows.AsSpan(start, rows));
                 table.Append<float>("label", validLabel.AsSpan(0, rows));
@@ -144,27 +179,9 @@ public static class GepiiiStages
 
         validRows = validFold = validCutoff = null!;
 
-        // test: features as of the end of training
-        using (var writer = new FeatureWriter(Path.Combine(output, "test"), data.Test.Count, [("row_id", "int32"), ("time", "int32")], buffers))
-        {
-            writer.Write(features, (start, keys) =>
-            {
-                data.Test.BuildingId.AsSpan(start, keys.Rows).CopyTo(keys.BuildingId);
-                data.Test.Meter.AsSpan(start, keys.Rows).CopyTo(keys.Meter);
-                data.Test.Hour.AsSpan(start, keys.Rows).CopyTo(keys.Hour);
-                keys.Cutoff.AsSpan(0, keys.Rows).Fill(trainEnd);
-            }, (table, start, rows) =>
-            {
-                table.Append<int>("row_id", data.Test.RowId.AsSpan(start, rows));
-                table.Append<int>("time", data.Test.Hour.AsSpan(start, rows));
-                observer.Progress(data.Train.Count + start + rows);
-            });
-        }
-
-        ColumnTable.Write(output, [("sample_row_id", data.SampleRowIds)]);
         File.Delete(Path.Combine(output, ColumnTable.ManifestFile));
 
-        var summary = new FeaturesSummary(data.Train.Count, data.Test.Count, series.Count, quality.FlaggedRows, horizon / 24, plan, alignment, FeatureBuilder.Names);
+        var summary = new FeaturesSummary(train.Count, testCount, series.Count, quality.FlaggedRows, horizon / 24, plan, alignment, FeatureBuilder.Names);
         File.WriteAllText(Path.Combine(output, SummaryFile), JsonSerializer.Serialize(summary, Json));
         File.WriteAllText(Path.Combine(output, QualityFile), JsonSerializer.Serialize(new { flagged_rows = quality.FlaggedRows, alignment, series = quality.Series }, Json));
         stage.Finish($"{FeatureBuilder.Names.Length} features, {plan.Count} folds, forecast horizon {horizon / 24} days");
@@ -431,24 +448,43 @@ public static class GepiiiStages
         private readonly ColumnTable.ChunkedWriter _table = new(folder, rows,
             FeatureBuilder.Names.Select(n => (n, "float32")).Append(("baseline", "float32")).Concat(extra));
 
+        /// <summary>
+        /// Builds chunk after chunk and writes each while the next is built: at GEPIII scale the tables are ≈ 10 GB and
+        /// the kernel throttles the writer, so building and writing in turn left the cores idle half the time.
+        /// </summary>
         /// <param name="features">The builder.</param>
-        /// <param name="keys">Fills the keys of rows [start, start + keys.Rows).</param>
-        /// <param name="appendExtra">Appends the other columns of rows [start, start + rows).</param>
+        /// <param name="keys">Fills the keys of rows [start, start + keys.Rows); called on the building thread.</param>
+        /// <param name="appendExtra">Appends the other columns of rows [start, start + rows); called on the writing thread, chunk after chunk.</param>
         public void Write(FeatureBuilder features, Action<int, RowKeys> keys, Action<ColumnTable.ChunkedWriter, int, int> appendExtra)
         {
-            var (chunkKeys, matrix) = (buffers.Keys, buffers.Matrix);
-            for (var start = 0; start < rows; start += ChunkRows)
+            var writing = Task.CompletedTask;
+            try
             {
-                chunkKeys.Rows = Math.Min(ChunkRows, rows - start);
-                keys(start, chunkKeys);
-                features.Build(chunkKeys.BuildingId, chunkKeys.Meter, chunkKeys.Hour, chunkKeys.Cutoff, chunkKeys.Rows, matrix);
-                for (var f = 0; f < matrix.Names.Length; f++)
+                for (var (start, turn) = (0, 0); start < rows; start += ChunkRows, turn ^= 1)
                 {
-                    _table.Append<float>(matrix.Names[f], matrix.Columns[f].AsSpan(0, matrix.Rows));
-                }
+                    // the chunk before last used this turn's buffers, and its write finished before the last began
+                    var (chunkKeys, matrix) = buffers.Turn(turn);
+                    chunkKeys.Rows = Math.Min(ChunkRows, rows - start);
+                    keys(start, chunkKeys);
+                    features.Build(chunkKeys.BuildingId, chunkKeys.Meter, chunkKeys.Hour, chunkKeys.Cutoff, chunkKeys.Rows, matrix);
+                    writing.GetAwaiter().GetResult();
+                    var chunkStart = start;
+                    writing = Task.Run(() =>
+                    {
+                        for (var f = 0; f < matrix.Names.Length; f++)
+                        {
+                            _table.Append<float>(matrix.Names[f], matrix.Columns[f].AsSpan(0, matrix.Rows));
+                        }
 
-                _table.Append<float>("baseline", matrix.Baseline.AsSpan(0, matrix.Rows));
-                appendExtra(_table, start, matrix.Rows);
+                        _table.Append<float>("baseline", matrix.Baseline.AsSpan(0, matrix.Rows));
+                        appendExtra(_table, chunkStart, matrix.Rows);
+                    });
+                }
+            }
+            finally
+            {
+                // never leave a write running on a table about to be disposed; its failure, if any, surfaces here
+                writing.GetAwaiter().GetResult();
             }
 
             _table.Complete();
@@ -456,12 +492,12 @@ public static class GepiiiStages
 
         public void Dispose() => _table.Dispose();
 
-        /// <summary>One chunk's keys and features, shared by the stage's tables so that they leave no garbage behind.</summary>
+        /// <summary>Two chunks' keys and features, used in turn and shared by the stage's tables so that they leave no garbage behind.</summary>
         public sealed class Buffers
         {
-            public RowKeys Keys { get; } = new();
+            private readonly (RowKeys, FeatureMatrix)[] _turns = [(new(), new(FeatureBuilder.Names, ChunkRows)), (new(), new(FeatureBuilder.Names, ChunkRows))];
 
-            public FeatureMatrix Matrix { get; } = new(FeatureBuilder.Names, ChunkRows);
+            public (RowKeys Keys, FeatureMatrix Matrix) Turn(int turn) => _turns[turn];
         }
     }
 
