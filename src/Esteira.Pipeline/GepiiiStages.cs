@@ -65,6 +65,7 @@ public static class GepiiiStages
         var train = new MeterReadings { BuildingId = data.Train.BuildingId, Meter = data.Train.Meter, Hour = data.Train.Hour, Reading = data.Train.Reading, Line = [] };
         var (test, buildings, weatherRows) = (data.Test, data.Buildings, data.Weather);
         data = null!;
+        GC.Collect();
         stage.Finish($"{series.Count:N0} series, {quality.FlaggedRows:N0} flagged rows");
 
         stage.Start("features", train.Count + test.Count, "rows");
@@ -80,19 +81,13 @@ public static class GepiiiStages
             keep[i] = keepFlagged || !quality.Flagged[i];
         }
 
-        var isDayOff = new bool[train.Count];
-        var temperature = new float[train.Count];
-        Parallel.For(0, train.Count, i =>
-        {
-            var site = buildings.SiteId[buildings.RowOf[train.BuildingId[i]]];
-            isDayOff[i] = FeatureBuilder.IsDayOff(site, train.Hour[i]);
-            temperature[i] = weather.TryGetValue(site, out var w) ? w.At(0, train.Hour[i]) : float.NaN;
-        });
-        var history = LevelHistory.Build(series, train.Hour, train.Reading, temperature, isDayOff, keep);
+        int SiteOf(int row) => buildings.SiteId[buildings.RowOf[train.BuildingId[row]]];
+        var history = LevelHistory.Build(series, train.Hour, train.Reading,
+            r => weather.TryGetValue(SiteOf(r), out var w) ? w.At(0, train.Hour[r]) : float.NaN,
+            r => FeatureBuilder.IsDayOff(SiteOf(r), train.Hour[r]),
+            keep);
 
-        // the history's inputs, the sample's row ids and the line numbers are dead: return them before the tables grow
-        temperature = null!;
-        isDayOff = null!;
+        // the sample's row ids, the line numbers and the history's garbage are dead: return them before the tables grow
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         var features = new FeatureBuilder(buildings, weather, history);
         var trainEnd = train.Hour.Max() + 1;
