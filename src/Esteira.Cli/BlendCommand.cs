@@ -116,7 +116,7 @@ public sealed class BlendCommand(IAnsiConsole console) : AsyncCommand<BlendSetti
         console.MarkupLineInterpolated($"submission: [green]{submission}[/]");
         if (workspace.Gate is not null)
         {
-            var gated = await Promotion.GateAndPromoteAsync(store, runId, GateSpec.FromYaml(workspace.Gate), cancellationToken: cancellationToken);
+            var gated = await Promotion.GateAndPromoteAsync(store, runId, GateSpec.FromYaml(workspace.Gate), model: workspace.ChampionModel, cancellationToken: cancellationToken);
             TrackingRender.GateVerdict(console, gated.Verdict);
         }
 

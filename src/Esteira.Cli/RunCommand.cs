@@ -66,8 +66,12 @@ public sealed class RunSettings : CommandSettings
     public bool Json { get; init; }
 
     [CommandOption("--ci")]
-    [Description("Exit 1 when the gate refuses an experiment (also when the environment has CI=true).")]
+    [Description("Exit 1 when the gate refuses an experiment.")]
     public bool Ci { get; init; }
+
+    [CommandOption("--no-promote")]
+    [Description("In a workspace: gate the runs but never move the champion (a merge-request or train job; 'esteira gate --promote' decides on the default branch).")]
+    public bool NoPromote { get; init; }
 
     [CommandOption("--verbose")]
     [Description("Show stack traces on failure.")]
@@ -97,7 +101,7 @@ public sealed class RunCommand(IAnsiConsole console) : Command<RunSettings>
         {
             var options = new RunOptions
             {
-                DataPath = KaggleDatasets.Resolve(settings.Data ?? SampleData.Locate(), Path.Combine(Environment.CurrentDirectory, ".esteira"), m => observer?.Info(m)),
+                DataPath = Datasets.Resolve(settings.Data ?? SampleData.Locate(), Path.Combine(Environment.CurrentDirectory, ".esteira"), m => observer?.Info(m)),
                 OutDir = settings.Out,
                 Folds = settings.Folds,
                 KeepFlagged = settings.KeepFlagged,
@@ -113,10 +117,10 @@ public sealed class RunCommand(IAnsiConsole console) : Command<RunSettings>
             workspace = Workspace.Load(root);
             if (settings.Data is not null)
             {
-                workspace = workspace with { Dataset = settings.Data.StartsWith(KaggleDatasets.Scheme, StringComparison.OrdinalIgnoreCase) ? settings.Data : Path.GetFullPath(settings.Data) };
+                workspace = workspace with { Dataset = settings.Data.Contains("://", StringComparison.Ordinal) ? settings.Data : Path.GetFullPath(settings.Data) };
             }
 
-            workspace = workspace with { Dataset = KaggleDatasets.Resolve(workspace.Dataset, workspace.StateFolder, m => observer?.Info(m)) };
+            workspace = Datasets.Resolve(workspace, m => observer?.Info(m));
 
             request = new RunRequest { OutDir = Path.Combine(root, settings.Out), Experiment = settings.Experiment, Force = force, Jobs = settings.Jobs };
             observer?.Info($"esteira run in workspace {root}");
@@ -130,7 +134,7 @@ public sealed class RunCommand(IAnsiConsole console) : Command<RunSettings>
             RunReport.Render(console, results, observer);
         }
 
-        var tracked = RunTracking.RecordAsync(workspace.Root, workspace.Tracking, workspace.Gate, run, results, observer is null ? null : console).GetAwaiter().GetResult();
+        var tracked = RunTracking.RecordAsync(workspace, run, results, promote: !settings.NoPromote, observer is null ? null : console).GetAwaiter().GetResult().Runs;
         if (settings.Json)
         {
             object Json(int i) => new
@@ -146,7 +150,7 @@ public sealed class RunCommand(IAnsiConsole console) : Command<RunSettings>
         }
 
         var refused = tracked.Where(t => t.Verdict is { Passed: false }).Select(t => t.Experiment).ToList();
-        if (refused.Count > 0 && (settings.Ci || Environment.GetEnvironmentVariable("CI") == "true"))
+        if (refused.Count > 0 && settings.Ci)
         {
             throw new EsteiraException(ErrorCode.GateFailed, $"the gate refused {string.Join(", ", refused)}; see the verdict above, or record a manual override with 'esteira promote RUN --reason'");
         }
@@ -177,7 +181,7 @@ public sealed class PlanCommand(IAnsiConsole console) : Command<PlanSettings>
     {
         var root = Workspace.Find(Environment.CurrentDirectory)
             ?? throw new EsteiraException(ErrorCode.Usage, $"{Environment.CurrentDirectory}: not in a workspace (no esteira.yaml here or above); run 'esteira init DIR' first");
-        var plan = WorkspaceRunner.Plan(Workspace.Load(root), new RunRequest { OutDir = "out", Experiment = settings.Experiment, Force = settings.Force.ToHashSet(StringComparer.Ordinal) });
+        var plan = WorkspaceRunner.Plan(Datasets.Resolve(Workspace.Load(root), m => Console.Error.WriteLine(m)), new RunRequest { OutDir = "out", Experiment = settings.Experiment, Force = settings.Force.ToHashSet(StringComparer.Ordinal) });
         if (settings.Json)
         {
             Console.Out.WriteLine(JsonSerializer.Serialize(plan.Select(p => new { stage = p.Id, run = p.Run, reason = p.Reason, key = p.Key }), RunJson.Options));
@@ -211,10 +215,17 @@ public sealed class InitCommand(IAnsiConsole console) : Command<InitSettings>
 {
     public override int Execute(CommandContext context, InitSettings settings, CancellationToken cancellationToken)
     {
-        var written = WorkspaceTemplate.Create(settings.Dir, settings.Data ?? Path.GetFullPath(SampleData.Locate()));
+        var data = settings.Data ?? Path.GetFullPath(SampleData.Locate());
+        var written = WorkspaceTemplate.Create(settings.Dir, data);
         foreach (var file in written)
         {
             console.MarkupLineInterpolated($"created [green]{file}[/]");
+        }
+
+        var root = Path.GetFullPath(settings.Dir);
+        if (!data.Contains("://", StringComparison.Ordinal) && Path.GetRelativePath(root, Path.GetFullPath(data)).StartsWith("..", StringComparison.Ordinal))
+        {
+            console.MarkupLineInterpolated($"[yellow]warning:[/] the dataset {data} is outside the workspace: a CI job (a fresh clone) will not find it. Copy it into the workspace (e.g. data/, with its licence), or upload it and set dataset: s3://bucket/prefix or kaggle://COMPETITION in esteira.yaml");
         }
 
         console.MarkupLineInterpolated($"next: cd {settings.Dir} && esteira run");

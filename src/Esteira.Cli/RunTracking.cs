@@ -3,44 +3,55 @@ using Esteira.Cli.Commands.Tracking;
 using Esteira.Pipeline;
 using Esteira.Tracking;
 using Spectre.Console;
-using YamlDotNet.RepresentationModel;
 
 namespace Esteira.Cli;
 
 /// <summary>
-/// Records each experiment whose model was (re)trained as a tracked run, then puts it through the gate.
-/// A reused model is not recorded again: its run already is.
+/// Records every experiment of a workspace run as a tracked run (a model reused from the cache too, tagged
+/// <c>esteira.reused</c>, so that a CI job that trained nothing still hands its runs to the gate), then puts the runs
+/// through the workspace gate: all experiments compete with one champion.
 /// </summary>
 internal static class RunTracking
 {
-    public sealed record Outcome(string Experiment, long RunId, GateVerdict? Verdict);
+    public sealed record Outcome(string Experiment, long RunId, GateVerdict? Verdict, bool Reused);
 
-    public static async Task<IReadOnlyList<Outcome>> RecordAsync(string root, string? trackingUri, YamlMappingNode? gate, WorkspaceRunResult run, IReadOnlyList<RunResult> results, IAnsiConsole? console)
+    /// <summary>The share of training rows the quality screen flagged, as the gate's data-quality conditions read it.</summary>
+    public const string FlaggedFraction = "flagged_fraction";
+
+    /// <summary>What the gate's data-quality conditions know of a recorded run.</summary>
+    public static DataQualityFacts QualityFacts(Run run) => new(run.Metric(FlaggedFraction));
+
+    /// <summary>Tag of a run whose model came from the cache rather than being trained by this run.</summary>
+    public const string ReusedTag = "esteira.reused";
+
+    public static async Task<(IReadOnlyList<Outcome> Runs, WorkspaceGateResult? Gate)> RecordAsync(Workspace workspace, WorkspaceRunResult run, IReadOnlyList<RunResult> results,
+        bool promote, IAnsiConsole? console)
     {
-        var trained = run.Experiments.Select((e, i) => (Experiment: e, Result: results[i]))
-            .Where(x => run.Plan.Any(p => p.Id == "train:" + x.Experiment.Name && p.Run)).ToList();
-        if (trained.Count == 0)
-        {
-            return [];
-        }
-
-        await using var store = await TrackingStores.OpenAsync(Environment.GetEnvironmentVariable("ESTEIRA_TRACKING_URI") ?? trackingUri, root);
+        var root = workspace.Root;
+        await using var store = await TrackingStores.OpenAsync(Environment.GetEnvironmentVariable("ESTEIRA_TRACKING_URI") ?? workspace.Tracking, root);
         await RunRecovery.MarkStaleRunsFailedAsync(store);
-        var spec = gate is null ? null : GateSpec.FromYaml(gate);
-        var (commit, dirty) = Git(root);
+        var (commit, dirty) = Commit(root);
         var datasetHash = run.Plan.Single(p => p.Id == WorkspaceRunner.FeaturesStage).Key;
-        var outcomes = new List<Outcome>();
-        foreach (var (experiment, result) in trained)
+        var recorded = new List<(Outcome Outcome, RunResult Result)>();
+        for (var i = 0; i < run.Experiments.Count; i++)
         {
+            var experiment = run.Experiments[i];
+            var result = results[i];
             var stage = run.Plan.Single(p => p.Id == "train:" + experiment.Name);
             var parameters = stage.Inputs.Where(p => p.Key.StartsWith("experiment.", StringComparison.Ordinal))
                 .ToDictionary(p => p.Key["experiment.".Length..], p => p.Value);
+            var tags = new Dictionary<string, string> { ["esteira.run"] = run.Run.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+            if (!stage.Run)
+            {
+                tags[ReusedTag] = "true";
+            }
+
             long runId;
             await using (var recorder = await RunRecorder.StartAsync(store, new NewRun
             {
                 Experiment = experiment.Name,
                 Params = parameters,
-                Tags = new Dictionary<string, string> { ["esteira.run"] = run.Run.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+                Tags = tags,
                 Lineage = new RunLineage
                 {
                     GitCommit = commit,
@@ -57,36 +68,54 @@ internal static class RunTracking
                     new MetricPoint("cv_rmsle", result.CvRmsle),
                     .. result.Folds.Select(f => new MetricPoint("cv_rmsle", f.Rmsle, Fold: f.Fold)),
                     new MetricPoint("flagged_rows", result.FlaggedRows),
+                    .. result.TrainRows > 0 ? [new MetricPoint(FlaggedFraction, (double)result.FlaggedRows / result.TrainRows)] : Array.Empty<MetricPoint>(),
                 ]);
-                await recorder.LogArtifactAsync("submission", result.Submission);
-                await recorder.LogArtifactAsync("model", experiment.ModelFolder);
+
+                // Paths inside the workspace are kept relative to it, so that another CI job (another folder) finds them.
+                await recorder.LogArtifactAsync("submission", WorkspacePath(root, result.Submission));
+                await recorder.LogArtifactAsync("model", WorkspacePath(root, experiment.ModelFolder));
                 await recorder.CompleteAsync();
             }
 
-            GateVerdict? verdict = null;
-            if (spec is not null)
-            {
-                var gated = await Promotion.GateAndPromoteAsync(store, runId, spec, new DataQualityFacts(result.TrainRows == 0 ? null : (double)result.FlaggedRows / result.TrainRows));
-                verdict = gated.Verdict;
-                if (console is not null)
-                {
-                    console.MarkupLineInterpolated($"[bold]{experiment.Name}[/]: tracked as run {runId}");
-                    TrackingRender.GateVerdict(console, verdict);
-                    if (gated.Promotion is not null)
-                    {
-                        console.MarkupLineInterpolated($"[green]run {runId} is now the champion[/]");
-                    }
-                }
-            }
-            else
-            {
-                console?.MarkupLineInterpolated($"[bold]{experiment.Name}[/]: tracked as run {runId} (no gate in esteira.yaml)");
-            }
-
-            outcomes.Add(new Outcome(experiment.Name, runId, verdict));
+            recorded.Add((new Outcome(experiment.Name, runId, null, !stage.Run), result));
+            console?.MarkupLineInterpolated($"[bold]{experiment.Name}[/]: tracked as run {runId}{(stage.Run ? "" : " (model reused from the cache)")}");
         }
 
-        return outcomes;
+        if (workspace.Gate is null)
+        {
+            console?.MarkupLine("no gate in esteira.yaml: runs are tracked, nothing is promoted");
+            return (recorded.Select(r => r.Outcome).ToList(), null);
+        }
+
+        var gate = await WorkspaceGate.DecideAsync(store, workspace.ChampionModel, GateSpec.FromYaml(workspace.Gate), [.. recorded.Select(r => r.Outcome.RunId)],
+            QualityFacts, promote);
+        if (console is not null)
+        {
+            TrackingRender.WorkspaceGate(console, gate);
+        }
+
+        return (recorded.Select(r => r.Outcome with { Verdict = gate.Runs.Single(g => g.RunId == r.Outcome.RunId).Verdict }).ToList(), gate);
+    }
+
+    /// <summary>The commit being built: the CI's own variable first (a CI checkout may be detached or shallow), else git.</summary>
+    public static (string? Commit, bool? Dirty) Commit(string root)
+    {
+        foreach (var name in new[] { "CI_COMMIT_SHA", "GITHUB_SHA" })
+        {
+            if (Environment.GetEnvironmentVariable(name) is { Length: > 0 } sha)
+            {
+                return (sha, null);
+            }
+        }
+
+        return Git(root);
+    }
+
+    /// <summary><paramref name="path"/> relative to the workspace when it lies inside it, else unchanged.</summary>
+    public static string WorkspacePath(string root, string path)
+    {
+        var relative = Path.GetRelativePath(root, Path.GetFullPath(path));
+        return relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative) ? path : relative;
     }
 
     private static (string? Commit, bool? Dirty) Git(string root)

@@ -35,6 +35,15 @@ public sealed record Workspace(
 
     public string StateFolder => Path.Combine(Root, ".esteira");
 
+    /// <summary>The competition the workspace works on (<c>competition:</c>); null when not declared.</summary>
+    public string? Competition { get; init; }
+
+    /// <summary>The registered model whose champion every experiment of the workspace competes with.</summary>
+    public string ChampionModel => Competition ?? DefaultModel;
+
+    /// <summary>The champion's model name when esteira.yaml names no competition.</summary>
+    public const string DefaultModel = "workspace";
+
     /// <summary>Finds esteira.yaml in <paramref name="start"/> or above; null when there is none.</summary>
     public static string? Find(string start)
     {
@@ -54,7 +63,7 @@ public sealed record Workspace(
     {
         var file = Path.Combine(root, FileName);
         var yaml = YamlFile.Load(file, FileName);
-        yaml.AllowOnly("competition", "dataset", "metric", "cv", "quality", "tracking", "artifacts", "deploy", "gate");
+        yaml.AllowOnly("competition", "dataset", "metric", "cv", "quality", "tracking", "artifacts", "deploy", "gate", "ci");
         var dataset = yaml.String("dataset") ?? throw yaml.Missing("dataset", "a folder, .zip or kaggle://COMPETITION");
         var metric = yaml.String("metric") ?? "rmsle";
         if (metric != "rmsle")
@@ -81,7 +90,12 @@ public sealed record Workspace(
         }
 
         var datasetPath = dataset.Contains("://", StringComparison.Ordinal) ? dataset : Path.GetFullPath(Path.Combine(root, dataset));
-        return new Workspace(root, datasetPath, folds, keepFlagged, yaml.String("tracking"), yaml.String("artifacts"), yaml.Mapping("gate")?.Node, yaml.Mapping("deploy")?.Node, experiments);
+        var ci = yaml.Mapping("ci");
+        ci?.AllowOnly("image", "apt", "schedule");
+        return new Workspace(root, datasetPath, folds, keepFlagged, yaml.String("tracking"), yaml.String("artifacts"), yaml.Mapping("gate")?.Node, yaml.Mapping("deploy")?.Node, experiments)
+        {
+            Competition = yaml.String("competition"),
+        };
     }
 
     private static Experiment LoadExperiment(string root, string folder)

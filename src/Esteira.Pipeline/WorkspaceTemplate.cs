@@ -14,13 +14,14 @@ public static class WorkspaceTemplate
         }
 
         Directory.CreateDirectory(Path.Combine(root, "experiments", "baseline"));
-        var relative = Path.GetRelativePath(root, Path.GetFullPath(dataset));
+        // A remote dataset is written as is; a local one relative to the workspace, so that a clone (a CI job) finds it.
+        var relative = dataset.Contains("://", StringComparison.Ordinal) ? dataset : Path.GetRelativePath(root, Path.GetFullPath(dataset));
         var files = new Dictionary<string, string>
         {
             [Workspace.FileName] = $"""
                 # Esteira workspace: https://github.com/esteira (see docs/contract.md)
                 competition: ashrae-energy-prediction
-                dataset: {relative}        # a GEPIII folder (plain or .gz), or one .zip
+                dataset: {relative}        # a GEPIII folder (plain or .gz) or .zip inside the workspace, s3://bucket/prefix or kaggle://COMPETITION
                 metric: rmsle
                 cv:
                   folds: 3                  # forward-chaining time blocks, shared by every experiment
@@ -31,12 +32,15 @@ public static class WorkspaceTemplate
                 deploy:
                   target: folder
                   dest: submissions
-                gate:
+                gate:                       # every experiment competes with the workspace's one champion
                   metric: cv_rmsle
                   direction: minimize
-                  max: 0.6
-                  min_improvement: 0.002
-                  max_fold_regression: 0.05
+                  min_improvement: 0.001    # a challenger must beat the champion's CV by at least this
+                  max_fold_regression: 0.05 # and lose no CV fold by more than this
+                  # max: 1.0                # an absolute ceiling, which the first champion must meet too
+                # ci:                       # for 'esteira ci gitlab|github'
+                #   image: mcr.microsoft.com/dotnet/sdk:10.0   # or an image with esteira on PATH
+                #   apt: [jupyter-nbconvert, python3-ipykernel] # extra Debian packages for notebook experiments
 
                 """,
             [Path.Combine("experiments", "baseline", Workspace.ExperimentFile)] = """

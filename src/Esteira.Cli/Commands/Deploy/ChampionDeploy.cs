@@ -16,9 +16,12 @@ internal sealed class ChampionDeploy : ISubmissionHistory, IAsyncDisposable
 {
     private readonly ITrackingStore _store;
 
-    private ChampionDeploy(ITrackingStore store, Run champion, string experiment)
+    private readonly string _root;
+
+    private ChampionDeploy(ITrackingStore store, Run champion, string experiment, string root)
     {
         _store = store;
+        _root = root;
         Champion = champion;
         Experiment = experiment;
     }
@@ -26,9 +29,11 @@ internal sealed class ChampionDeploy : ISubmissionHistory, IAsyncDisposable
     public Run Champion { get; }
     public string Experiment { get; }
 
-    public string Submission => Champion.Artifacts.TryGetValue("submission", out var path) && File.Exists(path)
+    /// <summary>The champion's submission file; a path recorded relative to the workspace is found in this job's folder.</summary>
+    public string Submission => Champion.Artifacts.TryGetValue("submission", out var recorded) && Path.Combine(_root, recorded) is var path && File.Exists(path)
         ? path
-        : throw new EsteiraException(ErrorCode.NotFound, $"champion run {Champion.Id} ({Experiment}) has no submission file on this machine; run 'esteira run' (or 'esteira pull') first");
+        : throw new EsteiraException(ErrorCode.NotFound,
+            $"champion run {Champion.Id} ({Experiment}) has no submission file here ({recorded ?? "none recorded"}); run 'esteira run' (or 'esteira pull'), or in CI give the deploy job the train jobs' out/ artifacts");
 
     public DeployGate Gate => Champion.Gate switch
     {
@@ -37,28 +42,27 @@ internal sealed class ChampionDeploy : ISubmissionHistory, IAsyncDisposable
         null => DeployGate.Passed($"champion run {Champion.Id}, promoted by hand"),
     };
 
-    /// <summary>The champion with the best CV RMSLE among the workspace's experiments (or of <paramref name="experiment"/>).</summary>
+    /// <summary>The workspace's champion (one for all experiments: see <see cref="WorkspaceGate"/>).</summary>
     public static async Task<ChampionDeploy> OpenAsync(Workspace workspace, string? experiment, CancellationToken cancellationToken)
     {
         var store = await TrackingStores.OpenAsync(Environment.GetEnvironmentVariable("ESTEIRA_TRACKING_URI") ?? workspace.Tracking, workspace.Root, cancellationToken: cancellationToken);
-        var candidates = new List<(Run Run, string Experiment)>();
-        foreach (var name in workspace.Experiments.Select(e => e.Name).Where(n => experiment is null || n == experiment))
-        {
-            if (await store.GetChampionAsync(name, cancellationToken) is { } version && await store.GetRunAsync(version.RunId, cancellationToken) is { } run)
-            {
-                candidates.Add((run, name));
-            }
-        }
-
-        if (candidates.Count == 0)
+        var champion = await store.GetChampionAsync(workspace.ChampionModel, cancellationToken) is { } version ? await store.GetRunAsync(version.RunId, cancellationToken) : null;
+        if (champion is null || (experiment is not null && champion.Experiment != experiment))
         {
             await store.DisposeAsync();
-            throw new EsteiraException(ErrorCode.NotFound,
-                $"no champion{(experiment is null ? "" : $" for {experiment}")} yet: run 'esteira run' until an experiment passes the gate, or 'esteira promote RUN --reason …'");
+            throw new EsteiraException(ErrorCode.NotFound, champion is null
+                ? $"{workspace.ChampionModel} has no champion yet: run 'esteira run' (or 'esteira gate --promote') until an experiment passes the gate, or 'esteira promote RUN --reason …'"
+                : $"the champion of {workspace.ChampionModel} is run {champion.Id} of {champion.Experiment}, not of {experiment}; deploy the champion, or promote another run first");
         }
 
-        var best = candidates.OrderBy(c => c.Run.Metric("cv_rmsle") ?? double.MaxValue).First();
-        return new ChampionDeploy(store, best.Run, best.Experiment);
+        return new ChampionDeploy(store, champion, champion.Experiment, workspace.Root);
+    }
+
+    /// <summary>The ledger's earlier entry for the champion run at <paramref name="target"/>, when it was already sent (and not rejected).</summary>
+    public async Task<Submission?> AlreadySentAsync(string target, string competition, CancellationToken cancellationToken)
+    {
+        var all = await _store.ListSubmissionsAsync(new SubmissionQuery { Target = Key(target, competition), Limit = 10_000 }, cancellationToken);
+        return all.FirstOrDefault(s => s.RunId == Champion.Id && s.Status != SubmissionStatus.Error);
     }
 
     public static string Key(string target, string competition) => $"{target}/{competition}";

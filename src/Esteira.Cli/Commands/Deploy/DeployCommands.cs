@@ -140,7 +140,7 @@ public sealed partial class DeployCommand(IAnsiConsole console) : AsyncCommand<D
             : null;
         if (champion is not null)
         {
-            var workspace = Workspace.Load(root!);
+            var workspace = Datasets.Resolve(Workspace.Load(root!), m => Console.Error.WriteLine(m));
             settings = WithWorkspaceDefaults(settings, workspace);
         }
 
@@ -156,6 +156,23 @@ public sealed partial class DeployCommand(IAnsiConsole console) : AsyncCommand<D
                     console.MarkupLineInterpolated($"[grey]{line}[/]");
                 }
             });
+            if (champion is not null && !settings.AllowDuplicate && await champion.AlreadySentAsync(target.Kind, target.Competition, cancellationToken) is { } sent)
+            {
+                // The champion has not changed since its submission: a scheduled or repeated main pipeline sends nothing.
+                var score = sent.PublicScore is { } p ? $", public score {p.ToString("0.#####", System.Globalization.CultureInfo.InvariantCulture)}" : "";
+                var line = $"champion run {champion.Champion.Id} ({champion.Experiment}) was already sent to {target.Kind}/{target.Competition} on {sent.SubmittedAt:yyyy-MM-dd HH:mm} UTC (ledger entry {sent.Id}{score}); nothing new to send";
+                if (settings.Json)
+                {
+                    DeployCommands.WriteJson(console, new { target = target.Kind, competition = target.Competition, status = "unchanged", ledger_entry = sent.Id, run = champion.Champion.Id });
+                }
+                else
+                {
+                    console.MarkupLineInterpolated($"[green]{line}[/]");
+                }
+
+                return 0;
+            }
+
             if (champion is not null && !settings.Json)
             {
                 console.MarkupLineInterpolated($"deploying champion run {champion.Champion.Id} ({champion.Experiment}, CV RMSLE {champion.Champion.Metric("cv_rmsle"):F4})");

@@ -30,7 +30,8 @@ public static class SyncCommands
     {
         var root = Workspace.Find(Environment.CurrentDirectory)
             ?? throw new EsteiraException(ErrorCode.Usage, $"{Environment.CurrentDirectory}: not in a workspace (no esteira.yaml here or above); run 'esteira init DIR' first");
-        return Workspace.Load(root);
+        // Every command reads the same data: a kaggle:// or s3:// dataset is downloaded once into .esteira/datasets.
+        return Datasets.Resolve(Workspace.Load(root), m => Console.Error.WriteLine(m));
     }
 
     internal static void Render(IAnsiConsole console, SyncResult result, bool json, bool push)

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Text.Json;
+using Esteira.Pipeline;
 using Esteira.Tracking;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -33,8 +34,17 @@ public static class TrackingCommands
     }
 
     /// <summary>Opens the store named by <c>--tracking</c> (default: SQLite at .esteira/esteira.db in the current folder).</summary>
-    internal static Task<ITrackingStore> OpenAsync(TrackingSettings settings, CancellationToken cancellationToken) =>
-        TrackingStores.OpenAsync(settings.Tracking, Directory.GetCurrentDirectory(), null, cancellationToken);
+    /// <summary>The tracking store: --tracking, else ESTEIRA_TRACKING_URI, else the workspace's esteira.yaml, else the default SQLite file.</summary>
+    internal static Task<ITrackingStore> OpenAsync(TrackingSettings settings, CancellationToken cancellationToken)
+    {
+        var workspace = Workspace.Find(Directory.GetCurrentDirectory()) is { } root ? Workspace.Load(root) : null;
+        var uri = settings.Tracking ?? Environment.GetEnvironmentVariable("ESTEIRA_TRACKING_URI") ?? workspace?.Tracking;
+        return TrackingStores.OpenAsync(uri, workspace?.Root ?? Directory.GetCurrentDirectory(), null, cancellationToken);
+    }
+
+    /// <summary>The registered model a promotion moves: --model, else the workspace's champion model, else the run's experiment.</summary>
+    internal static string? DefaultModel(string? model) =>
+        model ?? (Workspace.Find(Directory.GetCurrentDirectory()) is { } root ? Workspace.Load(root).ChampionModel : null);
 
     internal static void WriteJson<T>(IAnsiConsole console, T value) =>
         console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(value, TrackingJson.Indented));
@@ -203,7 +213,7 @@ public sealed class PromoteSettings : TrackingSettings
     public string? Reason { get; init; }
 
     [CommandOption("--model <NAME>")]
-    [Description("The registered model (default: the run's experiment).")]
+    [Description("The registered model (default: the workspace's champion model; outside a workspace the run's experiment).")]
     public string? Model { get; init; }
 
     public override ValidationResult Validate() =>
@@ -217,7 +227,7 @@ public sealed class PromoteCommand(IAnsiConsole console) : AsyncCommand<PromoteS
     public override async Task<int> ExecuteAsync(CommandContext context, PromoteSettings settings, CancellationToken cancellationToken)
     {
         await using var store = await TrackingCommands.OpenAsync(settings, cancellationToken);
-        var result = await Promotion.PromoteAsync(store, settings.Run, settings.Model, AliasChangeKind.Manual, settings.Reason!, null, cancellationToken);
+        var result = await Promotion.PromoteAsync(store, settings.Run, TrackingCommands.DefaultModel(settings.Model), AliasChangeKind.Manual, settings.Reason!, null, cancellationToken);
         if (settings.Json)
         {
             TrackingCommands.WriteJson(console, result);

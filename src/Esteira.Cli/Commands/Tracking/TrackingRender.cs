@@ -33,6 +33,32 @@ public static class TrackingRender
         console.Write(table);
     }
 
+    /// <summary>The workspace gate: each experiment's run, its role, and the verdict table of each challenger.</summary>
+    public static void WorkspaceGate(IAnsiConsole console, WorkspaceGateResult result)
+    {
+        var champion = result.ChampionRunId is { } c ? $"champion of {result.Model}: run {c}" : $"{result.Model} has no champion yet";
+        console.MarkupLineInterpolated($"[bold]gate[/] ({champion})");
+        foreach (var run in result.Runs)
+        {
+            switch (run.Role)
+            {
+                case GateRole.Champion:
+                    console.MarkupLineInterpolated($"  {run.Experiment} (run {run.RunId}): reproduces the champion; nothing to decide");
+                    break;
+                default:
+                    var role = run.Role == GateRole.Passed ? "[green]passed[/]" : "[red]REFUSED[/]";
+                    console.MarkupLine($"  {Markup.Escape(run.Experiment)} (run {run.RunId}): {role} — {Markup.Escape(run.Verdict!.Summary)}");
+                    GateVerdict(console, run.Verdict);
+                    break;
+            }
+        }
+
+        if (result.Promoted is { } promoted)
+        {
+            console.MarkupLineInterpolated($"[green]run {promoted} is now the champion of {result.Model}[/]");
+        }
+    }
+
     internal static void RunList(IAnsiConsole console, IReadOnlyList<RunSummary> runs, string? sort, string location)
     {
         if (runs.Count == 0)
