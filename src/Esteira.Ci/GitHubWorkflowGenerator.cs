@@ -12,8 +12,8 @@ public static class GitHubWorkflowGenerator
     /// <summary>Where GitHub reads workflows.</summary>
     public const string DefaultPath = ".github/workflows/esteira.yml";
 
-    /// <summary>The condition that limits a job to a push on the default branch.</summary>
-    public const string DefaultBranchPush = "github.event_name == 'push' && github.ref == format('refs/heads/{0}', github.event.repository.default_branch)";
+    /// <summary>The condition that limits a job to a push or schedule of the default branch.</summary>
+    public const string DefaultBranch = "github.event_name != 'pull_request' && github.ref == format('refs/heads/{0}', github.event.repository.default_branch)";
 
     /// <summary>The YAML text for <paramref name="shape"/>; <paramref name="defaultBranch"/> is the branch whose pushes run the pipeline.</summary>
     public static string Generate(WorkspaceShape shape, string defaultBranch = "main")
@@ -25,6 +25,8 @@ public static class GitHubWorkflowGenerator
             ("on", Yaml.Map(
                 ("push", Yaml.Map(("branches", Yaml.List(defaultBranch)))),
                 ("pull_request", Yaml.Map()),
+                // Scheduled re-scoring: the default branch's pipeline again; deploy sends only what is new.
+                ("schedule", Yaml.List(Yaml.Map(("cron", "0 6 * * *")))),
                 ("workflow_dispatch", Yaml.Map()))),
             ("permissions", Yaml.Map(("contents", "read"))),
             ("concurrency", Yaml.Map(
@@ -34,9 +36,10 @@ public static class GitHubWorkflowGenerator
             ("env", Environment(shape)),
             ("jobs", Yaml.Map(
                 ("validate", Job(
+                    shape,
                     name: "validate",
                     needs: null,
-                    steps: [.. Setup(experimentCache: null), Run("Plan", PipelineCommands.Validate)])),
+                    steps: [.. Setup(shape, experimentCache: null), Run("Plan", PipelineCommands.Validate)])),
                 ("train", Train(shape)),
                 ("gate", Gate(shape)),
                 ("report", Report(shape)),
@@ -48,20 +51,22 @@ public static class GitHubWorkflowGenerator
     private static OrderedDictionary<string, object> Train(WorkspaceShape shape)
     {
         var job = Job(
+            shape,
             name: "train (${{ matrix.experiment }})",
             needs: Yaml.List("validate"),
             steps:
             [
-                .. Setup(experimentCache: "${{ matrix.experiment }}"),
+                .. Setup(shape, experimentCache: "${{ matrix.experiment }}"),
                 shape.SharesArtifacts ? Run("Pull shared stage outputs", PipelineCommands.Pull) : null,
                 Run("Train", PipelineCommands.Train),
                 shape.SharesArtifacts ? Run("Push stage outputs", PipelineCommands.Push) : null,
+                shape.SharesTracking ? null : Run("Export the runs", PipelineCommands.ExportRuns),
                 Yaml.Map(
                     ("name", "Keep the outputs"),
                     ("uses", "actions/upload-artifact@v4"),
                     ("with", Yaml.Map(
                         ("name", "out-${{ matrix.experiment }}"),
-                        ("path", shape.SharesArtifacts ? "out/${{ matrix.experiment }}/" : "out/${{ matrix.experiment }}/\n.esteira/"),
+                        ("path", shape.SharesArtifacts ? "out/${{ matrix.experiment }}/" : "out/${{ matrix.experiment }}/\n.esteira/cache/"),
                         ("include-hidden-files", true),
                         ("retention-days", 7)))),
             ]);
@@ -72,28 +77,39 @@ public static class GitHubWorkflowGenerator
         return job;
     }
 
-    private static OrderedDictionary<string, object> Gate(WorkspaceShape shape) => Job(
-        name: "gate",
-        needs: Yaml.List("train"),
-        steps:
-        [
-            .. Setup(experimentCache: "gate"),
-            shape.SharesTracking ? null : DownloadOutputs(),
-            shape.SharesArtifacts && !shape.SharesTracking ? Run("Pull shared stage outputs", PipelineCommands.Pull) : null,
-            // Without a shared tracking store this job records the runs itself; warm caches mean nothing is trained again.
-            shape.SharesTracking ? null : Run("Record the runs", PipelineCommands.RunAll),
-            Run("Gate", PipelineCommands.Gate),
-            shape.SharesTracking ? null : Upload("tracking", ".esteira/\nout/"),
-        ]);
+    /// <summary>True on a push or schedule of the default branch; the only place the champion moves.</summary>
+    public const string OnDefaultBranch = "[ \"$GITHUB_EVENT_NAME\" != pull_request ] && [ \"$GITHUB_REF\" = \"refs/heads/$DEFAULT_BRANCH\" ]";
+
+    private static OrderedDictionary<string, object> Gate(WorkspaceShape shape)
+    {
+        var job = Job(
+            shape,
+            name: "gate",
+            needs: Yaml.List("train"),
+            steps:
+            [
+                .. Setup(shape, experimentCache: null),
+                DownloadOutputs(),
+                shape.SharesTracking ? null : Restore("tracking"),
+                shape.SharesTracking ? null : Run("Merge the train jobs' runs", PipelineCommands.ImportRuns),
+                Run("Gate", PipelineCommands.Gate(OnDefaultBranch)),
+                shape.SharesTracking ? null : Upload("tracking", ".esteira/esteira.db"),
+                shape.SharesTracking ? null : Save("tracking"),
+            ]);
+        job.Insert(4, "env", Yaml.Map(("DEFAULT_BRANCH", "${{ github.event.repository.default_branch }}")));
+        return job;
+    }
 
     private static OrderedDictionary<string, object> Report(WorkspaceShape shape)
     {
         var job = Job(
+            shape,
             name: "report",
             needs: Yaml.List("gate"),
             steps:
             [
-                .. Setup(experimentCache: null),
+                .. Setup(shape, experimentCache: null),
+                DownloadOutputs(),
                 shape.SharesTracking ? null : Download("tracking"),
                 Run("Report", PipelineCommands.Report),
                 Upload("report", "report/"),
@@ -108,17 +124,21 @@ public static class GitHubWorkflowGenerator
     private static OrderedDictionary<string, object> Deploy(WorkspaceShape shape)
     {
         var job = Job(
+            shape,
             name: "deploy",
             needs: Yaml.List("gate"),
             steps:
             [
-                .. Setup(experimentCache: null),
+                .. Setup(shape, experimentCache: null),
+                DownloadOutputs(),
                 shape.SharesTracking ? null : Download("tracking"),
                 shape.DeploysToKaggle ? Run("Check the Kaggle credentials", PipelineCommands.RequireKaggleCredentials) : null,
                 shape.SharesArtifacts ? Run("Pull shared stage outputs", PipelineCommands.Pull) : null,
                 Run("Deploy the champion", PipelineCommands.Deploy),
+                shape.SharesTracking ? null : Save("tracking"),
+                shape.DeploysToFolder && shape.DeployFolder is { } folder ? Upload("deployed", folder.TrimEnd('/') + "/", retentionDays: 90) : null,
             ]);
-        job.Insert(0, "if", DefaultBranchPush);
+        job.Insert(0, "if", DefaultBranch);
         job.Insert(4, "environment", shape.DeployTarget ?? "default");
         job.Insert(5, "concurrency", Yaml.Map(("group", "esteira-deploy"), ("cancel-in-progress", false)));
         job.Insert(6, "env", Yaml.Map(
@@ -127,14 +147,14 @@ public static class GitHubWorkflowGenerator
         return job;
     }
 
-    private static OrderedDictionary<string, object> Job(string name, List<object>? needs, List<object?> steps) => Yaml.Map(
+    private static OrderedDictionary<string, object> Job(WorkspaceShape shape, string name, List<object>? needs, List<object?> steps) => Yaml.Map(
         ("name", name),
         ("needs", needs),
         ("runs-on", "ubuntu-latest"),
-        ("container", PipelineCommands.Image),
+        ("container", shape.JobImage),
         ("steps", Yaml.List([.. steps])));
 
-    private static IEnumerable<object> Setup(string? experimentCache)
+    private static IEnumerable<object> Setup(WorkspaceShape shape, string? experimentCache)
     {
         yield return Yaml.Map(("uses", "actions/checkout@v4"));
         yield return Yaml.Map(
@@ -156,14 +176,33 @@ public static class GitHubWorkflowGenerator
         }
 
         yield return Run("Native dependencies", PipelineCommands.InstallNativeDependencies);
+        if (PipelineCommands.InstallPackages(shape.AptPackages) is { } packages)
+        {
+            yield return Run("Packages the experiments need", packages);
+        }
+
+        if (shape.Image is null)
+        {
+            yield return Run("Esteira (the version .config/dotnet-tools.json pins)", PipelineCommands.RestoreTool);
+        }
     }
+
+    // The SQLite tracking store (champion, ledger) carried from run to run; a shared PostgreSQL store is the durable choice.
+    private static OrderedDictionary<string, object> Restore(string name) => Yaml.Map(
+        ("uses", "actions/cache/restore@v4"),
+        ("with", Yaml.Map(("path", ".esteira/esteira.db"), ("key", $"esteira-{name}-${{{{ github.run_id }}}}"), ("restore-keys", $"esteira-{name}-"))));
+
+    private static OrderedDictionary<string, object> Save(string name) => Yaml.Map(
+        ("uses", "actions/cache/save@v4"),
+        ("if", "${{ !cancelled() }}"),
+        ("with", Yaml.Map(("path", ".esteira/esteira.db"), ("key", $"esteira-{name}-${{{{ github.run_id }}}}-${{{{ github.job }}}}"))));
 
     private static OrderedDictionary<string, object> Run(string name, string command) => Yaml.Map(("name", name), ("run", command));
 
-    private static OrderedDictionary<string, object> Upload(string name, string path) => Yaml.Map(
+    private static OrderedDictionary<string, object> Upload(string name, string path, int retentionDays = 7) => Yaml.Map(
         ("uses", "actions/upload-artifact@v4"),
         ("if", "${{ !cancelled() }}"),
-        ("with", Yaml.Map(("name", name), ("path", path), ("include-hidden-files", true), ("retention-days", 7))));
+        ("with", Yaml.Map(("name", name), ("path", path), ("include-hidden-files", true), ("retention-days", retentionDays))));
 
     private static OrderedDictionary<string, object> Download(string name) => Yaml.Map(
         ("uses", "actions/download-artifact@v4"),
@@ -178,7 +217,8 @@ public static class GitHubWorkflowGenerator
         var env = Yaml.Map(
             ("DOTNET_CLI_TELEMETRY_OPTOUT", "1"),
             ("DOTNET_NOLOGO", "1"),
-            ("OMP_WAIT_POLICY", "PASSIVE"));
+            ("OMP_WAIT_POLICY", "PASSIVE"),
+            ("ESTEIRA", shape.EsteiraCommand));
         if (shape.SharesArtifacts)
         {
             env.Add("ESTEIRA_ARTIFACTS_URI", shape.ArtifactsUri!);

@@ -11,7 +11,7 @@ namespace Esteira.Ci;
 /// with <c>target</c>). Experiments are the folders of <c>experiments/</c> that hold an <c>experiment.yaml</c>.
 /// Without an esteira.yaml the shape is <see cref="WorkspaceShape.Default"/>.
 /// </remarks>
-public static class WorkspaceShapeReader
+public static partial class WorkspaceShapeReader
 {
     /// <summary>The workspace file name.</summary>
     public const string FileName = "esteira.yaml";
@@ -38,7 +38,22 @@ public static class WorkspaceShapeReader
             var other => throw Bad(file, other, "deploy", "a target name or a mapping with 'target'"),
         };
 
-        return new WorkspaceShape(Experiments(folder, file), SchemeOf(tracking), S3Only(artifacts), deploy);
+        var ci = Child(root, file, "ci");
+        var apt = Child(ci, file, "apt") switch
+        {
+            null => [],
+            YamlSequenceNode list => list.Children.Select(c => c is YamlScalarNode { Value: { Length: > 0 } v } && AptName().IsMatch(v)
+                ? v
+                : throw Bad(file, c, "ci.apt", "Debian package names such as jupyter-nbconvert")).ToList(),
+            var other => throw Bad(file, other, "ci.apt", "a list of Debian package names, e.g. [jupyter-nbconvert, python3-ipykernel]"),
+        };
+        var dest = Child(root, file, "deploy") is YamlMappingNode ? Scalar(Child(root, file, "deploy"), file, "dest") : null;
+        return new WorkspaceShape(Experiments(folder, file), SchemeOf(tracking), S3Only(artifacts), deploy)
+        {
+            Image = Scalar(ci, file, "image"),
+            AptPackages = apt,
+            DeployFolder = dest,
+        };
     }
 
     private static IReadOnlyList<string> Experiments(string folder, string file)
@@ -146,4 +161,7 @@ public static class WorkspaceShapeReader
 
     private static EsteiraException Bad(string file, YamlNode node, string key, string expected) =>
         EsteiraException.BadInput(file, node.Start.Line, key, $"expected {expected}", $"fix '{key}' or remove it");
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[a-z0-9][a-z0-9+.-]+$")]
+    private static partial System.Text.RegularExpressions.Regex AptName();
 }
