@@ -86,7 +86,7 @@ internal static class ContractProgram
             }
         }
 
-        observer.StageFinished(stage, watch.Elapsed.TotalSeconds, program.Display.Trim('\''));
+        observer.StageFinished(stage, watch.Elapsed.TotalSeconds, (experiment.Kind == ExperimentKind.Notebook ? experiment.Notebook : experiment.Command) ?? "");
         var validRows = ColumnTable.Rows(Path.Combine(features, "valid"));
         var testRows = ColumnTable.Rows(Path.Combine(features, "test"));
         var oof = Load(experiment, program.WorkFolder, "oof.npy", validRows, "features/valid");
