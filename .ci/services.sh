@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs (from Debian and npm) and starts the real services the tests use, on loopback:
+# Installs (from Debian and npm) the tools the tests use (python3-pandas for command experiments, jupyter-nbconvert and
+# python3-ipykernel for notebook experiments) and starts the real services they use, on loopback:
 #   PostgreSQL 15 (throwaway cluster, trust auth)  -> ESTEIRA_TEST_POSTGRES
 #   S3-API server @20minutes/s3rver                 -> ESTEIRA_TEST_S3
 # Source it (". .ci/services.sh") so that the exports reach the caller. Idempotent.
@@ -14,6 +15,7 @@ need_apt=()
 ldconfig -p 2>/dev/null | grep -q 'libgomp.so.1' || need_apt+=(libgomp1)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 /usr/bin/python3 -c 'import pandas' 2>/dev/null || need_apt+=(python3-pandas)
+jupyter nbconvert --version >/dev/null 2>&1 || need_apt+=(jupyter-nbconvert python3-ipykernel)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "services: apt-get install ${need_apt[*]}"

@@ -13,10 +13,20 @@ public enum ExperimentKind
 
     /// <summary>Any program that follows the contract in docs/contract.md.</summary>
     Command,
+
+    /// <summary>A Jupyter notebook run headless by nbconvert, under the same contract as a command.</summary>
+    Notebook,
 }
 
 /// <summary>One experiment of a workspace: <c>experiments/NAME/experiment.yaml</c>.</summary>
-public sealed record Experiment(string Name, string Folder, ExperimentKind Kind, GbmOptions Gbm, string? Command, int TimeoutSeconds, IReadOnlyDictionary<string, string> Definition);
+public sealed record Experiment(string Name, string Folder, ExperimentKind Kind, GbmOptions Gbm, string? Command, int TimeoutSeconds, IReadOnlyDictionary<string, string> Definition)
+{
+    /// <summary>A notebook experiment's notebook, relative to <see cref="Folder"/>.</summary>
+    public string? Notebook { get; init; }
+
+    /// <summary>A notebook experiment's parameters, in the order of experiment.yaml.</summary>
+    public IReadOnlyList<NotebookParameter> Parameters { get; init; } = [];
+}
 
 /// <summary>A workspace: <c>esteira.yaml</c> and its experiments.</summary>
 public sealed record Workspace(
@@ -108,13 +118,14 @@ public sealed record Workspace(
         }
 
         var yaml = YamlFile.Load(Path.Combine(folder, ExperimentFile), display);
-        yaml.AllowOnly("kind", "seed", "params", "command", "timeout", "description");
+        yaml.AllowOnly("kind", "seed", "params", "command", "notebook", "parameters", "timeout", "description");
         var kindText = yaml.String("kind") ?? "lightgbm";
         var kind = kindText switch
         {
             "lightgbm" => ExperimentKind.LightGbm,
             "command" => ExperimentKind.Command,
-            _ => throw yaml.Bad("kind", $"'{kindText}' is not an experiment kind", "use lightgbm or command"),
+            "notebook" => ExperimentKind.Notebook,
+            _ => throw yaml.Bad("kind", $"'{kindText}' is not an experiment kind", "use lightgbm, command or notebook"),
         };
         var seed = yaml.Int("seed", 0, int.MaxValue) ?? 42;
         var gbm = new GbmOptions { Seed = seed };
@@ -143,6 +154,7 @@ public sealed record Workspace(
             throw yaml.Missing("command", "the program to run, e.g. python3 train.py");
         }
 
+        var (notebook, parameters) = LoadNotebook(yaml, kind, folder);
         var timeout = yaml.Int("timeout", 1, 7 * 24 * 3600) ?? 3600;
         var definition = new Dictionary<string, string>(yaml.Flatten("experiment."), StringComparer.Ordinal)
         {
@@ -151,20 +163,76 @@ public sealed record Workspace(
             // Two experiments never share an entry, even with identical definitions: each is its own result.
             ["experiment.name"] = name,
         };
-        if (kind == ExperimentKind.Command)
+        if (kind is ExperimentKind.Command or ExperimentKind.Notebook)
         {
-            // A command experiment's code is part of its definition: hash every file beside experiment.yaml.
+            // A command or notebook experiment's code is part of its definition: hash every file beside experiment.yaml
+            // (Jupyter's autosaved checkpoints aside).
             foreach (var f in Directory.GetFiles(folder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
             {
                 var relative = Path.GetRelativePath(folder, f);
-                if (!relative.StartsWith("out", StringComparison.Ordinal) && !relative.Contains("__pycache__", StringComparison.Ordinal))
+                if (!relative.StartsWith("out", StringComparison.Ordinal) && !relative.Contains("__pycache__", StringComparison.Ordinal)
+                    && !relative.Contains(".ipynb_checkpoints", StringComparison.Ordinal))
                 {
-                    definition["code:" + relative] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f)));
+                    definition["code:" + relative] = Hash(f);
                 }
             }
         }
 
-        return new Experiment(name, folder, kind, gbm, command, timeout, definition);
+        if (notebook is not null)
+        {
+            // The notebook may live outside the folder (../shared/train.ipynb); the literals keep 1 and "1" apart.
+            definition["notebook:" + notebook] = Hash(Path.Combine(folder, notebook));
+            foreach (var parameter in parameters)
+            {
+                definition["notebook.parameter." + parameter.Name] = parameter.PythonLiteral;
+            }
+        }
+
+        return new Experiment(name, folder, kind, gbm, command, timeout, definition) { Notebook = notebook, Parameters = parameters };
+    }
+
+    private static string Hash(string file) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(file)));
+
+    private static (string? Notebook, List<NotebookParameter> Parameters) LoadNotebook(YamlFile yaml, ExperimentKind kind, string folder)
+    {
+        var notebook = yaml.String("notebook");
+        var mapping = yaml.Mapping("parameters");
+        if (kind != ExperimentKind.Notebook)
+        {
+            return notebook is not null ? throw yaml.Bad("notebook", "only a notebook experiment has a notebook", "remove it or write kind: notebook")
+                : mapping is not null ? throw yaml.Bad("parameters", "only a notebook experiment has parameters", "remove them or write kind: notebook")
+                : (null, []);
+        }
+
+        if (string.IsNullOrWhiteSpace(notebook))
+        {
+            throw yaml.Missing("notebook", "the notebook to run, relative to the experiment's folder, e.g. train.ipynb");
+        }
+
+        if (!File.Exists(Path.Combine(folder, notebook)))
+        {
+            throw yaml.Bad("notebook", $"'{notebook}' not found beside experiment.yaml", "fix the path (relative to the experiment's folder)");
+        }
+
+        var parameters = new List<NotebookParameter>();
+        foreach (var (key, value) in mapping?.Node.Children ?? Enumerable.Empty<KeyValuePair<YamlNode, YamlNode>>())
+        {
+            var name = ((YamlScalarNode)key).Value ?? "";
+            if (!NotebookParameters.IsIdentifier(name))
+            {
+                throw mapping!.Bad(name, $"'{name}' is not a Python variable name", "use letters, digits and '_', not starting with a digit");
+            }
+
+            if (value is not YamlScalarNode scalar)
+            {
+                throw mapping!.Bad(name, "expected a single value (number, true/false or text)", "write it on one line");
+            }
+
+            var quoted = scalar.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted or ScalarStyle.Literal or ScalarStyle.Folded;
+            parameters.Add(new NotebookParameter(name, NotebookParameters.ToPython(scalar.Value ?? "", quoted)));
+        }
+
+        return (notebook, parameters);
     }
 }
 

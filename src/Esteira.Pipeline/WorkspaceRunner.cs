@@ -104,9 +104,12 @@ public static class WorkspaceRunner
             {
                 var e = experiments[i];
                 var gbm = jobs > 1 && e.Gbm.Threads == 0 ? e.Gbm with { Threads = threads } : e.Gbm;
-                var model = Execute(cache, byId["train:" + e.Name], run, experimentObserver, work => e.Kind == ExperimentKind.LightGbm
-                    ? GepiiiStages.TrainLightGbm(featuresFolder, gbm, work, experimentObserver)
-                    : CommandExperiment.Run(e, featuresFolder, workspace.Dataset, work, experimentObserver));
+                var model = Execute(cache, byId["train:" + e.Name], run, experimentObserver, work => e.Kind switch
+                {
+                    ExperimentKind.LightGbm => GepiiiStages.TrainLightGbm(featuresFolder, gbm, work, experimentObserver),
+                    ExperimentKind.Notebook => NotebookExperiment.Run(e, featuresFolder, workspace.Dataset, work, experimentObserver),
+                    _ => CommandExperiment.Run(e, featuresFolder, workspace.Dataset, work, experimentObserver),
+                });
                 var check = Execute(cache, byId["check:" + e.Name], run, experimentObserver, work =>
                     GepiiiStages.Submission(featuresFolder, model, work, experimentObserver));
                 results[i] = new ExperimentResult(e.Name, GepiiiStages.ReadMetrics(model), Path.Combine(check, GepiiiStages.SubmissionFile), model);
