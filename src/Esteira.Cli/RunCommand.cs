@@ -217,6 +217,11 @@ public sealed class InitCommand(IAnsiConsole console) : Command<InitSettings>
             console.MarkupLineInterpolated($"created [green]{file}[/]");
         }
 
+        if (ToolManifest.Note(Path.GetFullPath(settings.Dir)) is { } note)
+        {
+            console.MarkupLineInterpolated($"[yellow]note:[/] {note}");
+        }
+
         console.MarkupLineInterpolated($"next: cd {settings.Dir} && esteira run");
         return 0;
     }
