@@ -54,6 +54,8 @@ public static class ToolManifest
             return null;
         }
 
+        var shown = Path.GetRelativePath(Environment.CurrentDirectory, path);
+
         try
         {
             using var json = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
@@ -61,11 +63,11 @@ public static class ToolManifest
                 && json.RootElement.TryGetProperty("tools", out var tools)
                 && tools.ValueKind == JsonValueKind.Object
                 && tools.EnumerateObject().Any(t => string.Equals(t.Name, ToolId, StringComparison.OrdinalIgnoreCase));
-            return named ? null : $"{path} does not list {ToolId}; left as is (dotnet tool install --local {ToolId} pins it)";
+            return named ? null : $"{shown} does not list {ToolId}; left as is";
         }
         catch (JsonException e)
         {
-            return $"{path} is not valid JSON ({e.Message}); left as is";
+            return $"{shown} is not valid JSON; left as is ({e.Message})";
         }
     }
 }
