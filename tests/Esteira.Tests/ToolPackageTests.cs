@@ -126,7 +126,10 @@ public sealed class ToolPackage : IDisposable
     public (int Exit, string Out, string Err) Esteira(string workingDirectory, params string[] args) =>
         Run(Path.Combine(ToolPath, "esteira"), workingDirectory, args, isolated: true);
 
-    /// <summary>Runs the SDK with its own global packages folder, so a copy of esteira cached by an earlier run is never used.</summary>
+    /// <summary>
+    /// Runs the SDK with its own global packages folder and CLI home (where the local-tool resolver cache lives), so
+    /// neither a copy of esteira cached by an earlier run nor a cache entry pointing at one is ever used.
+    /// </summary>
     public (int Exit, string Out, string Err) Dotnet(string workingDirectory, params string[] args) =>
         Run("dotnet", workingDirectory, args, isolated: true);
 
@@ -146,6 +149,7 @@ public sealed class ToolPackage : IDisposable
         if (isolated)
         {
             start.Environment["NUGET_PACKAGES"] = Path.Combine(_root, "nuget-packages");
+            start.Environment["DOTNET_CLI_HOME"] = Path.Combine(_root, "cli-home");
         }
 
         using var process = Process.Start(start)!;
