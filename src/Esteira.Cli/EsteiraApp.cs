@@ -14,6 +14,7 @@ public static class EsteiraApp
         app.Configure(config =>
         {
             config.SetApplicationName("esteira");
+            config.SetApplicationVersion(EsteiraVersion.Current);
             config.PropagateExceptions();
             config.Settings.StrictParsing = true;
             config.Settings.Console = console;

@@ -223,6 +223,11 @@ public sealed class InitCommand(IAnsiConsole console) : Command<InitSettings>
         }
 
         var root = Path.GetFullPath(settings.Dir);
+        if (ToolManifest.Note(root) is { } note)
+        {
+            console.MarkupLineInterpolated($"[yellow]note:[/] {note}");
+        }
+
         if (!data.Contains("://", StringComparison.Ordinal) && Path.GetRelativePath(root, Path.GetFullPath(data)).StartsWith("..", StringComparison.Ordinal))
         {
             console.MarkupLineInterpolated($"[yellow]warning:[/] the dataset {data} is outside the workspace: a CI job (a fresh clone) will not find it. Copy it into the workspace (e.g. data/, with its licence), or upload it and set dataset: s3://bucket/prefix or kaggle://COMPETITION in esteira.yaml");

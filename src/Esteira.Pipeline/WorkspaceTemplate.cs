@@ -3,7 +3,10 @@ namespace Esteira.Pipeline;
 /// <summary>The files <c>esteira init</c> writes.</summary>
 public static class WorkspaceTemplate
 {
-    /// <summary>Creates a workspace in <paramref name="folder"/>; refuses to overwrite an existing esteira.yaml.</summary>
+    /// <summary>
+    /// Creates a workspace in <paramref name="folder"/>; refuses to overwrite an existing esteira.yaml. Also pins this
+    /// esteira in a local tool manifest (<see cref="ToolManifest"/>) unless the folder already has one.
+    /// </summary>
     public static IReadOnlyList<string> Create(string folder, string dataset)
     {
         var root = Path.GetFullPath(folder);
@@ -70,6 +73,11 @@ public static class WorkspaceTemplate
             File.WriteAllText(temp, text);
             File.Move(temp, path);
             written.Add(Path.GetRelativePath(Environment.CurrentDirectory, path));
+        }
+
+        if (ToolManifest.Pin(root, EsteiraVersion.Current) is { } manifest)
+        {
+            written.Add(Path.GetRelativePath(Environment.CurrentDirectory, manifest));
         }
 
         return written;
