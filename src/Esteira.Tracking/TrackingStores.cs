@@ -142,7 +142,7 @@ public static partial class TrackingStores
         }
         catch (Microsoft.Data.Sqlite.SqliteException e)
         {
-            problem = e.Message.ReplaceLineEndings(" ");
+            problem = e.Message.ReplaceLineEndings(" ").TrimEnd('.');
         }
 
         if (problem is not null)
