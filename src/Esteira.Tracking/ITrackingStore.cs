@@ -28,6 +28,15 @@ public interface IRunStore
     /// (for example, recovery marked it failed); <paramref name="status"/> must not be <see cref="RunStatus.Running"/>.</summary>
     Task<bool> FinishRunAsync(long runId, RunStatus status, string? errorMessage = null, CancellationToken cancellationToken = default);
 
+    /// <summary>Writes a complete run recorded in another store (status, times, owner, error, lineage, params, tags,
+    /// metrics, stages, artifacts, gate verdict) as a new run with a new id, in one transaction, unless a run with the
+    /// same <see cref="Run.Uid"/> is already here; then nothing is written and that run's id is returned.</summary>
+    /// <remarks>The store keeps the run as given apart from its <see cref="Run.Id"/>: run ids inside it
+    /// (<see cref="RunLineage.BlendOf"/>, <see cref="GateVerdict.ChampionRunId"/>) must already be this store's ids
+    /// (<see cref="RunTransfer"/> maps them). Registry and ledger rows are not part of a run and are not written.</remarks>
+    /// <exception cref="EsteiraException"><see cref="ErrorCode.BadInput"/> when the run has no uid or a name is invalid.</exception>
+    Task<ImportedRun> ImportRunAsync(Run run, CancellationToken cancellationToken = default);
+
     /// <summary>The runs with these ids, in the order asked; unknown ids are left out.</summary>
     Task<IReadOnlyList<Run>> GetRunsAsync(IReadOnlyCollection<long> runIds, CancellationToken cancellationToken = default);
 

@@ -154,6 +154,10 @@ public sealed record Run
 {
     public required long Id { get; init; }
 
+    /// <summary>The run's identity across stores: random, given when the run starts and kept when it is copied to
+    /// another store (<see cref="IRunStore.ImportRunAsync"/>), so a copy is recognised by it; ids are per store.</summary>
+    public Guid Uid { get; init; }
+
     public required string Experiment { get; init; }
 
     public required RunStatus Status { get; init; }
@@ -194,6 +198,11 @@ public sealed record Run
     public IReadOnlyDictionary<int, double> FoldMetrics(string name) =>
         Metrics.Where(m => m.Name == name && m.Fold is not null && m.Step is null).ToDictionary(m => m.Fold!.Value, m => m.Value);
 }
+
+/// <summary>What <see cref="IRunStore.ImportRunAsync"/> did.</summary>
+/// <param name="RunId">The run's id in the store that was written to (new, or the earlier copy's).</param>
+/// <param name="Created">False when a run with the same <see cref="Run.Uid"/> was already there (nothing was written).</param>
+public sealed record ImportedRun(long RunId, bool Created);
 
 /// <summary>Which runs <see cref="IRunStore.ListRunsAsync"/> returns, and in what order.</summary>
 public sealed record RunQuery

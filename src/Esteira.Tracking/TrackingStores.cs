@@ -60,6 +60,41 @@ public static partial class TrackingStores
                 $"unknown tracking store scheme '{scheme}:' in '{Secrets.MaskPasswords(uri)}'; known schemes: {string.Join(", ", Schemes.Select(s => s + ":"))} (or a plain file path for SQLite)");
     }
 
+    /// <summary>Opens a store that must already exist, such as one to copy runs from: a SQLite file that is missing or
+    /// is not an esteira tracking database is refused instead of being created or changed.</summary>
+    /// <param name="uri">The store's URI, a plain path or a connection string.</param>
+    /// <param name="workspaceRoot">The folder relative SQLite paths are resolved against.</param>
+    /// <param name="time">The clock for timestamps; null for the system clock.</param>
+    /// <param name="cancellationToken">Cancels opening.</param>
+    /// <exception cref="EsteiraException"><see cref="ErrorCode.BadInput"/> for a missing, unreadable or foreign SQLite file.</exception>
+    public static async Task<ITrackingStore> OpenExistingAsync(string uri, string workspaceRoot, TimeProvider? time = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(uri);
+        ArgumentNullException.ThrowIfNull(workspaceRoot);
+        uri = uri.Trim();
+        var scheme = PostgresConnection.IsConnectionString(uri) ? "postgresql" : SchemeOf(uri);
+        if (scheme is not null && !scheme.Equals("sqlite", StringComparison.OrdinalIgnoreCase))
+        {
+            return await OpenAsync(uri, workspaceRoot, time, cancellationToken);
+        }
+
+        var path = Path.GetFullPath(SqlitePath(uri, workspaceRoot));
+        if (!File.Exists(path))
+        {
+            throw new EsteiraException(ErrorCode.BadInput, $"tracking database {path} does not exist; give a file written by 'esteira runs export --out FILE'");
+        }
+
+        await CheckEsteiraDatabaseAsync(path, cancellationToken);
+        try
+        {
+            return await SqliteTrackingStore.OpenAsync(path, time, cancellationToken);
+        }
+        catch (EsteiraException e) when (e.Code == ErrorCode.ExternalService)
+        {
+            throw new EsteiraException(ErrorCode.BadInput, $"{path} is not a readable esteira tracking database ({e.Message})", e);
+        }
+    }
+
     /// <summary>Synchronous <see cref="OpenAsync"/>, for callers without an async context.</summary>
     public static ITrackingStore Open(string? uri, string workspaceRoot, TimeProvider? time = null) =>
         OpenAsync(uri, workspaceRoot, time).GetAwaiter().GetResult();
@@ -85,6 +120,35 @@ public static partial class TrackingStores
         }
 
         return Path.IsPathRooted(path) ? path : Path.Combine(workspaceRoot, path);
+    }
+
+    private static async Task CheckEsteiraDatabaseAsync(string path, CancellationToken cancellationToken)
+    {
+        string? problem;
+        try
+        {
+            var connectionString = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder
+            {
+                DataSource = path, Mode = Microsoft.Data.Sqlite.SqliteOpenMode.ReadWrite, Pooling = false,
+            }.ToString();
+            await using var connection = new Microsoft.Data.Sqlite.SqliteConnection(connectionString);
+            await connection.OpenAsync(cancellationToken);
+            await using var check = connection.CreateCommand();
+            check.CommandText = "PRAGMA quick_check";
+            var health = Convert.ToString(await check.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+            check.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('schema_version', 'runs')";
+            var tables = Convert.ToInt32(await check.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+            problem = health != "ok" ? $"it is damaged ({health})" : tables != 2 ? "it holds no esteira runs tables" : null;
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException e)
+        {
+            problem = e.Message.ReplaceLineEndings(" ").TrimEnd('.');
+        }
+
+        if (problem is not null)
+        {
+            throw new EsteiraException(ErrorCode.BadInput, $"{path} is not an esteira tracking database: {problem}; give a file written by 'esteira runs export --out FILE'");
+        }
     }
 
     [GeneratedRegex(@"^([a-zA-Z][a-zA-Z0-9+.\-]+):")]

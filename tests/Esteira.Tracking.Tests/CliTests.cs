@@ -36,7 +36,9 @@ public sealed class CliTests : IAsyncLifetime
         return id;
     }
 
-    private (int Exit, string Out, string Err) Run(params string[] args)
+    private (int Exit, string Out, string Err) Run(params string[] args) => RunOn(Uri, args);
+
+    private static (int Exit, string Out, string Err) RunOn(string tracking, params string[] args)
     {
         var output = new StringWriter();
         var console = AnsiConsole.Create(new AnsiConsoleSettings
@@ -52,7 +54,7 @@ public sealed class CliTests : IAsyncLifetime
         Console.SetError(error);
         try
         {
-            var exit = EsteiraApp.Run([.. args, "--tracking", Uri], console);
+            var exit = EsteiraApp.Run([.. args, "--tracking", tracking], console);
             return (exit, output.ToString(), error.ToString());
         }
         finally
@@ -138,5 +140,58 @@ public sealed class CliTests : IAsyncLifetime
         Assert.Equal(2, noReason.Exit);
         Assert.Contains("--reason", noReason.Err, StringComparison.Ordinal);
         Assert.Equal(2, one.Exit);
+    }
+
+    [Fact]
+    public async Task Export_then_import_merges_runs_once()
+    {
+        // Given a second job's store with one run of its own
+        var other = Path.Combine(_dir.Path, "train-b.db");
+        await using (var store = await TrackingStores.OpenAsync(other, _dir.Path))
+        {
+            await Finished(store, "xgb", new() { ["depth"] = "6" }, 0.41, 0.40, 0.42);
+        }
+
+        // When this store is exported and both are imported into a fresh gate store, twice
+        var exported = Path.Combine(_dir.Path, "out", "train-a", "runs.db");
+        var gate = $"sqlite:{Path.Combine(_dir.Path, "gate.db")}";
+        var export = Run("runs", "export", "--out", exported);
+        var first = RunOn(gate, "runs", "import", exported, other);
+        var second = RunOn(gate, "runs", "import", exported, other);
+
+        // Then each run arrives once, with its metrics
+        Assert.Equal(0, export.Exit);
+        Assert.Contains("exported 3 run(s)", export.Out, StringComparison.Ordinal);
+        Assert.Equal((0, $"imported 3 run(s) from {exported} (0 already present)\nimported 1 run(s) from {other} (0 already present)"),
+            (first.Exit, first.Out.Trim().ReplaceLineEndings("\n")));
+        Assert.Equal($"imported 0 run(s) from {exported} (3 already present)\nimported 0 run(s) from {other} (1 already present)",
+            second.Out.Trim().ReplaceLineEndings("\n"));
+        var (_, json, _) = RunOn(gate, "runs", "list", "--sort", "cv_rmsle", "--json");
+        var runs = JsonSerializer.Deserialize<List<RunSummary>>(json, TrackingJson.Options)!;
+        Assert.Equal([0.41, 0.43, 0.45, 0.47], runs.Select(r => r.Metrics["cv_rmsle"]));
+    }
+
+    [Fact]
+    public async Task Import_of_a_missing_or_damaged_file_exits_2_with_one_line_and_imports_nothing()
+    {
+        var garbage = Path.Combine(_dir.Path, "garbage.db");
+        await File.WriteAllTextAsync(garbage, "not a database at all, just text that is long enough to have a header");
+        var other = Path.Combine(_dir.Path, "train-b.db");
+        await using (var store = await TrackingStores.OpenAsync(other, _dir.Path))
+        {
+            await Finished(store, "xgb", new() { ["depth"] = "6" }, 0.41);
+        }
+
+        var missing = Run("runs", "import", other, Path.Combine(_dir.Path, "nope.db"));
+        var damaged = Run("runs", "import", garbage);
+
+        Assert.Equal(2, missing.Exit);
+        Assert.Single(missing.Err.Trim().Split('\n'));
+        Assert.StartsWith("error: tracking database ", missing.Err, StringComparison.Ordinal);
+        Assert.Contains("nope.db does not exist", missing.Err, StringComparison.Ordinal);
+        Assert.Equal(2, damaged.Exit);
+        Assert.Contains("is not an esteira tracking database", damaged.Err, StringComparison.Ordinal);
+        await using var cli = await TrackingStores.OpenAsync(Uri, _dir.Path);
+        Assert.Equal(3, (await cli.ListRunsAsync(new RunQuery())).Count);
     }
 }

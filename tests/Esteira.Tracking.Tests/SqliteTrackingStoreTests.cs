@@ -43,6 +43,27 @@ public sealed class SqliteTrackingStoreTests : TrackingStoreContract
     }
 
     [Fact]
+    public async Task Runs_recorded_before_run_uids_existed_get_distinct_uids_on_upgrade()
+    {
+        // Given a version-1 database (this one, taken back to version 1) with two runs
+        var path = Path.Combine(Workspace.Path, "v1.db");
+        await using (var store = await TrackingStores.OpenAsync(path, Workspace.Path))
+        {
+            await store.StartRunAsync(new NewRun { Experiment = "e" });
+            await store.StartRunAsync(new NewRun { Experiment = "e" });
+        }
+
+        Query(path, "DROP INDEX ux_runs_uid; ALTER TABLE runs DROP COLUMN uid; DELETE FROM schema_version WHERE version = 2; SELECT 1");
+
+        // When it is opened again
+        await using var upgraded = await TrackingStores.OpenAsync(path, Workspace.Path);
+
+        // Then both runs have a uid, and they differ
+        var runs = await upgraded.GetRunsAsync([1, 2]);
+        Assert.Equal(2, runs.Select(r => r.Uid).Where(u => u != Guid.Empty).Distinct().Count());
+    }
+
+    [Fact]
     public async Task A_database_from_a_newer_esteira_is_refused()
     {
         var path = Path.Combine(Workspace.Path, "newer.db");

@@ -310,6 +310,63 @@ public abstract class TrackingStoreContract : IAsyncLifetime
         Assert.False((await store.ListRunsAsync(new RunQuery())).Single().GatePassed);
     }
 
+    [Fact]
+    public async Task Every_run_gets_its_own_uid()
+    {
+        var store = await CreateStoreAsync();
+        var a = await store.StartRunAsync(NewRun("e"));
+        var b = await store.StartRunAsync(NewRun("e"));
+
+        var runs = await store.GetRunsAsync([a, b]);
+
+        Assert.All(runs, r => Assert.NotEqual(Guid.Empty, r.Uid));
+        Assert.NotEqual(runs[0].Uid, runs[1].Uid);
+    }
+
+    [Fact]
+    public async Task An_imported_run_keeps_every_field_under_a_new_id()
+    {
+        var store = await CreateStoreAsync();
+        var existing = await store.StartRunAsync(NewRun("other"));
+        var started = new DateTimeOffset(2026, 3, 1, 8, 0, 0, TimeSpan.Zero);
+        var run = new Run
+        {
+            Id = 77, Uid = Guid.NewGuid(), Experiment = "lgbm", Status = RunStatus.Failed,
+            StartedAt = started, EndedAt = started.AddMinutes(5), HeartbeatAt = started.AddMinutes(4), Error = "IOException: disk full",
+            Owner = new RunOwner("ci-runner-3", 4242, started.AddSeconds(-3)),
+            Lineage = new RunLineage { GitCommit = "3f2a9c1", GitDirty = false, DatasetHash = "sha256:abc", Machine = "ci-runner-3", BlendOf = [new BlendPart(existing, 1)] },
+            Params = new Dictionary<string, string> { ["leaves"] = "63" },
+            Tags = new Dictionary<string, string> { ["note"] = "x" },
+            Metrics = [new MetricPoint("cv_rmsle", 0.42), new MetricPoint("cv_rmsle", 0.41, Fold: 0), new MetricPoint("loss", 1.5, Step: 3)],
+            Stages = [new StageDuration("train", 30), new StageDuration("ingest", 2)],
+            Artifacts = new Dictionary<string, string> { ["model"] = "runs/77/model.zip" },
+            Gate = Gate.Evaluate(new GateSpec { Metric = "cv_rmsle", Max = 0.5 }, new GateMetrics(0.42, new Dictionary<int, double>()), null),
+        };
+
+        var imported = await store.ImportRunAsync(run);
+
+        Assert.True(imported.Created);
+        Assert.NotEqual(existing, imported.RunId);
+        var back = await store.GetRunOrThrowAsync(imported.RunId);
+        Assert.Equal(RunTransferContract.Json(run with { Id = imported.RunId }), RunTransferContract.Json(back));
+        Assert.True((await store.ListRunsAsync(new RunQuery())).Single(r => r.Id == imported.RunId).GatePassed);
+    }
+
+    [Fact]
+    public async Task Importing_a_run_whose_uid_is_present_writes_nothing()
+    {
+        var store = await CreateStoreAsync();
+        var id = await store.StartRunAsync(NewRun("e"));
+        await store.FinishRunAsync(id, RunStatus.Finished);
+        var run = await store.GetRunOrThrowAsync(id);
+
+        var again = await store.ImportRunAsync(run with { Experiment = "changed" });
+
+        Assert.Equal(new ImportedRun(id, false), again);
+        Assert.Equal("e", Assert.Single(await store.ListRunsAsync(new RunQuery())).Experiment);
+        Assert.Equal(ErrorCode.BadInput, (await Assert.ThrowsAsync<EsteiraException>(() => store.ImportRunAsync(run with { Uid = Guid.Empty }))).Code);
+    }
+
     // ----- registry -----
 
     private async Task<long> FinishedRunAsync(ITrackingStore store, string experiment, double rmsle, params double[] folds)
@@ -654,6 +711,6 @@ public abstract class TrackingStoreContract : IAsyncLifetime
             Assert.NotNull(await again.GetRunAsync(id));
         }
 
-        Assert.Equal([1], await SchemaVersionsAsync(_uri!));
+        Assert.Equal([1, 2], await SchemaVersionsAsync(_uri!));
     }
 }

@@ -72,13 +72,13 @@ public abstract class SqlTrackingStore : ITrackingStore
             var now = NowMs;
             long id;
             await using (var insert = Db.Command(c, tx, """
-                INSERT INTO runs (experiment, status, started_at, heartbeat_at, git_commit, git_dirty, dataset_hash, experiment_hash,
+                INSERT INTO runs (uid, experiment, status, started_at, heartbeat_at, git_commit, git_dirty, dataset_hash, experiment_hash,
                                   esteira_version, machine, blend_parts, owner_host, owner_pid, owner_started_at)
-                VALUES (@experiment, 'running', @now, @now, @git_commit, @git_dirty, @dataset_hash, @experiment_hash,
+                VALUES (@uid, @experiment, 'running', @now, @now, @git_commit, @git_dirty, @dataset_hash, @experiment_hash,
                         @esteira_version, @machine, @blend_parts, @owner_host, @owner_pid, @owner_started_at)
                 RETURNING id
                 """)
-                .With("@experiment", experiment).With("@now", now)
+                .With("@uid", FormatUid(Guid.NewGuid())).With("@experiment", experiment).With("@now", now)
                 .With("@git_commit", Mask(lineage.GitCommit)).With("@git_dirty", lineage.GitDirty)
                 .With("@dataset_hash", Mask(lineage.DatasetHash)).With("@experiment_hash", Mask(lineage.ExperimentHash))
                 .With("@esteira_version", Mask(lineage.EsteiraVersion)).With("@machine", Mask(lineage.Machine))
@@ -191,6 +191,72 @@ public abstract class SqlTrackingStore : ITrackingStore
 
             await StatusAsync(c, tx, runId, cancellationToken);
             return false;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<ImportedRun> ImportRunAsync(Run run, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        if (run.Uid == Guid.Empty)
+        {
+            throw new EsteiraException(ErrorCode.BadInput, $"run {run.Id} has no uid; only a run read back from a tracking store can be imported");
+        }
+
+        var experiment = Names.Check(run.Experiment, "experiment");
+        var parameters = Names.CheckMap(run.Params, "param");
+        var tags = Names.CheckMap(run.Tags, "tag");
+        var artifacts = Names.CheckMap(run.Artifacts, "artifact");
+        var metrics = CheckMetrics(run.Metrics);
+        var stages = CheckStages(run.Stages);
+        var lineage = run.Lineage ?? new RunLineage();
+        var owner = run.Owner ?? throw new EsteiraException(ErrorCode.BadInput, $"run {run.Id} has no owner; only a run read back from a tracking store can be imported");
+        var blend = lineage.BlendOf.Count == 0 ? null : JsonSerializer.Serialize(lineage.BlendOf, TrackingJson.Options);
+        var verdict = run.Gate is null ? null : JsonSerializer.Serialize(run.Gate, TrackingJson.Options);
+        var error = run.Error is null ? null : Secrets.MaskPasswords(run.Error.Length > Names.MaxValueLength ? run.Error[..Names.MaxValueLength] : run.Error);
+        var uid = FormatUid(run.Uid);
+        var loggedAt = (run.EndedAt ?? run.HeartbeatAt).ToUnixTimeMilliseconds();
+        return WriteAsync(async (c, tx) =>
+        {
+            long id;
+            await using (var insert = Db.Command(c, tx, """
+                INSERT INTO runs (uid, experiment, status, started_at, ended_at, heartbeat_at, error, git_commit, git_dirty, dataset_hash,
+                                  experiment_hash, esteira_version, machine, blend_parts, owner_host, owner_pid, owner_started_at,
+                                  gate_passed, gate_verdict)
+                VALUES (@uid, @experiment, @status, @started_at, @ended_at, @heartbeat_at, @error, @git_commit, @git_dirty, @dataset_hash,
+                        @experiment_hash, @esteira_version, @machine, @blend_parts, @owner_host, @owner_pid, @owner_started_at,
+                        @gate_passed, @gate_verdict)
+                ON CONFLICT (uid) DO NOTHING
+                RETURNING id
+                """)
+                .With("@uid", uid).With("@experiment", experiment).With("@status", Format(run.Status))
+                .With("@started_at", run.StartedAt.ToUnixTimeMilliseconds()).With("@ended_at", run.EndedAt?.ToUnixTimeMilliseconds())
+                .With("@heartbeat_at", run.HeartbeatAt.ToUnixTimeMilliseconds()).With("@error", error)
+                .With("@git_commit", Mask(lineage.GitCommit)).With("@git_dirty", lineage.GitDirty)
+                .With("@dataset_hash", Mask(lineage.DatasetHash)).With("@experiment_hash", Mask(lineage.ExperimentHash))
+                .With("@esteira_version", Mask(lineage.EsteiraVersion)).With("@machine", Mask(lineage.Machine))
+                .With("@blend_parts", blend)
+                .With("@owner_host", owner.Host).With("@owner_pid", owner.ProcessId)
+                .With("@owner_started_at", owner.ProcessStartedAt?.ToUnixTimeMilliseconds())
+                .With("@gate_passed", run.Gate?.Passed).With("@gate_verdict", verdict))
+            {
+                if (await insert.ExecuteScalarAsync(cancellationToken) is not { } inserted || inserted is DBNull)
+                {
+                    await using var existing = Db.Command(c, tx, "SELECT id FROM runs WHERE uid = @uid").With("@uid", uid);
+                    return new ImportedRun(Convert.ToInt64(await existing.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture), false);
+                }
+
+                id = Convert.ToInt64(inserted, System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            await UpsertMapAsync(c, tx, "run_params", "key", "value", id, parameters, cancellationToken);
+            await UpsertMapAsync(c, tx, "run_tags", "key", "value", id, tags, cancellationToken);
+            await UpsertMapAsync(c, tx, "run_artifacts", "name", "uri", id, artifacts, cancellationToken);
+            await UpsertRowsAsync(c, tx, "run_metrics", ["run_id", "name", "fold", "step", "value", "logged_at"], 4, ["value", "logged_at"],
+                metrics.Select(m => new object[] { id, m.Name, m.Fold ?? -1, m.Step ?? -1L, m.Value, loggedAt }).ToList(), cancellationToken);
+            await UpsertRowsAsync(c, tx, "run_stages", ["run_id", "stage", "seconds", "ordinal"], 2, ["seconds"],
+                stages.Select((st, i) => new object[] { id, st.Stage, st.Seconds, i }).ToList(), cancellationToken);
+            return new ImportedRun(id, true);
         }, cancellationToken);
     }
 
@@ -707,12 +773,12 @@ public abstract class SqlTrackingStore : ITrackingStore
 
     private static async Task LoadRunsAsync(DbConnection c, long[] ids, Dictionary<long, Run> found, CancellationToken cancellationToken)
     {
-        var rows = new Dictionary<long, (RunSummary Summary, RunLineage Lineage, GateVerdict? Gate)>();
+        var rows = new Dictionary<long, (RunSummary Summary, RunLineage Lineage, GateVerdict? Gate, Guid Uid)>();
         await using (var select = Db.Command(c, null, ""))
         {
             select.CommandText = $"""
                 SELECT {RunColumns}, r.git_commit, r.git_dirty, r.dataset_hash, r.experiment_hash, r.esteira_version, r.machine,
-                       r.blend_parts, r.gate_verdict
+                       r.blend_parts, r.gate_verdict, r.uid
                 FROM runs r WHERE r.id IN {select.InList("r", ids)}
                 """;
             await using var reader = await select.ExecuteReaderAsync(cancellationToken);
@@ -727,7 +793,8 @@ public abstract class SqlTrackingStore : ITrackingStore
                     BlendOf = blend is null ? [] : JsonSerializer.Deserialize<List<BlendPart>>(blend, TrackingJson.Options) ?? [],
                 };
                 var verdict = reader.NullableString(18);
-                rows[summary.Id] = (summary, lineage, verdict is null ? null : JsonSerializer.Deserialize<GateVerdict>(verdict, TrackingJson.Options));
+                var uid = reader.NullableString(19) is { } u ? Guid.ParseExact(u, "N") : Guid.Empty;
+                rows[summary.Id] = (summary, lineage, verdict is null ? null : JsonSerializer.Deserialize<GateVerdict>(verdict, TrackingJson.Options), uid);
             }
         }
 
@@ -764,11 +831,11 @@ public abstract class SqlTrackingStore : ITrackingStore
             }
         }
 
-        foreach (var (id, (s, lineage, gate)) in rows)
+        foreach (var (id, (s, lineage, gate, uid)) in rows)
         {
             found[id] = new Run
             {
-                Id = id, Experiment = s.Experiment, Status = s.Status, StartedAt = s.StartedAt, EndedAt = s.EndedAt, HeartbeatAt = s.HeartbeatAt,
+                Id = id, Uid = uid, Experiment = s.Experiment, Status = s.Status, StartedAt = s.StartedAt, EndedAt = s.EndedAt, HeartbeatAt = s.HeartbeatAt,
                 Error = s.Error, Owner = s.Owner, Lineage = lineage, Gate = gate,
                 Params = parameters.GetValueOrDefault(id) ?? Empty, Tags = tags.GetValueOrDefault(id) ?? Empty,
                 Artifacts = artifacts.GetValueOrDefault(id) ?? Empty, Metrics = metrics[id], Stages = stages[id],
@@ -864,6 +931,9 @@ public abstract class SqlTrackingStore : ITrackingStore
             ? s
             : throw new EsteiraException(ErrorCode.BadInput, $"file hash '{sha}' is not a SHA-256; give 64 hex digits");
     }
+
+    /// <summary>A uid as stored: 32 lowercase hex digits (what the migration's backfill writes too).</summary>
+    private static string FormatUid(Guid uid) => uid.ToString("N");
 
     private static string? Mask(string? value) => value is null ? null : Names.CheckValue(value, "lineage field");
 

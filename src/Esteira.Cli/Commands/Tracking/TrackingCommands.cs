@@ -7,7 +7,7 @@ using Spectre.Console.Cli;
 
 namespace Esteira.Cli.Commands.Tracking;
 
-/// <summary>Registers <c>esteira runs list|show|compare</c> and <c>esteira promote</c>.</summary>
+/// <summary>Registers <c>esteira runs list|show|compare|export|import</c> and <c>esteira promote</c>.</summary>
 public static class TrackingCommands
 {
     public static void Register(IConfigurator config)
@@ -27,6 +27,12 @@ public static class TrackingCommands
                 .WithDescription("Params and metrics of several runs side by side; only what differs unless --all.")
                 .WithExample("runs", "compare", "12", "15", "17")
                 .WithExample("runs", "compare", "12", "15", "--all", "--json");
+            runs.AddCommand<RunsExportCommand>("export")
+                .WithDescription("Write every run of the workspace's store to a new SQLite file (for a CI job to hand its runs on).")
+                .WithExample("runs", "export", "--out", "out/train-a/runs.db");
+            runs.AddCommand<RunsImportCommand>("import")
+                .WithDescription("Merge the runs of other stores (SQLite files or tracking URIs) into the workspace's store; runs already there are skipped.")
+                .WithExample("runs", "import", "out/train-a/runs.db", "out/train-b/runs.db");
         });
         config.AddCommand<PromoteCommand>("promote")
             .WithDescription("Make a finished run the champion by hand, overriding the gate; the reason is recorded.")
@@ -45,6 +51,19 @@ public static class TrackingCommands
     /// <summary>The registered model a promotion moves: --model, else the workspace's champion model, else the run's experiment.</summary>
     internal static string? DefaultModel(string? model) =>
         model ?? (Workspace.Find(Directory.GetCurrentDirectory()) is { } root ? Workspace.Load(root).ChampionModel : null);
+
+    /// <summary>Opens the workspace's store: <c>--tracking</c>, then ESTEIRA_TRACKING_URI, then esteira.yaml's <c>tracking:</c>,
+    /// then SQLite at .esteira/esteira.db, relative to the workspace root (the folder with esteira.yaml, else the current one),
+    /// the same store <c>esteira run</c> and <c>esteira gate</c> use.</summary>
+    internal static Task<ITrackingStore> OpenWorkspaceAsync(TrackingSettings settings, CancellationToken cancellationToken)
+    {
+        var root = Workspace.Find(Directory.GetCurrentDirectory());
+        var uri = NonEmpty(settings.Tracking) ?? NonEmpty(Environment.GetEnvironmentVariable("ESTEIRA_TRACKING_URI"))
+            ?? (root is null ? null : NonEmpty(Workspace.Load(root).Tracking));
+        return TrackingStores.OpenAsync(uri, root ?? Directory.GetCurrentDirectory(), null, cancellationToken);
+    }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
     internal static void WriteJson<T>(IAnsiConsole console, T value) =>
         console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(value, TrackingJson.Indented));
@@ -239,5 +258,86 @@ public sealed class PromoteCommand(IAnsiConsole console) : AsyncCommand<PromoteS
         console.MarkupLineInterpolated(
             $"[green]champion[/] of [bold]{change.Model}[/] is now version {change.Version} (run {change.RunId}), was {before}; manual override recorded: {change.Reason}");
         return 0;
+    }
+}
+
+public sealed class RunsExportSettings : TrackingSettings
+{
+    [CommandOption("--out <FILE>")]
+    [Description("The SQLite file to write (replaced, once complete, if it exists).")]
+    public string? Out { get; init; }
+
+    public override ValidationResult Validate() =>
+        string.IsNullOrWhiteSpace(Out) ? ValidationResult.Error("give the file to write with --out, e.g. 'esteira runs export --out out/runs.db'") : ValidationResult.Success();
+}
+
+/// <summary><c>esteira runs export --out FILE</c>: the workspace's runs into a new SQLite file, written beside it and then renamed.</summary>
+public sealed class RunsExportCommand(IAnsiConsole console) : AsyncCommand<RunsExportSettings>
+{
+    public override async Task<int> ExecuteAsync(CommandContext context, RunsExportSettings settings, CancellationToken cancellationToken)
+    {
+        await using var store = await TrackingCommands.OpenWorkspaceAsync(settings, cancellationToken);
+        var result = await RunTransfer.ExportToSqliteAsync(store, settings.Out!, cancellationToken);
+        if (settings.Json)
+        {
+            TrackingCommands.WriteJson(console, new { file = Path.GetFullPath(settings.Out!), runs = result.Copied });
+            return 0;
+        }
+
+        console.MarkupLineInterpolated($"exported {result.Copied} run(s) from {store.Location} to {settings.Out}");
+        return 0;
+    }
+}
+
+public sealed class RunsImportSettings : TrackingSettings
+{
+    [CommandArgument(0, "<FILE_OR_URI>")]
+    [Description("Stores to copy runs from: SQLite files (e.g. written by 'esteira runs export') or tracking URIs.")]
+    public string[] Sources { get; init; } = [];
+}
+
+/// <summary><c>esteira runs import FILE_OR_URI...</c>: merges other stores' runs into the workspace's store, keyed by run uid.</summary>
+public sealed class RunsImportCommand(IAnsiConsole console) : AsyncCommand<RunsImportSettings>
+{
+    public override async Task<int> ExecuteAsync(CommandContext context, RunsImportSettings settings, CancellationToken cancellationToken)
+    {
+        // Every source is opened (and checked) before anything is written, so a typo in the last one changes nothing.
+        var sources = new List<(string Shown, ITrackingStore Store)>();
+        try
+        {
+            foreach (var source in settings.Sources)
+            {
+                sources.Add((Secrets.MaskPasswords(source), await TrackingStores.OpenExistingAsync(source, Directory.GetCurrentDirectory(), null, cancellationToken)));
+            }
+
+            await using var target = await TrackingCommands.OpenWorkspaceAsync(settings, cancellationToken);
+            var results = new List<object>();
+            foreach (var (shown, store) in sources)
+            {
+                var result = await RunTransfer.CopyRunsAsync(store, target, cancellationToken);
+                if (settings.Json)
+                {
+                    results.Add(new { source = shown, imported = result.Copied, already_present = result.Skipped });
+                }
+                else
+                {
+                    console.MarkupLineInterpolated($"imported {result.Copied} run(s) from {shown} ({result.Skipped} already present)");
+                }
+            }
+
+            if (settings.Json)
+            {
+                TrackingCommands.WriteJson(console, results);
+            }
+
+            return 0;
+        }
+        finally
+        {
+            foreach (var (_, store) in sources)
+            {
+                await store.DisposeAsync();
+            }
+        }
     }
 }
