@@ -170,7 +170,7 @@ public static class GitHubWorkflowGenerator
                 ("name", "Esteira cache"),
                 ("uses", "actions/cache@v4"),
                 ("with", Yaml.Map(
-                    ("path", ".esteira"),
+                    ("path", ".esteira/cache"),
                     ("key", $"esteira-{experimentCache}-${{{{ github.sha }}}}"),
                     ("restore-keys", $"esteira-{experimentCache}-"))));
         }

@@ -75,10 +75,10 @@ public sealed class CiGenerationTests
             Assert.Equal(["validate"], Strings(job["needs"]));
             // The name is a string, even when it looks like a bool or a number.
             Assert.Equal(experiment, job["variables"]!["EXPERIMENT"]!.GetValue<string>());
-            Assert.Contains(Strings(job["script"]), line => line.Contains("./esteira run --experiment \"$EXPERIMENT\"", StringComparison.Ordinal));
+            Assert.Contains(Strings(job["script"]), line => line.Contains("$ESTEIRA run --experiment \"$EXPERIMENT\"", StringComparison.Ordinal) && line.EndsWith("--no-promote", StringComparison.Ordinal));
         }
 
-        Assert.Equal(experiments.Select(e => "train:" + e), Strings(json["gate"]!["needs"]));
+        Assert.Equal(experiments.Select(e => "train:" + e), json["gate"]!["needs"]!.AsArray().Select(n => (string?)n!["job"]));
         Assert.Equal(experiments.Length, json.AsObject().Count(kv => kv.Key.StartsWith("train:", StringComparison.Ordinal)));
     }
 
@@ -93,7 +93,7 @@ public sealed class CiGenerationTests
         Assert.Equal("gate", (string?)deploy["needs"]![0]!["job"]);
         var rules = deploy["rules"]!.AsArray();
         Assert.Equal("$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH", (string?)Assert.Single(rules)!["if"]);
-        Assert.Contains("./esteira deploy", Strings(deploy["script"]));
+        Assert.Contains("$ESTEIRA deploy", Strings(deploy["script"]));
         if (model.DeploysToKaggle)
         {
             var check = Assert.Single(Strings(deploy["script"]), l => l.Contains("KAGGLE_KEY", StringComparison.Ordinal));
@@ -104,7 +104,12 @@ public sealed class CiGenerationTests
         // The report runs after the gate even when the gate refuses, and posts to the merge request.
         Assert.Equal("gate", (string?)json["report"]!["needs"]![0]!["job"]);
         Assert.Equal("always", (string?)json["report"]!["rules"]![0]!["when"]);
-        Assert.Contains("./esteira report --post --out report", Strings(json["report"]!["script"]));
+        Assert.Contains("$ESTEIRA report --post --out report", Strings(json["report"]!["script"]));
+
+        // Nothing calls the launcher of Esteira's own source tree: a workspace repository does not have it.
+        Assert.DoesNotContain("./esteira", json.ToJsonString(), StringComparison.Ordinal);
+        Assert.Equal(PipelineCommands.LocalTool, (string?)json["variables"]!["ESTEIRA"]);
+        Assert.Contains(PipelineCommands.RestoreTool, Strings(json["default"]!["before_script"]));
     }
 
     [Theory]
@@ -118,12 +123,15 @@ public sealed class CiGenerationTests
         Assert.Equal("$CI_PROJECT_DIR/.nuget/packages", (string?)json["variables"]!["NUGET_PACKAGES"]);
         var trainCaches = json["train:" + model.Experiments[0]]!["cache"]!.AsArray();
         Assert.Contains(trainCaches, c => Strings(c!["paths"]).SequenceEqual([".nuget/packages/"]));
-        Assert.Contains(trainCaches, c => Strings(c!["paths"]).SequenceEqual([".esteira/"]));
+        Assert.Contains(trainCaches, c => Strings(c!["paths"]).SequenceEqual([".esteira/cache/"]));
 
         // Shared stores: pull before and push after training, and the tracking store read by the gate directly.
         var train = Strings(json["train:" + model.Experiments[0]]!["script"]);
-        Assert.Equal(model.SharesArtifacts, train.Contains("./esteira pull") && train.Contains("./esteira push"));
-        Assert.Equal(model.SharesTracking, Strings(json["gate"]!["script"]).SequenceEqual(["./esteira gate"]));
+        Assert.Equal(model.SharesArtifacts, train.Contains("$ESTEIRA pull") && train.Contains("$ESTEIRA push"));
+        // Without a shared tracking store the train jobs export their runs and the gate merges them.
+        Assert.Equal(!model.SharesTracking, train.Contains(PipelineCommands.ExportRuns));
+        Assert.Equal(!model.SharesTracking, Strings(json["gate"]!["script"]).Contains(PipelineCommands.ImportRuns));
+        Assert.Contains(PipelineCommands.Gate(GitLabCiGenerator.OnDefaultBranch), Strings(json["gate"]!["script"]));
         Assert.Equal(model.SharesArtifacts ? "s3://team-ml-artifacts/esteira" : null, (string?)json["variables"]!["ESTEIRA_ARTIFACTS_URI"]);
     }
 
@@ -140,8 +148,9 @@ public sealed class CiGenerationTests
         Assert.Equal(["validate"], Strings(jobs["train"]!["needs"]));
         Assert.Equal(["train"], Strings(jobs["gate"]!["needs"]));
         Assert.Equal(["gate"], Strings(jobs["report"]!["needs"]));
+        Assert.Contains("schedule", jobs.Parent!.AsObject()["on"]!.AsObject().Select(kv => kv.Key));
         Assert.Equal(["gate"], Strings(jobs["deploy"]!["needs"]));
-        Assert.Equal(GitHubWorkflowGenerator.DefaultBranchPush, (string?)jobs["deploy"]!["if"]);
+        Assert.Equal(GitHubWorkflowGenerator.DefaultBranch, (string?)jobs["deploy"]!["if"]);
         Assert.Equal("${{ secrets.KAGGLE_USERNAME }}", (string?)jobs["deploy"]!["env"]!["KAGGLE_USERNAME"]);
         Assert.Equal("${{ secrets.KAGGLE_KEY }}", (string?)jobs["deploy"]!["env"]!["KAGGLE_KEY"]);
         Assert.Equal("write", (string?)jobs["report"]!["permissions"]!["pull-requests"]);
@@ -151,9 +160,16 @@ public sealed class CiGenerationTests
             var steps = job["steps"]!.AsArray();
             Assert.Contains(steps, s => (string?)s!["run"] == PipelineCommands.InstallNativeDependencies);
             Assert.Contains(steps, s => (string?)s!["with"]?["path"] == "~/.nuget/packages");
-            if (name is "train" or "gate")
+            Assert.Contains(steps, s => (string?)s!["run"] == PipelineCommands.RestoreTool);
+            Assert.DoesNotContain(steps, s => ((string?)s!["run"])?.Contains("./esteira", StringComparison.Ordinal) == true);
+            if (name is "train")
             {
-                Assert.Contains(steps, s => (string?)s!["with"]?["path"] == ".esteira");
+                Assert.Contains(steps, s => (string?)s!["with"]?["path"] == ".esteira/cache");
+            }
+
+            if (name is "gate" && !model.SharesTracking)
+            {
+                Assert.Contains(steps, s => (string?)s!["run"] == PipelineCommands.ImportRuns);
             }
         }
 
