@@ -17,6 +17,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 /usr/bin/python3 -c 'import pandas' 2>/dev/null || need_apt+=(python3-pandas)
 jupyter nbconvert --version >/dev/null 2>&1 || need_apt+=(jupyter-nbconvert python3-ipykernel)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
+command -v rsync >/dev/null 2>&1 || need_apt+=(rsync)   # gitlab-ci-local copies each job's files with it
+command -v git >/dev/null 2>&1 || need_apt+=(git)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "services: apt-get install ${need_apt[*]}"
   as_root apt-get update -qq
@@ -60,4 +62,13 @@ JS
   for _ in $(seq 1 50); do (echo > /dev/tcp/127.0.0.1/4568) 2>/dev/null && break; sleep 0.2; done
 fi
 export ESTEIRA_TEST_S3="http://127.0.0.1:4568"
-echo "services: PostgreSQL at 127.0.0.1:55432, S3 at $ESTEIRA_TEST_S3"
+
+# gitlab-ci-local: a real GitLab runner implementation for the generated pipeline (4.60.1 runs on Node 20; 4.75 crashes).
+gcl="$state/node/node_modules/.bin/gitlab-ci-local"
+if [ ! -x "$gcl" ]; then
+  mkdir -p "$state/node"
+  (cd "$state/node" && npm install --silent --no-audit --no-fund gitlab-ci-local@4.60.1 >/dev/null 2>&1)
+fi
+[ -x "$gcl" ] || { echo "services: gitlab-ci-local did not install" >&2; false; }
+export ESTEIRA_TEST_GITLAB_CI_LOCAL="$gcl"
+echo "services: PostgreSQL at 127.0.0.1:55432, S3 at $ESTEIRA_TEST_S3, gitlab-ci-local $("$gcl" --version 2>/dev/null)"

@@ -123,7 +123,7 @@ public static class GitLabCiGenerator
         ("ESTEIRA_ARTIFACTS_URI", shape.ArtifactsUri));
 
     private static OrderedDictionary<string, object> NuGetCache() => Yaml.Map(
-        ("key", Yaml.Map(("files", Yaml.List("Directory.Packages.props")), ("prefix", "nuget"))),
+        ("key", Yaml.Map(("files", Yaml.List(".config/dotnet-tools.json")), ("prefix", "nuget"))),
         ("paths", Yaml.List(".nuget/packages/")));
 
     // A kaggle:// or s3:// dataset is downloaded once per branch, not once per job.

@@ -58,7 +58,7 @@ public static class WorkspaceTemplate
                   feature_fraction: 0.8
 
                 """,
-            [".gitignore"] = ".esteira/\nout/\n",
+            [".gitignore"] = ".esteira/\nout/\nreport/\n.nuget/\n",
         };
         var written = new List<string>();
         foreach (var (name, text) in files)

@@ -9,7 +9,8 @@ namespace Esteira.Tests;
 /// installed <c>esteira</c> as a user would, from folders far from the repository.
 /// </summary>
 [Trait("Category", "Slow")]
-public sealed class ToolPackageTests(ToolPackage tool) : IClassFixture<ToolPackage>
+[Collection(ToolPackage.Collection)]
+public sealed class ToolPackageTests(ToolPackage tool)
 {
     [Fact]
     public void The_installed_tool_prints_the_version_set_in_Directory_Build_props()
@@ -75,9 +76,15 @@ public sealed class ToolPackageTests(ToolPackage tool) : IClassFixture<ToolPacka
     }
 }
 
+/// <summary>The test classes that share one packed and installed tool (packing takes about a minute).</summary>
+[CollectionDefinition(ToolPackage.Collection)]
+public sealed class ToolPackageGroup : ICollectionFixture<ToolPackage>;
+
 /// <summary>Packs the CLI into a temporary folder and installs the package from there; deletes it all on dispose.</summary>
 public sealed class ToolPackage : IDisposable
 {
+    public const string Collection = "packed tool";
+
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(10);
     private readonly string _root = Directory.CreateTempSubdirectory("esteira-tool-").FullName;
 
@@ -104,7 +111,11 @@ public sealed class ToolPackage : IDisposable
         }
     }
 
-    private string Feed => Path.Combine(_root, "nupkg");
+    /// <summary>The folder the package was packed into: the team's NuGet feed.</summary>
+    public string Feed => Path.Combine(_root, "nupkg");
+
+    /// <summary>The installed tool's command.</summary>
+    public string Executable => Path.Combine(_root, "tools", "esteira");
 
     private string ToolPath => Path.Combine(_root, "tools");
 
@@ -133,7 +144,23 @@ public sealed class ToolPackage : IDisposable
     public (int Exit, string Out, string Err) Dotnet(string workingDirectory, params string[] args) =>
         Run("dotnet", workingDirectory, args, isolated: true);
 
-    private (int Exit, string Out, string Err) Run(string file, string workingDirectory, string[] args, bool isolated)
+    /// <summary>Runs any program with the isolated SDK environment plus <paramref name="environment"/>.</summary>
+    public (int Exit, string Out, string Err) Run(string file, string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        Run(file, workingDirectory, args, isolated: true, environment);
+
+    /// <summary>The environment the isolated runs get: where the runtime is, and private NuGet and CLI homes.</summary>
+    public IReadOnlyDictionary<string, string> Environment => new Dictionary<string, string>
+    {
+        ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
+        ["DOTNET_NOLOGO"] = "1",
+        ["OMP_WAIT_POLICY"] = "PASSIVE",
+        // The tool's apphost finds the runtime through DOTNET_ROOT when it is not in a default location.
+        ["DOTNET_ROOT"] = Path.GetDirectoryName(System.Environment.ProcessPath) is { } dir && File.Exists(Path.Combine(dir, "dotnet")) ? dir : "/usr/share/dotnet",
+        ["NUGET_PACKAGES"] = Path.Combine(_root, "nuget-packages"),
+        ["DOTNET_CLI_HOME"] = Path.Combine(_root, "cli-home"),
+    };
+
+    private (int Exit, string Out, string Err) Run(string file, string workingDirectory, string[] args, bool isolated, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(file) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args)
@@ -141,15 +168,9 @@ public sealed class ToolPackage : IDisposable
             start.ArgumentList.Add(a);
         }
 
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        start.Environment["OMP_WAIT_POLICY"] = "PASSIVE";
-        // The tool's apphost finds the runtime through DOTNET_ROOT when it is not in a default location.
-        start.Environment["DOTNET_ROOT"] = Path.GetDirectoryName(Environment.ProcessPath) is { } dir && File.Exists(Path.Combine(dir, "dotnet")) ? dir : "/usr/share/dotnet";
-        if (isolated)
+        foreach (var (name, value) in Environment.Where(e => isolated || e.Key is not ("NUGET_PACKAGES" or "DOTNET_CLI_HOME")).Concat(environment ?? new Dictionary<string, string>()))
         {
-            start.Environment["NUGET_PACKAGES"] = Path.Combine(_root, "nuget-packages");
-            start.Environment["DOTNET_CLI_HOME"] = Path.Combine(_root, "cli-home");
+            start.Environment[name] = value;
         }
 
         using var process = Process.Start(start)!;

@@ -6,6 +6,10 @@ public enum GateRole
     /// <summary>The run reproduces the champion (same experiment, same data): nothing to decide.</summary>
     Champion,
 
+    /// <summary>The run reproduces a result the default branch already gated (a former champion, an also-ran): it is not
+    /// what this change brings, so it is shown but never fails the gate.</summary>
+    Unchanged,
+
     /// <summary>A challenger the gate let through.</summary>
     Passed,
 
@@ -38,6 +42,9 @@ public sealed record WorkspaceGateResult(string Model, long? ChampionRunId, IRea
 /// </summary>
 public static class WorkspaceGate
 {
+    /// <summary>Tag of a run gated on the default branch (<c>--promote</c>): its result is part of the workspace's history.</summary>
+    public const string DefaultBranchTag = "esteira.gate.default_branch";
+
     /// <summary>Evaluates <paramref name="candidates"/> (run ids, one per experiment) and records each verdict with its run.</summary>
     /// <param name="store">The tracking store.</param>
     /// <param name="model">The workspace's registered model.</param>
@@ -56,6 +63,7 @@ public static class WorkspaceGate
         var championRun = champion is null ? null : await store.GetRunAsync(champion.RunId, cancellationToken);
         var championMetrics = championRun is null ? null : GateMetrics.FromRun(championRun, spec.Metric);
         var runs = await store.GetRunsAsync(candidates, cancellationToken);
+        var settled = await SettledResultsAsync(store, runs, cancellationToken);
         var gated = new List<GatedRun>();
         var passed = new List<(Run Run, double Value)>();
         foreach (var run in runs.OrderBy(r => r.Experiment, StringComparer.Ordinal))
@@ -63,6 +71,12 @@ public static class WorkspaceGate
             if (championRun is not null && Reproduces(run, championRun))
             {
                 gated.Add(new GatedRun(run.Experiment, run.Id, GateRole.Champion, null));
+                continue;
+            }
+
+            if (run.Lineage.ExperimentHash is { } hash && settled.Contains(hash))
+            {
+                gated.Add(new GatedRun(run.Experiment, run.Id, GateRole.Unchanged, null));
                 continue;
             }
 
@@ -76,6 +90,15 @@ public static class WorkspaceGate
         }
 
         long? promoted = null;
+        if (promote)
+        {
+            // What the default branch gated is settled: later pipelines judge only what changes.
+            foreach (var run in runs)
+            {
+                await store.SetTagsAsync(run.Id, new Dictionary<string, string> { [DefaultBranchTag] = "true" }, cancellationToken);
+            }
+        }
+
         if (promote && passed.Count > 0)
         {
             var sign = spec.Direction == MetricDirection.Minimize ? 1 : -1;
@@ -86,6 +109,26 @@ public static class WorkspaceGate
         }
 
         return new WorkspaceGateResult(model, championRun?.Id, gated, promoted);
+    }
+
+    /// <summary>The experiment hashes of the candidates' experiments that an earlier default-branch gate already judged.</summary>
+    private static async Task<HashSet<string>> SettledResultsAsync(ITrackingStore store, IReadOnlyList<Run> candidates, CancellationToken cancellationToken)
+    {
+        var settled = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var experiment in candidates.Select(c => c.Experiment).Distinct(StringComparer.Ordinal))
+        {
+            var earlier = await store.ListRunsAsync(new RunQuery { Experiment = experiment, Status = RunStatus.Finished, Limit = 200 }, cancellationToken);
+            var ids = earlier.Select(r => r.Id).Except(candidates.Select(c => c.Id)).ToList();
+            foreach (var run in ids.Count == 0 ? [] : await store.GetRunsAsync(ids, cancellationToken))
+            {
+                if (run.Tags.ContainsKey(DefaultBranchTag) && run.Lineage.ExperimentHash is { } hash)
+                {
+                    settled.Add(hash);
+                }
+            }
+        }
+
+        return settled;
     }
 
     /// <summary>True when <paramref name="run"/> is the champion itself or a rerun of it: the same experiment on the same data.</summary>

@@ -45,6 +45,9 @@ public static class TrackingRender
                 case GateRole.Champion:
                     console.MarkupLineInterpolated($"  {run.Experiment} (run {run.RunId}): reproduces the champion; nothing to decide");
                     break;
+                case GateRole.Unchanged:
+                    console.MarkupLineInterpolated($"  {run.Experiment} (run {run.RunId}): unchanged since the default branch gated it; not a challenger");
+                    break;
                 default:
                     var role = run.Role == GateRole.Passed ? "[green]passed[/]" : "[red]REFUSED[/]";
                     console.MarkupLine($"  {Markup.Escape(run.Experiment)} (run {run.RunId}): {role} — {Markup.Escape(run.Verdict!.Summary)}");
