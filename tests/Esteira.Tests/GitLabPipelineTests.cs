@@ -34,6 +34,9 @@ public sealed partial class GitLabPipelineTests(ToolPackage tool)
             ["ESTEIRA_KAGGLE_SERVER"] = server.Url,
             ["KAGGLE_USERNAME"] = Team,
             ["KAGGLE_KEY"] = TeamKey,
+            // gitlab-ci-local's CI_PROJECT_DIR is /builds/…, shared by every run on this machine: the packages of an earlier
+            // build of the same version would be restored from there. A team's version numbers never repeat; ours do.
+            ["NUGET_PACKAGES"] = Path.Combine(root, "job-nuget-packages"),
         });
 
         // 1. main: the first champion is gated in, deployed, and its public score lands in the ledger.
