@@ -141,7 +141,7 @@ public sealed class ReportTests(TrainedWorkspace trained)
         var workspace = trained.Clone();
         await using (var store = await TrackingStores.OpenAsync(workspace.Tracking, workspace.Root))
         {
-            await Promotion.PromoteAsync(store, trained.ChallengerRun, TinyWorkspace.Experiment, AliasChangeKind.Gate, "gate passed", "esteira gate");
+            await Promotion.PromoteAsync(store, trained.ChallengerRun, trained.Workspace.ChampionModel, AliasChangeKind.Gate, "gate passed", "esteira gate");
         }
 
         // When
@@ -211,7 +211,7 @@ public sealed class ReportTests(TrainedWorkspace trained)
 
         var result = await ReportAsync(workspace, environment: n => n == Stores.TrackingVariable ? uri : null);
 
-        Assert.Contains("no champion for model 'baseline' yet", result.Markdown, StringComparison.Ordinal);
+        Assert.Contains($"no champion for model '{workspace.ChampionModel}' yet", result.Markdown, StringComparison.Ordinal);
         Assert.Contains("No gate verdict: no tracked run matches this result", result.Markdown, StringComparison.Ordinal);
         Assert.Null(result.Experiments[0].BaselineCvRmsle);
     }

@@ -40,7 +40,7 @@ public sealed class TrainedWorkspace : IAsyncLifetime, IDisposable
 
         await using var store = await TrackingStores.OpenAsync(Workspace.Tracking, Workspace.Root);
         ChampionRun = await RecordAsync(store, ChampionMetrics, ChampionKey);
-        await Promotion.PromoteAsync(store, ChampionRun, TinyWorkspace.Experiment, AliasChangeKind.Manual, "the first model", "test");
+        await Promotion.PromoteAsync(store, ChampionRun, Workspace.ChampionModel, AliasChangeKind.Manual, "the first model", "test");
         ChallengerRun = await RecordAsync(store, ChallengerMetrics, ChallengerKey);
 
         // The verdict is stored without promoting, so that the champion stays run 1 for the report.
