@@ -41,12 +41,22 @@ public static class CiGeneration
     /// <param name="outPath">Where to write; relative to <paramref name="workspace"/>; null for the platform's default.</param>
     /// <param name="force">Overwrite an existing file.</param>
     /// <param name="defaultBranch">GitHub only: the branch whose pushes run the pipeline and deploy.</param>
+    /// <param name="image">The jobs' image, overriding esteira.yaml's <c>ci.image</c>; it must have esteira on PATH.</param>
+    /// <param name="aptPackages">Debian packages the jobs install, overriding esteira.yaml's <c>ci.apt</c>.</param>
     /// <exception cref="EsteiraException">The file exists and <paramref name="force"/> is false (<see cref="ErrorCode.Conflict"/>),
     /// esteira.yaml is malformed (<see cref="ErrorCode.BadInput"/>), or the file cannot be written.</exception>
-    public static CiWriteResult Write(CiPlatform platform, string workspace, string? outPath, bool force, string defaultBranch = "main")
+    public static CiWriteResult Write(CiPlatform platform, string workspace, string? outPath, bool force, string defaultBranch = "main",
+        string? image = null, IReadOnlyList<string>? aptPackages = null)
     {
         ArgumentNullException.ThrowIfNull(workspace);
         var shape = WorkspaceShapeReader.Read(workspace);
+
+        // Options override esteira.yaml's ci: section.
+        shape = shape with
+        {
+            Image = image ?? shape.Image,
+            AptPackages = aptPackages is { Count: > 0 } ? WorkspaceShapeReader.CheckAptPackages(aptPackages, "--apt") : shape.AptPackages,
+        };
         var path = Path.GetFullPath(outPath ?? DefaultPath(platform), Path.GetFullPath(workspace));
         var exists = File.Exists(path);
         if (exists && !force)

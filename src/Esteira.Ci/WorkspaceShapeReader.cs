@@ -162,6 +162,12 @@ public static partial class WorkspaceShapeReader
     private static EsteiraException Bad(string file, YamlNode node, string key, string expected) =>
         EsteiraException.BadInput(file, node.Start.Line, key, $"expected {expected}", $"fix '{key}' or remove it");
 
+    /// <summary>Throws unless every entry is a Debian package name (they go into a shell line).</summary>
+    public static IReadOnlyList<string> CheckAptPackages(IReadOnlyList<string> packages, string where) =>
+        packages.Select(p => AptName().IsMatch(p)
+            ? p
+            : throw new EsteiraException(ErrorCode.Usage, $"{where} '{p}': not a Debian package name; use names such as jupyter-nbconvert")).ToList();
+
     [System.Text.RegularExpressions.GeneratedRegex("^[a-z0-9][a-z0-9+.-]+$")]
     private static partial System.Text.RegularExpressions.Regex AptName();
 }

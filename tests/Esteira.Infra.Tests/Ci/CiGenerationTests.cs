@@ -13,6 +13,30 @@ public sealed class CiGenerationTests
         return (yaml, YamlJson.Convert(yaml), result.Shape);
     }
 
+    [Fact]
+    public void An_image_of_your_own_calls_esteira_on_PATH_and_extra_packages_are_installed_in_every_job()
+    {
+        var shape = WorkspaceShape.Default with { Image = "registry.example.com/team/esteira:0.9.0", AptPackages = ["jupyter-nbconvert", "python3-ipykernel"] };
+        foreach (var json in new[] { YamlJson.Convert(GitLabCiGenerator.Generate(shape)), YamlJson.Convert(GitHubWorkflowGenerator.Generate(shape)) })
+        {
+            var text = json.ToJsonString();
+            Assert.Contains("registry.example.com/team/esteira:0.9.0", text, StringComparison.Ordinal);
+            Assert.Contains("apt-get install -y -qq --no-install-recommends jupyter-nbconvert python3-ipykernel", text, StringComparison.Ordinal);
+            Assert.DoesNotContain(PipelineCommands.RestoreTool, text, StringComparison.Ordinal);
+            Assert.DoesNotContain(PipelineCommands.LocalTool, text, StringComparison.Ordinal);
+        }
+
+        Assert.Empty(CiSchemas.Errors(CiSchemas.GitLab, YamlJson.Convert(GitLabCiGenerator.Generate(shape))));
+        Assert.Empty(CiSchemas.Errors(CiSchemas.GitHub, YamlJson.Convert(GitHubWorkflowGenerator.Generate(shape))));
+    }
+
+    [Fact]
+    public void A_package_name_that_is_not_one_is_refused_before_it_reaches_a_shell_line()
+    {
+        var e = Assert.Throws<EsteiraException>(() => WorkspaceShapeReader.CheckAptPackages(["jupyter; rm -rf /"], "--apt"));
+        Assert.Equal(ErrorCode.Usage, e.Code);
+    }
+
     [Theory]
     [MemberData(nameof(Shapes.Names), MemberType = typeof(Shapes))]
     public void The_GitLab_pipeline_is_valid_against_the_GitLab_CI_schema(string shape)

@@ -42,6 +42,14 @@ public class CiSettings : CommandSettings
     [Description("Print one JSON object instead of text.")]
     public bool Json { get; init; }
 
+    [CommandOption("--image <IMAGE>")]
+    [Description("The jobs' image (default: esteira.yaml's ci.image, else the .NET SDK image with Esteira restored from .config/dotnet-tools.json); an image of your own must have esteira on PATH.")]
+    public string? Image { get; init; }
+
+    [CommandOption("--apt <PACKAGE>")]
+    [Description("A Debian package the jobs install (repeatable; default: esteira.yaml's ci.apt), e.g. --apt jupyter-nbconvert --apt python3-ipykernel for notebooks.")]
+    public string[] Apt { get; init; } = [];
+
     [CommandOption("--verbose")]
     [Description("Show stack traces on failure.")]
     public bool Verbose { get; init; }
@@ -57,13 +65,13 @@ public sealed class CiGitHubSettings : CiSettings
 public sealed class CiGitLabCommand(IAnsiConsole console) : Command<CiSettings>
 {
     public override int Execute(CommandContext context, CiSettings settings, CancellationToken cancellationToken) =>
-        CiRender.Show(console, settings, CiGeneration.Write(CiPlatform.GitLab, settings.Workspace, settings.Out, settings.Force));
+        CiRender.Show(console, settings, CiGeneration.Write(CiPlatform.GitLab, settings.Workspace, settings.Out, settings.Force, image: settings.Image, aptPackages: settings.Apt));
 }
 
 public sealed class CiGitHubCommand(IAnsiConsole console) : Command<CiGitHubSettings>
 {
     public override int Execute(CommandContext context, CiGitHubSettings settings, CancellationToken cancellationToken) =>
-        CiRender.Show(console, settings, CiGeneration.Write(CiPlatform.GitHub, settings.Workspace, settings.Out, settings.Force, settings.DefaultBranch));
+        CiRender.Show(console, settings, CiGeneration.Write(CiPlatform.GitHub, settings.Workspace, settings.Out, settings.Force, settings.DefaultBranch, settings.Image, settings.Apt));
 }
 
 internal static class CiRender
@@ -81,14 +89,17 @@ internal static class CiRender
                 sharedTracking = shape.SharesTracking,
                 sharedArtifacts = shape.SharesArtifacts,
                 deployTarget = shape.DeployTarget,
+                image = shape.JobImage,
+                apt = shape.AptPackages,
             }));
             return 0;
         }
 
         console.MarkupLineInterpolated($"[green]{(result.Replaced ? "replaced" : "wrote")}[/] {result.Path}");
         console.MarkupLineInterpolated($"  train jobs: {string.Join(", ", shape.Experiments)} (in parallel)");
-        console.MarkupLineInterpolated($"  tracking: {(shape.SharesTracking ? "PostgreSQL, shared by every job (ESTEIRA_TRACKING_URI)" : "embedded SQLite; the gate job re-runs from the cache to record the runs")}");
-        console.MarkupLineInterpolated($"  stage outputs: {(shape.SharesArtifacts ? $"shared through {shape.ArtifactsUri} (esteira pull/push)" : "CI cache and job artifacts of .esteira/")}");
+        console.MarkupLineInterpolated($"  esteira: {(shape.Image is null ? $"{PipelineCommands.LocalTool} in {shape.JobImage} (dotnet tool restore; .config/dotnet-tools.json pins the version)" : $"esteira on PATH in {shape.Image}")}");
+        console.MarkupLineInterpolated($"  tracking: {(shape.SharesTracking ? "PostgreSQL, shared by every job (ESTEIRA_TRACKING_URI)" : "embedded SQLite; each train job exports its runs, the gate job merges them (the champion and ledger carried in the CI cache: use PostgreSQL to make them durable)")}");
+        console.MarkupLineInterpolated($"  stage outputs: {(shape.SharesArtifacts ? $"shared through {shape.ArtifactsUri} (esteira pull/push)" : "CI cache and job artifacts of .esteira/cache/")}");
         console.MarkupLineInterpolated($"  deploy: {shape.DeployTarget ?? "default target"}, default branch only, after the gate");
         console.MarkupLine("  set the CI variables listed at the top of the file; see docs/ci.md");
         return 0;
