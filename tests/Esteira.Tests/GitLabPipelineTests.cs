@@ -95,6 +95,47 @@ public sealed partial class GitLabPipelineTests(ToolPackage tool)
         Assert.All(final, s => Assert.NotNull(s.PublicScore));
     }
 
+    [Fact]
+    public void With_the_embedded_SQLite_store_the_runs_meet_at_the_gate_and_a_folder_deploy_outlives_its_job()
+    {
+        var runner = Environment.GetEnvironmentVariable("ESTEIRA_TEST_GITLAB_CI_LOCAL")
+            ?? throw new InvalidOperationException("ESTEIRA_TEST_GITLAB_CI_LOCAL is not set: run 'source .ci/services.sh' first (it installs gitlab-ci-local)");
+        var root = tool.Temp("gitlab-sqlite");
+        using var server = LeaderboardServer.Start(tool, Competition(root));
+        // The scaffold as esteira init writes it (SQLite tracking, folder deploy), with only the dataset and the rounds changed.
+        var repo = Workspace(root, server.Url, scaffoldStores: true);
+        var pipeline = new Pipeline(tool, runner, repo, new Dictionary<string, string>
+        {
+            ["ESTEIRA_KAGGLE_SERVER"] = server.Url,
+            ["KAGGLE_USERNAME"] = Team,
+            ["KAGGLE_KEY"] = TeamKey,
+            ["NUGET_PACKAGES"] = Path.Combine(root, "job-nuget-packages"),
+        });
+
+        var first = pipeline.Run("main", keepCaches: true);
+        Assert.True(first.Passed("validate", "train:baseline", "gate", "report", "deploy"), first.History);
+        var deployed = first.Artifacts("*.csv.gz").Where(f => f.Contains($"{Path.DirectorySeparatorChar}submissions{Path.DirectorySeparatorChar}", StringComparison.Ordinal)).ToList();
+        Assert.Single(deployed);
+
+        // Two new experiments pushed to main: three train jobs, three SQLite files, all merged at the gate, which knows the
+        // champion from the CI cache of main's last pipeline. (A merge request's pipeline finds it through the cache's
+        // fallback_keys on GitLab; gitlab-ci-local does not implement those, and a CI cache is best effort anyway: the
+        // durable choice, PostgreSQL, is what the other test runs.)
+        AddExperiment(repo, "constant", "kind: command\ncommand: /usr/bin/python3 constant.py\n", ("constant.py", ConstantPy));
+        AddExperiment(repo, "small", "kind: lightgbm\nseed: 42\nparams:\n  iterations: 3\n  leaves: 4\n");
+        Commit(repo, "two more experiments");
+        var second = pipeline.Run("main", keepCaches: true);
+        Assert.True(second.Passed("train:baseline", "train:constant", "train:small", "report"), second.History);
+        Assert.True(second.Failed("gate"), second.History);
+        Assert.False(second.Ran("deploy"), second.History);
+        Assert.Equal(3, Regex.Count(second.Log, @"imported 1 run\(s\) from out/\w+/runs\.db"));
+        Assert.Matches(@"constant \(run \d+\): REFUSED", second.Log);
+        Assert.Matches(@"small \(run \d+\): passed", second.Log);
+        Assert.Matches(@"baseline \(run \d+\): reproduces the champion", second.Log);
+        var report = File.ReadAllText(second.Artifact("report", "report.md"));
+        Assert.Contains("Gate: **failed**", report, StringComparison.Ordinal);
+    }
+
     private const string ConstantPy = """
         # A clearly worse model: 1 kWh for every row, out of fold and on the test set.
         import os
@@ -120,7 +161,7 @@ public sealed partial class GitLabPipelineTests(ToolPackage tool)
 
     /// <summary>A team's repository: esteira init with a kaggle:// dataset, a NuGet feed, shared PostgreSQL tracking,
     /// the leaderboard as deploy target, Jupyter for notebook jobs, and the generated .gitlab-ci.yml.</summary>
-    private string Workspace(string root, string serverUrl)
+    private string Workspace(string root, string serverUrl, bool scaffoldStores = false)
     {
         var repo = Path.Combine(root, "repo");
         Directory.CreateDirectory(repo);
@@ -129,11 +170,15 @@ public sealed partial class GitLabPipelineTests(ToolPackage tool)
         Git(repo, "config", "user.name", "CI");
         Esteira(repo, "init", ".", "--data", "kaggle://bdg2");
         File.WriteAllText(Path.Combine(repo, "nuget.config"), tool.NuGetConfig);
-        var yaml = File.ReadAllText(Path.Combine(repo, "esteira.yaml"));
-        yaml = TrackingLine().Replace(yaml, "tracking: postgresql://tracking.internal/esteira   # the password is in ESTEIRA_TRACKING_URI");
-        yaml = DeploySection().Replace(yaml, $"deploy:\n  target: leaderboard\n  server: {serverUrl}\n  competition: bdg2\n");
-        yaml += "ci:\n  apt: [jupyter-nbconvert, python3-ipykernel]\n";
-        File.WriteAllText(Path.Combine(repo, "esteira.yaml"), yaml);
+        if (!scaffoldStores)
+        {
+            var yaml = File.ReadAllText(Path.Combine(repo, "esteira.yaml"));
+            yaml = TrackingLine().Replace(yaml, "tracking: postgresql://tracking.internal/esteira   # the password is in ESTEIRA_TRACKING_URI");
+            yaml = DeploySection().Replace(yaml, $"deploy:\n  target: leaderboard\n  server: {serverUrl}\n  competition: bdg2\n");
+            yaml += "ci:\n  apt: [jupyter-nbconvert, python3-ipykernel]\n";
+            File.WriteAllText(Path.Combine(repo, "esteira.yaml"), yaml);
+        }
+
         var baseline = Path.Combine(repo, "experiments", "baseline", "experiment.yaml");
         File.WriteAllText(baseline, File.ReadAllText(baseline).Replace("iterations: 400", "iterations: 60", StringComparison.Ordinal));
         File.AppendAllText(Path.Combine(repo, ".gitignore"), ".gitlab-ci-local/\n");
@@ -226,7 +271,7 @@ public sealed partial class GitLabPipelineTests(ToolPackage tool)
     {
         private readonly System.Text.StringBuilder _history = new();
 
-        public Result Run(string branch, bool mergeRequest = false)
+        public Result Run(string branch, bool mergeRequest = false, bool keepCaches = false)
         {
             var args = new List<string> { "--force-shell-executor", "--shell-isolation", "--color=false" };
             foreach (var (name, value) in variables)
@@ -239,11 +284,14 @@ public sealed partial class GitLabPipelineTests(ToolPackage tool)
                 args.AddRange(["--variable", "CI_PIPELINE_SOURCE=merge_request_event"]);
             }
 
-            // Each pipeline starts like a runner's: no job folders, artifacts or caches of the last one.
+            // Each pipeline starts like a runner's: no job folders or artifacts of the last one (and no caches unless kept).
             var state = Path.Combine(repo, ".gitlab-ci-local");
-            if (Directory.Exists(state))
+            foreach (var folder in keepCaches ? new[] { "builds", "artifacts" } : ["."])
             {
-                Directory.Delete(state, recursive: true);
+                if (Directory.Exists(Path.Combine(state, folder)))
+                {
+                    Directory.Delete(Path.Combine(state, folder), recursive: true);
+                }
             }
 
             var (_, stdout, stderr) = tool.Run(runner, repo, new Dictionary<string, string>(), [.. args]);
