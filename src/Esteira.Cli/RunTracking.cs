@@ -74,6 +74,10 @@ internal static class RunTracking
                 // Paths inside the workspace are kept relative to it, so that another CI job (another folder) finds them.
                 await recorder.LogArtifactAsync("submission", WorkspacePath(root, result.Submission));
                 await recorder.LogArtifactAsync("model", WorkspacePath(root, experiment.ModelFolder));
+                if (Path.Combine(experiment.ModelFolder, "executed.ipynb") is var notebook && File.Exists(notebook))
+                {
+                    await recorder.LogArtifactAsync("notebook", WorkspacePath(root, notebook));
+                }
                 await recorder.CompleteAsync();
             }
 

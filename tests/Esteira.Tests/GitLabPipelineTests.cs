@@ -63,10 +63,12 @@ public sealed partial class GitLabPipelineTests(ToolPackage tool)
         Assert.Contains("Gate: **failed**", report, StringComparison.Ordinal);
         Assert.Contains("improvement over champion", report, StringComparison.Ordinal);
         Assert.Contains("the gate refused constant", refused.Log, StringComparison.Ordinal);
-        // The notebook ran inside its job, and its executed copy came back with the job's artifacts.
+        // The notebook ran inside its job; its executed copy came back with the job's artifacts and is linked from the report.
         var executed = refused.Artifacts("executed.ipynb");
         Assert.Single(executed);
         Assert.Contains("injected-parameters", File.ReadAllText(executed[0]), StringComparison.Ordinal);
+        Assert.Contains("[the executed notebook](notebook-executed.ipynb)", report, StringComparison.Ordinal);
+        Assert.Equal(File.ReadAllText(executed[0]), File.ReadAllText(refused.Artifact("report", "notebook-executed.ipynb")));
         Assert.Single(Ledger(repo, tracking));
 
         // 3. A merge request with a better experiment passes the gate, and does not move the champion (only main does).

@@ -141,6 +141,7 @@ public sealed record ReportDocument(string Title, IReadOnlyList<Block> Blocks)
     private static string Inline(string text)
     {
         var encoded = WebUtility.HtmlEncode(text);
+        encoded = InlineMarkup.Link().Replace(encoded, "<a href=\"$2\">$1</a>");
         encoded = InlineMarkup.Code().Replace(encoded, "<code>$1</code>");
         return InlineMarkup.Bold().Replace(encoded, "<strong>$1</strong>");
     }
@@ -153,4 +154,8 @@ internal static partial class InlineMarkup
 
     [GeneratedRegex(@"\*\*(.+?)\*\*")]
     public static partial Regex Bold();
+
+    // [text](relative-file): only plain file names, which is all the report links to (files beside it).
+    [GeneratedRegex(@"\[([^\]]+)\]\(([A-Za-z0-9_.+-]+)\)")]
+    public static partial Regex Link();
 }

@@ -126,6 +126,7 @@ public static class Reports
 
             var section = new ExperimentSection(name, model.Key, metrics, data, facts, baselineOof, noSegments, tracking is null, outDir);
             experimentBlocks.AddRange(section.Build());
+            experimentBlocks.AddRange(ProgramOutputs(name, modelFolder, outDir));
             headlines.Add(section.Headline);
         }
 
@@ -149,6 +150,30 @@ public static class Reports
         var path = Path.Combine(outDir, request.Format == ReportFormat.Html ? HtmlFile : MarkdownFile);
         WriteAtomic(path, request.Format == ReportFormat.Html ? document.ToHtml() : markdown);
         return new ReportResult(path, outDir, markdown, document.Figures.Select(f => Path.Combine(outDir, f.File)).ToList(), headlines, notes);
+    }
+
+    /// <summary>
+    /// What a notebook or command experiment left beside its predictions (the executed notebook, the program's log),
+    /// copied next to the report so that the merge request's report artifact holds them, and linked.
+    /// </summary>
+    private static IEnumerable<Block> ProgramOutputs(string experiment, string modelFolder, string outDir)
+    {
+        var kept = new List<string>();
+        foreach (var (file, what) in new[] { ("executed.ipynb", "the executed notebook"), ("nbconvert.log", "the notebook's log"), ("command.log", "the command's log") })
+        {
+            var source = Path.Combine(modelFolder, file);
+            if (File.Exists(source))
+            {
+                var copy = $"{experiment}-{file}";
+                var target = Path.Combine(outDir, copy);
+                var temp = target + $".tmp-{Environment.ProcessId}";
+                File.Copy(source, temp, overwrite: true);
+                File.Move(temp, target, overwrite: true);
+                kept.Add($"[{what}]({copy})");
+            }
+        }
+
+        return kept.Count == 0 ? [] : [new Paragraph($"Kept with this result: {string.Join(", ", kept)}.")];
     }
 
     private static PlannedStage Cached(StageCache cache, PlannedStage stage) => cache.CachedRun(stage.Key) is not null ? stage : throw NotCached(stage);
