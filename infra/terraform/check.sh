@@ -6,6 +6,8 @@
 #   4. provider schema: the block/attribute names and required attributes of every resource used, taken from
 #      @cdktf/provider-aws (generated from the hashicorp/aws provider schema), into OUT_DIR/provider-schema.json;
 #      the tests check every attribute and block of the .tf files against it
+#   5. scope: only the bucket (aws_s3_*) and the runner's IAM (aws_iam_*) are declared; scheduled re-scoring is a
+#      scheduled CI pipeline, so no CodeBuild, EventBridge (Scheduler or rule) or Lambda resource may come back
 # Usage: infra/terraform/check.sh [OUT_DIR]. Prints one "check: NAME: passed|FAILED|skipped (why)" line per step.
 # Exit 0 only when every step that ran passed and the parse succeeded.
 set -uo pipefail
@@ -110,6 +112,15 @@ if [ -f "$schema_dir/package/.jsii" ] && node -e '
   echo "check: provider schema: extracted ($(cat "$out/schema.log"))"
 else
   echo "check: provider schema: FAILED"; cat "$out/schema.log" 2>/dev/null; status=1
+fi
+
+# Scope: resource and data blocks of any other kind (a returning schedule.tf, for example) fail the check.
+declared="$(grep -hoE '^(resource|data) "[a-z0-9_]+"' "$here"/*.tf | cut -d'"' -f2 | sort -u)"
+outside="$(printf '%s\n' "$declared" | grep -vE '^aws_(s3|iam)_' | paste -sd' ')"
+if [ -z "$outside" ]; then
+  echo "check: scope: passed ($(printf '%s\n' "$declared" | wc -l) aws_s3_/aws_iam_ types only)"
+else
+  echo "check: scope: FAILED (declares $outside; Terraform creates only the bucket and the runner policy)"; status=1
 fi
 
 exit $status

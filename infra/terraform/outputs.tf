@@ -27,13 +27,3 @@ output "runner_user_name" {
   description = "The runner IAM user (null unless create_runner_user); create its access key with `aws iam create-access-key`."
   value       = one(aws_iam_user.runner[*].name)
 }
-
-output "scheduled_deploy_project" {
-  description = "The CodeBuild project of the scheduled deploy (null unless enable_scheduled_deploy)."
-  value       = one(aws_codebuild_project.deploy[*].name)
-}
-
-output "scheduled_deploy_schedule" {
-  description = "The EventBridge Scheduler schedule (null unless enable_scheduled_deploy)."
-  value       = one(aws_scheduler_schedule.deploy[*].name)
-}

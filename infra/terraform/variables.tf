@@ -1,11 +1,11 @@
 variable "region" {
-  description = "AWS region of the bucket and of the scheduled deploy."
+  description = "AWS region of the artifact bucket."
   type        = string
   default     = "eu-west-1"
 }
 
 variable "name" {
-  description = "Name prefix for IAM roles, policies and the scheduled deploy."
+  description = "Name prefix of the runner's IAM policy, role and user."
   type        = string
   default     = "esteira"
 
@@ -86,65 +86,6 @@ variable "create_runner_user" {
   description = "Create an IAM user for runners that cannot assume a role; create its access key outside Terraform so that the secret never enters the state."
   type        = bool
   default     = false
-}
-
-variable "enable_scheduled_deploy" {
-  description = "Create the scheduled deploy: EventBridge Scheduler starts a CodeBuild project that runs `esteira deploy` with the champion."
-  type        = bool
-  default     = false
-}
-
-variable "deploy_schedule" {
-  description = "When the scheduled deploy runs (EventBridge Scheduler expression)."
-  type        = string
-  default     = "cron(30 6 * * ? *)"
-}
-
-variable "deploy_schedule_timezone" {
-  description = "Time zone of deploy_schedule."
-  type        = string
-  default     = "UTC"
-}
-
-variable "deploy_image" {
-  description = "The Esteira image (built from the repository's Dockerfile, for example in ECR) that the scheduled deploy runs; required when enable_scheduled_deploy is true."
-  type        = string
-  default     = ""
-}
-
-variable "deploy_commands" {
-  description = "Commands the scheduled deploy runs in the workspace."
-  type        = list(string)
-  default     = ["esteira pull", "esteira deploy"]
-}
-
-variable "workspace_source_type" {
-  description = "Where the scheduled deploy gets the workspace (esteira.yaml): a CodeBuild source type such as GITHUB, GITLAB, CODECOMMIT or S3; NO_SOURCE runs in the image's /workspace."
-  type        = string
-  default     = "NO_SOURCE"
-
-  validation {
-    condition     = contains(["NO_SOURCE", "GITHUB", "GITHUB_ENTERPRISE", "GITLAB", "GITLAB_SELF_MANAGED", "BITBUCKET", "CODECOMMIT", "S3"], var.workspace_source_type)
-    error_message = "workspace_source_type must be a CodeBuild source type: NO_SOURCE, GITHUB, GITHUB_ENTERPRISE, GITLAB, GITLAB_SELF_MANAGED, BITBUCKET, CODECOMMIT or S3."
-  }
-}
-
-variable "workspace_source_location" {
-  description = "The repository URL (or S3 object) of the workspace when workspace_source_type is not NO_SOURCE."
-  type        = string
-  default     = null
-}
-
-variable "kaggle_credentials_secret_arn" {
-  description = "Secrets Manager secret holding {\"username\": …, \"key\": …} for Kaggle; the deploy reads it as KAGGLE_USERNAME and KAGGLE_KEY."
-  type        = string
-  default     = null
-}
-
-variable "tracking_uri_secret_arn" {
-  description = "Secrets Manager secret holding the PostgreSQL tracking URI (with its password); the deploy reads it as ESTEIRA_TRACKING_URI."
-  type        = string
-  default     = null
 }
 
 variable "tags" {

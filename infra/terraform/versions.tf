@@ -1,5 +1,5 @@
 terraform {
-  # Preconditions (1.2) and `optional()` attributes (1.3) are used below.
+  # Nothing here is newer than `one()` (0.15); 1.5 is kept as the floor.
   required_version = ">= 1.5.0"
 
   required_providers {

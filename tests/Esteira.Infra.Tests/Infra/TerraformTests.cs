@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 
 namespace Esteira.Infra.Tests.Infra;
 
-/// <summary>Runs infra/terraform/check.sh once: terraform fmt, hcl2json parse, provider schema extraction.</summary>
+/// <summary>Runs infra/terraform/check.sh once: terraform fmt, hcl2json parse, provider schema extraction, scope.</summary>
 public sealed class TerraformCheck : IDisposable
 {
     private readonly TempFolder _out = new();
@@ -63,13 +63,14 @@ public sealed partial class TerraformTests(TerraformCheck check) : IClassFixture
         Assert.True(check.Exit == 0, $"infra/terraform/check.sh exited {check.Exit}:\n{check.Output}");
         Assert.Contains("check: hcl2json parse: passed", check.Output, StringComparison.Ordinal);
         Assert.Contains("check: provider schema: extracted", check.Output, StringComparison.Ordinal);
+        Assert.Contains("check: scope: passed", check.Output, StringComparison.Ordinal);
         if (File.Exists("/usr/local/bin/terraform") || File.Exists("/usr/bin/terraform"))
         {
             Assert.Contains("check: terraform fmt (Terraform", check.Output, StringComparison.Ordinal);
             Assert.Contains(": passed", check.Output, StringComparison.Ordinal);
         }
 
-        Assert.Equal(["iam.tf", "main.tf", "outputs.tf", "schedule.tf", "variables.tf", "versions.tf"], check.Files.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["iam.tf", "main.tf", "outputs.tf", "variables.tf", "versions.tf"], check.Files.Keys.Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -167,37 +168,33 @@ public sealed partial class TerraformTests(TerraformCheck check) : IClassFixture
     }
 
     [Fact]
-    public void The_scheduled_deploy_is_off_by_default_and_every_part_of_it_hangs_on_the_switch()
+    public void Only_the_bucket_and_the_runner_policy_are_declared_and_no_scheduled_deploy()
     {
-        var variable = check.Files["variables.tf"]["variable"]!["enable_scheduled_deploy"]![0]!;
-        Assert.False(variable["default"]!.GetValue<bool>());
-        Assert.Contains("scheduled   = var.enable_scheduled_deploy ? 1 : 0", check.Text("schedule.tf"), StringComparison.Ordinal);
+        // Scheduled re-scoring is a scheduled CI pipeline (docs/ci.md); Terraform has no schedule of its own.
+        var files = Directory.GetFiles(check.Folder, "*.tf").Select(Path.GetFileName).Order(StringComparer.Ordinal);
+        Assert.Equal(["iam.tf", "main.tf", "outputs.tf", "variables.tf", "versions.tf"], files);
 
-        var scheduleFile = check.Files["schedule.tf"];
-        foreach (var kind in new[] { "resource", "data" })
+        var blocks = check.Blocks("resource").Concat(check.Blocks("data")).ToList();
+        Assert.NotEmpty(blocks);
+        Assert.DoesNotContain(blocks, b => ScheduledDeployType().IsMatch(b.Type));
+        Assert.All(blocks, b => Assert.Matches("^aws_(s3|iam)_", b.Type));
+
+        // The raw text too, so that a file hcl2json could not parse would still be caught.
+        var text = string.Join("\n", Directory.GetFiles(check.Folder, "*.tf").Select(File.ReadAllText));
+        Assert.DoesNotMatch(@"(resource|data)\s+""aws_(codebuild|scheduler|cloudwatch_event|lambda)_", text);
+        foreach (var gone in new[] { "schedule.tf", "enable_scheduled_deploy", "deploy_image", "aws_codebuild" })
         {
-            foreach (var (type, name, body, file) in check.Blocks(kind).Where(b => b.File == "schedule.tf" && b.Type != "aws_caller_identity"))
-            {
-                Assert.True((string?)body["count"] == "${local.scheduled}", $"{kind} {type}.{name} in {file} is not behind enable_scheduled_deploy");
-            }
+            Assert.DoesNotContain(gone, text, StringComparison.Ordinal);
+            Assert.DoesNotContain(gone, check.Text("README.md"), StringComparison.Ordinal);
         }
-
-        var schedule = check.Resource("aws_scheduler_schedule", "deploy");
-        var target = schedule["target"]![0]!;
-        Assert.Equal("arn:aws:scheduler:::aws-sdk:codebuild:startBuild", (string?)target["arn"]);
-        Assert.Equal(0, target["retry_policy"]![0]!["maximum_retry_attempts"]!.GetValue<int>());
-        var commands = check.Files["variables.tf"]["variable"]!["deploy_commands"]![0]!["default"]!.AsArray().Select(c => (string?)c);
-        Assert.Contains("esteira deploy", commands);
-        Assert.NotNull(scheduleFile["resource"]!["aws_codebuild_project"]);
     }
 
     [Fact]
     public void No_secret_is_stored_in_the_configuration()
     {
-        // Secrets come from Secrets Manager by ARN, and the runner user's access key is made outside Terraform.
-        Assert.DoesNotContain(check.Blocks("resource"), b => b.Type is "aws_iam_access_key" or "aws_secretsmanager_secret_version");
-        var environment = check.Resource("aws_codebuild_project", "deploy")["environment"]![0]!["dynamic"]!["environment_variable"]!.AsArray();
-        Assert.All(environment, e => Assert.Equal("SECRETS_MANAGER", (string?)e!["content"]![0]!["type"]));
+        // The runner user's access key is made outside Terraform, and no secret value is written by it.
+        Assert.DoesNotContain(check.Blocks("resource"), b => b.Type is "aws_iam_access_key" or "aws_secretsmanager_secret_version" or "aws_iam_user_login_profile");
+        Assert.Contains("create-access-key", (string?)check.Files["outputs.tf"]["output"]!["runner_user_name"]![0]!["description"], StringComparison.Ordinal);
     }
 
     private static void Validate(JsonNode schema, string? typeName, JsonObject body, string where, List<string> problems)
@@ -266,6 +263,9 @@ public sealed partial class TerraformTests(TerraformCheck check) : IClassFixture
     }
 
     private static string Snake(string camel) => string.Concat(camel.Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+
+    [GeneratedRegex("^aws_(codebuild|scheduler|cloudwatch_event|lambda)_")]
+    private static partial Regex ScheduledDeployType();
 
     [GeneratedRegex(@"\bvar\.([a-z0-9_]+)")]
     private static partial Regex VariableReference();
