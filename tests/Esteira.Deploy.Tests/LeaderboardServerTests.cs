@@ -418,6 +418,7 @@ public sealed class LeaderboardServerTests : IDisposable
     }
 
     [Fact]
+    [Trait("Needs", "postgres")]
     public async Task State_can_live_in_PostgreSQL()
     {
         var connection = Environment.GetEnvironmentVariable("ESTEIRA_TEST_POSTGRES");

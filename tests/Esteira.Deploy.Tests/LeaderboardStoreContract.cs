@@ -162,6 +162,7 @@ public sealed class SqliteLeaderboardStoreTests : LeaderboardStoreContract, IDis
     public void Dispose() => _temp.Dispose();
 }
 
+[Trait("Needs", "postgres")]
 public sealed class PostgresLeaderboardStoreTests : LeaderboardStoreContract
 {
     protected override ILeaderboardStore CreateStore()

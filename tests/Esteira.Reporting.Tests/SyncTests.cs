@@ -19,6 +19,7 @@ public sealed class SyncTests(TrainedWorkspace trained)
     }
 
     [Fact]
+    [Trait("Needs", "s3")]
     public async Task Pushed_entries_pulled_into_a_fresh_workspace_are_reused_by_its_run_s3()
     {
         // Given a bucket named the way CI names it: ESTEIRA_ARTIFACTS_URI, credentials from the AWS variables

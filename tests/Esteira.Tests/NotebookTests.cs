@@ -89,6 +89,7 @@ public sealed class NotebookParameterTests
     }
 
     [Fact]
+    [Trait("Needs", "python")]
     public void Python_reads_every_literal_back_as_the_value_given()
     {
         string[] values = ["plain", "quote \" and ' both", "back\\slash\\", "new\nline\r\n", "tab\t", "\u0000\u001f\u007f", "é ü ß 中文 😀", "\"\"\"", "{x}", "\\u0041", "''' + __import__('os').getcwd() + '''"];
@@ -189,6 +190,7 @@ public sealed class NotebookExperimentTests
 
     [Fact]
     [Trait("Category", "Slow")]
+    [Trait("Needs", "python")]
     public void The_example_notebook_runs_as_an_experiment_and_its_executed_copy_is_kept()
     {
         using var ds = new TempDataset();
@@ -222,6 +224,7 @@ public sealed class NotebookExperimentTests
 
     [Fact]
     [Trait("Category", "Slow")]
+    [Trait("Needs", "python")]
     public void A_failing_cell_is_one_line_naming_the_experiment_and_the_error()
     {
         using var ds = new TempDataset();

@@ -352,6 +352,7 @@ public sealed class CommandExperimentTests
     }
 
     [Fact]
+    [Trait("Needs", "python")]
     public void The_python_example_runs_end_to_end_and_esteira_scores_it()
     {
         using var ds = new TempDataset();
@@ -389,6 +390,7 @@ public sealed class CommandExperimentTests
     }
 
     [Theory]
+    [Trait("Needs", "python")]
     [InlineData("np.zeros(n_valid - 1)", "np.zeros(n_test)", "oof.npy: ", "predictions, expected")]
     [InlineData("np.ones(n_valid)", "np.r_[np.ones(n_test - 1), -2.0]", "test.npy: row ", "has prediction -2, expected a finite meter_reading ≥ 0")]
     [InlineData("np.r_[np.nan, np.ones(n_valid - 1)]", "np.ones(n_test)", "oof.npy: row 0 ", "has prediction NaN")]

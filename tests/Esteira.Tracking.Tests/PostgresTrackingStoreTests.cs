@@ -4,6 +4,7 @@ using Xunit;
 namespace Esteira.Tracking.Tests;
 
 /// <summary>The contract on PostgreSQL (ESTEIRA_TEST_POSTGRES): a fresh schema per test, dropped afterwards.</summary>
+[Trait("Needs", "postgres")]
 public sealed class PostgresTrackingStoreTests : TrackingStoreContract
 {
     private readonly List<string> _schemas = [];

@@ -292,6 +292,7 @@ public sealed class SqliteRunTransferTests : RunTransferContract
 }
 
 /// <summary>Transfer from SQLite into PostgreSQL (ESTEIRA_TEST_POSTGRES): a fresh schema per target, dropped afterwards.</summary>
+[Trait("Needs", "postgres")]
 public sealed class PostgresRunTransferTests : RunTransferContract
 {
     private readonly List<string> _schemas = [];

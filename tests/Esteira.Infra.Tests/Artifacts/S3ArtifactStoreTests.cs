@@ -36,6 +36,7 @@ public sealed class S3BucketFixture : IDisposable
 }
 
 /// <summary>The contract against the real local S3-API server, each test under its own prefix of the class's bucket.</summary>
+[Trait("Needs", "s3")]
 public sealed class S3ArtifactStoreTests(S3BucketFixture bucket) : ArtifactStoreContract, IClassFixture<S3BucketFixture>, IDisposable
 {
     private readonly List<S3ArtifactStore> _stores = [];
@@ -162,6 +163,7 @@ public sealed class S3ArtifactStoreTests(S3BucketFixture bucket) : ArtifactStore
 }
 
 /// <summary>The contract with no prefix: each test gets a bucket of its own.</summary>
+[Trait("Needs", "s3")]
 public sealed class S3ArtifactStoreAtBucketRootTests : ArtifactStoreContract, IDisposable
 {
     private readonly List<S3ArtifactStore> _stores = [];

@@ -53,6 +53,8 @@ public sealed class TerraformCheck : IDisposable
     public void Dispose() => _out.Dispose();
 }
 
+[Trait("Needs", "npm")]
+[Trait("Needs", "terraform")]
 public sealed partial class TerraformTests(TerraformCheck check) : IClassFixture<TerraformCheck>
 {
     private static readonly HashSet<string> MetaArguments = ["count", "for_each", "depends_on", "lifecycle", "provider", "dynamic"];
