@@ -63,6 +63,7 @@ public sealed partial class GitLabPipelineTests(ToolPackage tool)
         Assert.Contains("Gate: **failed**", report, StringComparison.Ordinal);
         Assert.Contains("improvement over champion", report, StringComparison.Ordinal);
         Assert.Contains("the gate refused constant", refused.Log, StringComparison.Ordinal);
+        Assert.Matches(@"\| `baseline` \|.*\| reproduces it \|", report);
         // The notebook ran inside its job; its executed copy came back with the job's artifacts and is linked from the report.
         var executed = refused.Artifacts("executed.ipynb");
         Assert.Single(executed);

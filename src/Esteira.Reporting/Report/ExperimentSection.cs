@@ -50,12 +50,16 @@ internal sealed class ExperimentSection
         _residuals = ReportAnalysis.Residuals(data.PredictionLog, data.Label);
         _baselineResiduals = baselineOof is null ? null : ReportAnalysis.Residuals(OofData.LogOf(baselineOof), data.Label);
         Headline = new ExperimentReport(name, modelKey, metrics.CvRmsle, facts?.Baseline?.Label, BaselineCv, facts?.Challenger?.Id, facts?.Challenger?.Gate?.Passed,
-            _baselineResiduals is not null);
+            _baselineResiduals is not null) { ReproducesBaseline = ReproducesBaseline };
     }
 
     public ExperimentReport Headline { get; }
 
     private Baseline? Baseline => _facts?.Baseline;
+
+    /// <summary>True when this result is a rerun of the baseline's experiment on the same data (the same stage key).</summary>
+    private bool ReproducesBaseline =>
+        _facts?.Challenger?.Lineage.ExperimentHash is { } hash && hash == Baseline?.Run.Lineage.ExperimentHash;
 
     /// <summary>The baseline's overall score: as tracked, else computed from its out-of-fold predictions.</summary>
     private double? BaselineCv =>
@@ -72,7 +76,7 @@ internal sealed class ExperimentSection
             e.Baseline ?? "no champion",
             e.BaselineCvRmsle is { } b ? F5(b) : "–",
             e.BaselineCvRmsle is { } c ? $"{Delta(e.CvRmsle - c)} ({Verdict(e.CvRmsle - c)})" : "–",
-            e.GatePassed switch { true => "passed", false => "**failed**", null => "not recorded" },
+            e.GatePassed switch { true => "passed", false => "**failed**", null => e.ReproducesBaseline ? "reproduces it" : "not recorded" },
         ]).ToList());
 
     public IEnumerable<Block> Build()
@@ -133,7 +137,9 @@ internal sealed class ExperimentSection
             if (!_noTracking)
             {
                 yield return new Paragraph(_facts?.Challenger is { } run
-                    ? $"No gate verdict is stored with run {run.Id}."
+                    ? ReproducesBaseline
+                        ? $"Run {run.Id} reproduces {Baseline!.Label} (the same experiment on the same data): the gate has nothing to decide."
+                        : $"No gate verdict is stored with run {run.Id}."
                     : "No gate verdict: no tracked run matches this result (run esteira gate to record one).");
             }
 

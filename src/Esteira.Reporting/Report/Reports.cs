@@ -32,7 +32,11 @@ public sealed record ReportRequest
 
 /// <summary>The headline of one experiment in the report.</summary>
 public sealed record ExperimentReport(
-    string Experiment, string ModelKey, double CvRmsle, string? Baseline, double? BaselineCvRmsle, long? RunId, bool? GatePassed, bool SegmentsCompared);
+    string Experiment, string ModelKey, double CvRmsle, string? Baseline, double? BaselineCvRmsle, long? RunId, bool? GatePassed, bool SegmentsCompared)
+{
+    /// <summary>True when the result is a rerun of the baseline's experiment on the same data: nothing for the gate to decide.</summary>
+    public bool ReproducesBaseline { get; init; }
+}
 
 /// <summary>What <see cref="Reports.WriteAsync"/> wrote.</summary>
 /// <param name="ReportPath">report.md or report.html.</param>
