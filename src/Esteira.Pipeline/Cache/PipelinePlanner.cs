@@ -19,11 +19,43 @@ public interface IPlanState
 
     /// <summary>The inputs of the last successful run of <paramref name="stageId"/>, or null.</summary>
     IReadOnlyDictionary<string, string>? LastInputs(string stageId);
+
+    /// <summary>
+    /// What the cache holds for <paramref name="key"/>, including entries that are there but unusable (incomplete or
+    /// damaged), so that the plan can say why such a stage runs again. By default, what <see cref="CachedRun"/> says.
+    /// </summary>
+    CacheLookup Lookup(string key) => CachedRun(key) is { } run ? new CacheLookup(CacheState.Valid, run, "") : CacheLookup.Absent;
+}
+
+/// <summary>The state of a cache entry: absent, usable, or present but unusable.</summary>
+public enum CacheState
+{
+    /// <summary>No entry for the key.</summary>
+    Absent,
+
+    /// <summary>A complete entry whose files match its manifest.</summary>
+    Valid,
+
+    /// <summary>An entry without a readable manifest or missing a file its manifest lists (an interrupted write or replacement).</summary>
+    Incomplete,
+
+    /// <summary>An entry with a file whose size or SHA-256 differs from its manifest.</summary>
+    Damaged,
+}
+
+/// <summary>What the cache holds for a key.</summary>
+/// <param name="State">Absent, valid, incomplete or damaged.</param>
+/// <param name="Run">For a valid entry, the run that produced it.</param>
+/// <param name="Detail">For an unusable entry, what is wrong ("oof.npy hash mismatch"); empty otherwise.</param>
+public sealed record CacheLookup(CacheState State, int Run, string Detail)
+{
+    public static CacheLookup Absent { get; } = new(CacheState.Absent, 0, "");
 }
 
 /// <summary>
-/// Plans a run: which stages execute and why. A pure function of the graph, the cache's contents and the forced
-/// stages; it touches no disk.
+/// Plans a run: which stages execute and why. A pure function of the graph, the cache's contents (as
+/// <see cref="IPlanState"/> reports them) and the forced stages; it touches no disk itself. A cache entry that is there
+/// but incomplete or damaged counts as absent, and the reason says so.
 /// </summary>
 /// <remarks>
 /// <code>
@@ -96,13 +128,16 @@ public static class PipelinePlanner
             {
                 (run, reason) = (true, $"forced: depends on {forcedDep.Id}");
             }
-            else if (state.CachedRun(key) is { } cachedRun)
-            {
-                (run, reason) = (false, $"skipped, unchanged since run {cachedRun}");
-            }
             else
             {
-                (run, reason) = (true, "ran because " + Explain(inputs, state.LastInputs(id), deps));
+                var cached = state.Lookup(key);
+                (run, reason) = cached.State switch
+                {
+                    CacheState.Valid => (false, $"skipped, unchanged since run {cached.Run}"),
+                    CacheState.Incomplete => (true, $"ran because its cached result was incomplete: {cached.Detail}"),
+                    CacheState.Damaged => (true, $"ran because its cached result was damaged: {cached.Detail}"),
+                    _ => (true, "ran because " + Explain(inputs, state.LastInputs(id), deps)),
+                };
             }
 
             visiting.Remove(id);

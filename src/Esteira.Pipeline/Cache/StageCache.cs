@@ -1,9 +1,24 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
 using System.Text.Json;
 
 namespace Esteira.Pipeline.Cache;
 
 /// <summary>The manifest of a cache entry.</summary>
-public sealed record CacheManifest(string Stage, string Key, int Run, DateTimeOffset Created, IReadOnlyDictionary<string, string> Inputs);
+/// <param name="Stage">The stage that wrote the entry.</param>
+/// <param name="Key">The entry's key.</param>
+/// <param name="Run">The run that wrote it.</param>
+/// <param name="Created">When it was committed.</param>
+/// <param name="Inputs">The inputs its key was computed from.</param>
+/// <param name="Files">
+/// Each output file (path relative to the entry, <c>/</c>-separated) with its size and SHA-256, recorded at commit. Null in
+/// manifests written before files were recorded; such entries are used without verification, as before.
+/// </param>
+public sealed record CacheManifest(string Stage, string Key, int Run, DateTimeOffset Created, IReadOnlyDictionary<string, string> Inputs,
+    IReadOnlyDictionary<string, CachedFile>? Files = null);
+
+/// <summary>An output file as its manifest records it; <paramref name="Sha256"/> is null when only the size was recorded.</summary>
+public sealed record CachedFile(long Size, string? Sha256);
 
 /// <summary>A committed cache entry: the stage that wrote it, the last run that wrote or reused it, its size on disk.</summary>
 public sealed record CacheEntry(string Key, string Stage, int LastRun, long Bytes, DateTimeOffset Created);
@@ -12,11 +27,22 @@ public sealed record CacheEntry(string Key, string Stage, int LastRun, long Byte
 /// Content-addressed stage outputs under <c>.esteira/</c>: <c>cache/KEY/</c> holds a stage's output files and its
 /// <c>manifest.json</c>. An entry is written in <c>tmp/</c> and renamed into place whole, so an interrupted run
 /// (Ctrl-C, kill -9) never leaves a half-written entry; the last-inputs memo used for reasons lives in <c>state/</c>.
+/// A forced rerun first renames the old entry out of <c>cache/</c> into <c>tmp/</c>, then renames the new one in, so a
+/// kill between the two leaves the key absent, never half there.
 /// </summary>
+/// <remarks>
+/// An entry is verified before it is reused (<see cref="Lookup"/>): every file its manifest lists must exist with the
+/// recorded size, and the first time this process uses a file, with the recorded SHA-256 (a file whose size or
+/// modification time changed since is hashed again). An entry that fails is reported as incomplete or damaged, so the
+/// stage runs again and <see cref="Commit"/> moves the bad entry out.
+/// </remarks>
 public sealed class StageCache : IPlanState
 {
     public const string ManifestFile = "manifest.json";
     private const string LastRunFile = "last-run";
+
+    /// <summary>Files whose SHA-256 this process has checked (full path → size, modification time, hash).</summary>
+    private static readonly ConcurrentDictionary<string, FileStamp> s_verified = new(StringComparer.Ordinal);
 
     public StageCache(string esteiraFolder)
     {
@@ -34,22 +60,77 @@ public sealed class StageCache : IPlanState
     /// <summary>The folder of a committed entry (which may not exist).</summary>
     public string EntryFolder(string key) => Path.Combine(CacheFolder, key);
 
-    public int? CachedRun(string key)
+    /// <summary>The run that produced the entry <paramref name="key"/>, or null when there is no usable (complete, undamaged) entry.</summary>
+    public int? CachedRun(string key) => Lookup(key) is { State: CacheState.Valid } hit ? hit.Run : null;
+
+    /// <summary>
+    /// What the cache holds for <paramref name="key"/>: nothing, a usable entry, or an entry that is incomplete (no readable
+    /// manifest, a listed file missing, no output at all) or damaged (a listed file's size or SHA-256 differs).
+    /// </summary>
+    public CacheLookup Lookup(string key)
     {
-        var manifest = Path.Combine(EntryFolder(key), ManifestFile);
-        if (!File.Exists(manifest))
+        var folder = EntryFolder(key);
+        if (!Directory.Exists(folder))
         {
-            return null;
+            return CacheLookup.Absent;
         }
 
+        var manifestPath = Path.Combine(folder, ManifestFile);
+        if (!File.Exists(manifestPath))
+        {
+            return new CacheLookup(CacheState.Incomplete, 0, $"{ManifestFile} is missing");
+        }
+
+        CacheManifest? manifest;
         try
         {
-            return JsonSerializer.Deserialize<CacheManifest>(File.ReadAllText(manifest))?.Run;
+            manifest = JsonSerializer.Deserialize<CacheManifest>(File.ReadAllText(manifestPath));
         }
         catch (JsonException)
         {
-            return null;
+            manifest = null;
         }
+
+        if (manifest is null)
+        {
+            return new CacheLookup(CacheState.Incomplete, 0, $"{ManifestFile} is unreadable");
+        }
+
+        if (manifest.Files is null)
+        {
+            // Written before files were recorded: nothing to verify, but a folder holding nothing besides its manifest is
+            // what an interrupted replacement used to leave behind, and no stage produces nothing.
+            return OutputFiles(folder).Any()
+                ? new CacheLookup(CacheState.Valid, manifest.Run, "")
+                : new CacheLookup(CacheState.Incomplete, 0, "it holds no output files");
+        }
+
+        var root = Path.GetFullPath(folder) + Path.DirectorySeparatorChar;
+        foreach (var (name, expected) in manifest.Files.OrderBy(f => f.Key, StringComparer.Ordinal))
+        {
+            var info = new FileInfo(Path.GetFullPath(Path.Combine(folder, name)));
+            if (!info.FullName.StartsWith(root, StringComparison.Ordinal))
+            {
+                return new CacheLookup(CacheState.Damaged, 0, $"{ManifestFile} names '{name}', outside the entry");
+            }
+
+            if (!info.Exists)
+            {
+                return new CacheLookup(CacheState.Incomplete, 0, $"{name} is missing");
+            }
+
+            if (info.Length != expected.Size)
+            {
+                return new CacheLookup(CacheState.Damaged, 0, $"{name} size mismatch ({info.Length} bytes, {expected.Size} recorded)");
+            }
+
+            if (expected.Sha256 is { } sha && !HashMatches(info, sha))
+            {
+                return new CacheLookup(CacheState.Damaged, 0, $"{name} hash mismatch");
+            }
+        }
+
+        return new CacheLookup(CacheState.Valid, manifest.Run, "");
     }
 
     public IReadOnlyDictionary<string, string>? LastInputs(string stageId)
@@ -66,20 +147,52 @@ public sealed class StageCache : IPlanState
         return folder;
     }
 
-    /// <summary>Moves a finished work folder into the cache under the stage's key and remembers its inputs.</summary>
+    /// <summary>
+    /// Records each output file's size and SHA-256 in the manifest, moves the finished work folder into the cache under
+    /// the stage's key and remembers its inputs. An entry already there (a forced rerun, or an incomplete or damaged entry)
+    /// is first renamed out of <c>cache/</c> into <c>tmp/</c> and removed after the new one is in place.
+    /// </summary>
     public string Commit(PlannedStage stage, string workFolder, int run)
     {
-        var manifest = new CacheManifest(stage.Id, stage.Key, run, DateTimeOffset.UtcNow, stage.Inputs);
-        File.WriteAllText(Path.Combine(workFolder, ManifestFile), JsonSerializer.Serialize(manifest));
-        var target = EntryFolder(stage.Key);
-        if (Directory.Exists(target))
+        var files = new Dictionary<string, CachedFile>(StringComparer.Ordinal);
+        var hashed = new List<(string Name, string Sha256)>();
+        foreach (var (name, path) in OutputFiles(workFolder))
         {
-            Directory.Delete(target, recursive: true); // a forced rerun replaces the entry
+            var sha = Sha256Of(path);
+            files[name] = new CachedFile(new FileInfo(path).Length, sha);
+            hashed.Add((name, sha));
         }
 
+        var manifest = new CacheManifest(stage.Id, stage.Key, run, DateTimeOffset.UtcNow, stage.Inputs, files);
+        File.WriteAllText(Path.Combine(workFolder, ManifestFile), JsonSerializer.Serialize(manifest));
+        var target = EntryFolder(stage.Key);
+        var replaced = Directory.Exists(target) ? Discard(stage.Key, stage.Id) : null;
         Directory.Move(workFolder, target);
+
+        // This process wrote and hashed these files: no need to hash them again when a later stage reuses them.
+        foreach (var (name, sha) in hashed)
+        {
+            Remember(new FileInfo(Path.Combine(target, name)), sha);
+        }
+
+        if (replaced is not null)
+        {
+            TryDelete(replaced); // if this fails or the process dies, the next run's CleanAbandonedWork removes it
+        }
+
         RememberInputs(stage);
         return target;
+    }
+
+    /// <summary>
+    /// Renames the entry <paramref name="key"/> out of <c>cache/</c> into a folder of <c>tmp/</c> named like a work folder
+    /// (so that <see cref="CleanAbandonedWork"/> removes it once this process is gone) and returns that folder.
+    /// </summary>
+    public string Discard(string key, string stageId)
+    {
+        var doomed = Path.Combine(TempFolder, $"replaced_{Safe(stageId)}-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        Directory.Move(EntryFolder(key), doomed);
+        return doomed;
     }
 
     /// <summary>Records the inputs of a stage that was reused, so that later reasons compare against it.</summary>
@@ -181,9 +294,51 @@ public sealed class StageCache : IPlanState
         return last + 1;
     }
 
+    /// <summary>The files a stage wrote into an entry or work folder, by their <c>/</c>-separated relative names (the manifest and the reuse marks excluded).</summary>
+    private static IEnumerable<(string Name, string Path)> OutputFiles(string folder) =>
+        Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
+            .Select(path => (Name: Path.GetRelativePath(folder, path).Replace(Path.DirectorySeparatorChar, '/'), Path: path))
+            .Where(f => f.Name != ManifestFile && f.Name != LastRunFile && !f.Name.StartsWith(LastRunFile + ".tmp-", StringComparison.Ordinal))
+            .OrderBy(f => f.Name, StringComparer.Ordinal);
+
+    private static string Sha256Of(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+
+    /// <summary>True when the file's SHA-256 is <paramref name="sha256"/>; hashed once per process unless its size or time changes.</summary>
+    private static bool HashMatches(FileInfo info, string sha256)
+    {
+        if (s_verified.TryGetValue(info.FullName, out var seen) && seen.Size == info.Length && seen.ModifiedTicks == info.LastWriteTimeUtc.Ticks)
+        {
+            return string.Equals(seen.Sha256, sha256, StringComparison.OrdinalIgnoreCase);
+        }
+
+        var actual = Sha256Of(info.FullName);
+        Remember(info, actual);
+        return string.Equals(actual, sha256, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static void Remember(FileInfo info, string sha256) =>
+        s_verified[info.FullName] = new FileStamp(info.Length, info.LastWriteTimeUtc.Ticks, sha256);
+
+    private static void TryDelete(string folder)
+    {
+        try
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+
     private string LastInputsPath(string stageId) => Path.Combine(StateFolder, Safe(stageId) + ".inputs.json");
 
     private static string Safe(string id) => id.Replace(':', '_').Replace('/', '_');
+
+    private sealed record FileStamp(long Size, long ModifiedTicks, string Sha256);
 
     private static bool IsAlive(int pid)
     {
