@@ -438,4 +438,139 @@ public sealed class LeaderboardServerTests : IDisposable
         using var again = TestServers.Client(restarted);
         Assert.Equal("pg", Assert.Single(await again.ListSubmissionsAsync(name)).Description);
     }
+
+    // ---- the stock Kaggle CLI's wire shapes (issue 13) ----
+
+    [Fact]
+    public async Task A_file_with_every_field_quoted_as_pandas_QUOTE_ALL_writes_it_passes_the_guard_and_is_scored()
+    {
+        var comp = TinyCompetition.Create(_temp.Path);
+        await using var server = await TestServers.StartAsync(comp.Dir);
+        using var client = TestServers.Client(server);
+        var plain = _temp.File("plain.csv");
+        comp.WriteSubmission(plain, (i, y) => (y * 0.8f) + (i % 4));
+        var quoted = _temp.File("quoted.csv");
+        await File.WriteAllLinesAsync(quoted, (await File.ReadAllLinesAsync(plain)).Select(line => string.Join(',', line.Split(',').Select(f => $"\"{f}\""))));
+        Assert.StartsWith("\"row_id\",\"meter_reading\"\n\"0\",\"", (await File.ReadAllTextAsync(quoted)).ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        var expected = await client.SubmitAsync("tiny-comp", plain, "plain");
+
+        var outcome = await Deployer.DeployAsync(
+            new DeployRequest { FilePath = quoted, SamplePath = comp.SamplePath, Gate = GateVerdict.Passed(), Options = new GuardOptions { AllowDuplicate = true } },
+            new KaggleTarget(client, "tiny-comp", "leaderboard"), new LocalSubmissionLog(_temp.File("log.jsonl")), TimeProvider.System);
+
+        Assert.Equal(SubmissionState.Complete, outcome.Outcome.State);
+        Assert.Equal(expected.PublicScore, outcome.Outcome.PublicScore);
+    }
+
+    [Fact]
+    public async Task Competitions_list_page_2_is_empty_so_a_script_paging_until_empty_stops()
+    {
+        var comp = TinyCompetition.Create(_temp.Path);
+        await using var server = await TestServers.StartAsync(comp.Dir);
+        using var http = new HttpClient();
+
+        async Task<ListCompetitionsResponse> PageAsync(object body)
+        {
+            using var response = await http.SendAsync(Rpc(server, "ListCompetitions", body));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return (await response.Content.ReadFromJsonAsync<ListCompetitionsResponse>(KaggleJson.Options))!;
+        }
+
+        // What `kaggle competitions list --page N` sends.
+        object Wire(int page) => new { group = "COMPETITION_LIST_TAB_EVERYTHING", category = "HOST_SEGMENT_UNSPECIFIED", sortBy = "COMPETITION_SORT_BY_BEST", search = "", page };
+        Assert.Equal("tiny-comp", Assert.Single((await PageAsync(Wire(1))).Competitions).Ref);
+        Assert.Empty((await PageAsync(Wire(2))).Competitions);
+        Assert.Empty((await PageAsync(Wire(3))).Competitions);
+        Assert.Single((await PageAsync(new { search = "", page = -1 })).Competitions);
+        var first = await PageAsync(new { pageSize = 1 });
+        Assert.Single(first.Competitions);
+        Assert.Equal("", first.NextPageToken);
+    }
+
+    [Fact]
+    public async Task DownloadDataFiles_redirects_to_a_zip_of_every_data_file_and_never_the_solution()
+    {
+        var comp = TinyCompetition.Create(_temp.Path, config: "title: Tiny\n");
+        await using var server = await TestServers.StartAsync(comp.Dir);
+        using var http = new HttpClient();
+
+        // The stock CLI POSTs, follows the 302 with a GET and saves the body as <competition>.<extension of the final URL>.
+        using var response = await http.SendAsync(Rpc(server, "DownloadDataFiles", new { competitionName = "tiny-comp" }));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.EndsWith("/tiny-comp.zip", response.RequestMessage!.RequestUri!.AbsolutePath, StringComparison.Ordinal);
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+        Assert.Equal(bytes.Length, response.Content.Headers.ContentLength);
+        Assert.NotNull(response.Content.Headers.LastModified);
+        using var zip = new ZipArchive(new MemoryStream(bytes));
+        Assert.Equal(["building_metadata.csv", "sample_submission.csv", "test.csv"], zip.Entries.Select(e => e.FullName).Order(StringComparer.Ordinal));
+        foreach (var entry in zip.Entries)
+        {
+            using var content = new MemoryStream();
+            await using (var stream = await entry.OpenAsync())
+            {
+                await stream.CopyToAsync(content);
+            }
+
+            Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(comp.Dir, entry.FullName)), content.ToArray());
+        }
+
+        // The same bytes again (built once), and a forged or altered link is refused.
+        using var again = await http.SendAsync(Rpc(server, "DownloadDataFiles", new { competitionName = "tiny-comp" }));
+        Assert.Equal(bytes, await again.Content.ReadAsByteArrayAsync());
+        using var forged = await http.GetAsync(new Uri(server.Addresses[0], "/data/tiny-comp.zip?expires=9999999999&sig=00"));
+        Assert.Equal(HttpStatusCode.NotFound, forged.StatusCode);
+        using var unauthenticated = await http.SendAsync(Rpc(server, "DownloadDataFiles", new { competitionName = "tiny-comp" }, user: null));
+        Assert.Equal(HttpStatusCode.Unauthorized, unauthenticated.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_binary_upload_is_ERROR_with_a_printable_description_that_says_it_is_not_text()
+    {
+        var comp = TinyCompetition.Create(_temp.Path);
+        await using var server = await TestServers.StartAsync(comp.Dir);
+        using var client = TestServers.Client(server);
+        var path = _temp.File("model.csv");
+        await File.WriteAllBytesAsync(path, Enumerable.Range(0, 1024).Select(i => (byte)((i * 7) % 256)).ToArray());
+
+        var result = await client.SubmitAsync("tiny-comp", path, "oops, the model");
+
+        Assert.Equal(SubmissionState.Error, result.State);
+        Assert.StartsWith("line 1 is not text: it starts with the bytes 00 07 0E 15 1C 23 2A 31 …", result.ErrorDescription, StringComparison.Ordinal);
+        Assert.DoesNotContain(result.ErrorDescription!, char.IsControl);
+    }
+
+    [Fact]
+    public async Task Of_four_concurrent_PUTs_to_one_upload_URL_exactly_one_wins_and_the_rest_get_409()
+    {
+        var comp = TinyCompetition.Create(_temp.Path);
+        await using var server = await TestServers.StartAsync(comp.Dir);
+        using var http = new HttpClient();
+        var bodies = Enumerable.Range(1, 4)
+            .Select(k => Encoding.UTF8.GetBytes("row_id,meter_reading\n" + string.Concat(Enumerable.Range(0, comp.Actual.Length).Select(i => $"{i},{k}.000\n"))))
+            .ToList();
+        using var start = await http.SendAsync(Rpc(server, "StartSubmissionUpload", new { competitionName = "tiny-comp", fileName = "s.csv", contentLength = bodies[0].Length }));
+        var slot = (await start.Content.ReadFromJsonAsync<StartSubmissionUploadResponse>(KaggleJson.Options))!;
+
+        using var go = new Barrier(4);
+        var puts = bodies.Select(body => Task.Run(async () =>
+        {
+            go.SignalAndWait();
+            using var put = await http.PutAsync(slot.CreateUrl, new ByteArrayContent(body));
+            return put.StatusCode;
+        })).ToList();
+        var statuses = await Task.WhenAll(puts);
+
+        Assert.Equal(1, statuses.Count(s => s == HttpStatusCode.OK));
+        Assert.Equal(3, statuses.Count(s => s == HttpStatusCode.Conflict));
+
+        // The winner's bytes are the ones scored.
+        var winner = Array.IndexOf(statuses, HttpStatusCode.OK) + 1;
+        using var create = await http.SendAsync(Rpc(server, "CreateSubmission", new { competitionName = "tiny-comp", blobFileTokens = slot.Token, submissionDescription = "race" }));
+        var created = (await create.Content.ReadFromJsonAsync<CreateSubmissionResponse>(KaggleJson.Options))!;
+        using var client = TestServers.Client(server);
+        var scored = await client.WaitForScoreAsync(created.Ref);
+        var expected = Rmsle.Compute(Enumerable.Repeat((float)winner, comp.PublicRows).ToArray(), comp.Actual.AsSpan(0, comp.PublicRows));
+        Assert.Equal(expected, Score(scored.PublicScore), 4);
+    }
 }

@@ -39,6 +39,8 @@ public sealed class ScorerTests : IDisposable
     [InlineData("id,value\n0,1\n1,2\n2,3\n", 1, "id", "header")]
     [InlineData("row_id,meter_reading\n0,1\n1,2,9\n2,3\n", 3, "meter_reading", "more than 2 columns")]
     [InlineData("row_id,meter_reading\n0,1\n1\n2,3\n", 3, "meter_reading", "1 column")]
+    [InlineData("row_id,meter_reading\n0,1\n\"1,2\n2,3\n", 3, "meter_reading", "quote that is never closed")]
+    [InlineData("row_id,meter_reading\n0,1\n\"1\",\"2,5\"\n2,3\n", 3, "meter_reading", "'2,5' is not a finite number")]
     public void The_first_bad_row_and_column_are_named(string content, long line, string column, string problem)
     {
         var reference = ReferenceRows.FromArrays([0, 1, 2], [1, 2, 3], [RowUsage.Public, RowUsage.Public, RowUsage.Private], SubmissionMetric.Rmsle);
@@ -51,6 +53,22 @@ public sealed class ScorerTests : IDisposable
         Assert.Equal(line, error.Line);
         Assert.Equal(column, error.Column);
         Assert.Contains(problem, error.Problem);
+    }
+
+    [Theory]
+    [InlineData("\"row_id\",\"meter_reading\"\r\n\"0\",\"1\"\r\n\"1\",\"2\"\r\n\"2\",\"3\"\r\n")]
+    [InlineData("row_id,\"meter_reading\"\n0,\"1\"\n\"1\",2\n2,3\n")]
+    public void Rfc_4180_quoted_fields_are_read_as_their_values(string content)
+    {
+        var reference = ReferenceRows.FromArrays([0, 1, 2], [1, 2, 3], [RowUsage.Public, RowUsage.Public, RowUsage.Private], SubmissionMetric.Rmse);
+        var path = _temp.File("quoted.csv");
+        File.WriteAllText(path, content);
+
+        var check = SubmissionScorer.Check(path, reference);
+
+        Assert.True(check.IsValid, check.Error?.ToString());
+        Assert.Equal(3, check.Rows);
+        Assert.Equal(0, check.PublicScore!.Value, 9);
     }
 
     [Fact]

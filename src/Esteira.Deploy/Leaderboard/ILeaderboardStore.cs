@@ -58,7 +58,11 @@ public interface ILeaderboardStore : IAsyncDisposable
     /// <summary>The slot, or null when the token is unknown.</summary>
     Task<UploadRecord?> FindUploadAsync(string competition, string tokenHash, CancellationToken cancellationToken = default);
 
-    Task CompleteUploadAsync(string competition, string tokenHash, string contentSha256, long size, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Records the file an upload slot received. Atomic: true when the slot was empty or already holds these same bytes,
+    /// false (and nothing changed) when another file got there first.
+    /// </summary>
+    Task<bool> CompleteUploadAsync(string competition, string tokenHash, string contentSha256, long size, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Records a submission unless the team already has <paramref name="dailyLimit"/> counting submissions since

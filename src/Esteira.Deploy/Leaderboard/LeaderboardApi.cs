@@ -11,7 +11,8 @@ namespace Esteira.Deploy.Leaderboard;
 /// <summary>
 /// The HTTP face of <see cref="LeaderboardService"/>: the Kaggle RPC surface at <c>/api/v1/competitions.CompetitionApiService/&lt;Method&gt;</c>
 /// (and <c>/v1/…</c>, as kagglesdk's production paths), token introspection, the upload URL (<c>PUT /upload/{token}</c>)
-/// and signed data-file links (<c>GET /files/{competition}/{name}</c>). Errors answer with the real status and
+/// signed data-file links (<c>GET /files/{competition}/{name}</c>) and the signed link to the zip of all data files
+/// (<c>GET /data/{competition}.zip</c>, what DownloadDataFiles redirects to). Errors answer with the real status and
 /// <c>{"code":N,"message":"…"}</c>, which both kagglesdk and older clients show.
 /// </summary>
 public static class LeaderboardApi
@@ -56,6 +57,14 @@ public static class LeaderboardApi
             return Results.Ok();
         }));
 
+        app.MapGet("/data/{name}", async (HttpContext context, string name) =>
+        {
+            var file = await service.ResolveDataArchiveLinkAsync(name, context.Request.Query["expires"], context.Request.Query["sig"], context.RequestAborted);
+            return file is null
+                ? Error(404, "this download link is invalid or expired; ask DownloadDataFiles for a new one")
+                : Results.File(file.FullName, "application/zip", service.DataArchiveName, new DateTimeOffset(file.LastWriteTimeUtc), enableRangeProcessing: true);
+        });
+
         app.MapGet("/files/{competition}/{name}", (HttpContext context, string competition, string name) =>
         {
             var file = service.ResolveDataFileLink(competition, name, context.Request.Query["expires"], context.Request.Query["sig"]);
@@ -77,6 +86,7 @@ public static class LeaderboardApi
             "GetCompetition" => Json(service.GetCompetition(request, baseUrl)),
             "ListDataFiles" => Json(service.ListDataFiles(request)),
             "DownloadDataFile" => Results.Redirect(service.DataFileLink(request, baseUrl).AbsoluteUri),
+            "DownloadDataFiles" => Results.Redirect(service.DataArchiveLink(request, baseUrl).AbsoluteUri),
             "StartSubmissionUpload" => Json(await service.StartUploadAsync(team, request, baseUrl, ct)),
             "CreateSubmission" => Json(await service.CreateSubmissionAsync(team, request, ct)),
             "ListSubmissions" => Json(await service.ListSubmissionsAsync(team, request, ct)),
@@ -84,7 +94,7 @@ public static class LeaderboardApi
             "GetSubmissionLimits" => Json(await service.GetLimitsAsync(team, request, ct)),
             "GetLeaderboard" => Json(await service.GetLeaderboardAsync(request, ct)),
             "DownloadLeaderboard" => Results.File(await service.LeaderboardZipAsync(request, ct), "application/zip", $"{service.Competition.Name}.zip"),
-            _ => Error(404, $"method '{method}' is not served here; this server implements ListCompetitions, GetCompetition, ListDataFiles, DownloadDataFile, StartSubmissionUpload, CreateSubmission, ListSubmissions, GetSubmission, GetSubmissionLimits, GetLeaderboard and DownloadLeaderboard"),
+            _ => Error(404, $"method '{method}' is not served here; this server implements ListCompetitions, GetCompetition, ListDataFiles, DownloadDataFile, DownloadDataFiles, StartSubmissionUpload, CreateSubmission, ListSubmissions, GetSubmission, GetSubmissionLimits, GetLeaderboard and DownloadLeaderboard"),
         };
     }
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.IO.Compression;
 using System.Net.Http.Headers;
@@ -21,6 +22,9 @@ public sealed record RpcRequest
     public string? SubmissionDescription { get; init; }
     public long Ref { get; init; }
     public int PageSize { get; init; }
+
+    /// <summary>The old 1-based page number (<c>competitions list --page 2</c>); -1 or absent means "use pageToken".</summary>
+    public int Page { get; init; }
     public string? PageToken { get; init; }
     public bool OverridePublic { get; init; }
     public string? Search { get; init; }
@@ -45,6 +49,8 @@ public sealed class LeaderboardService : IAsyncDisposable
     private readonly Channel<long> _queue = Channel.CreateUnbounded<long>(new UnboundedChannelOptions { SingleReader = true });
     private readonly byte[] _linkKey = RandomNumberGenerator.GetBytes(32);
     private readonly CancellationTokenSource _stopping = new();
+    private readonly SemaphoreSlim _archiveLock = new(1, 1);
+    private readonly ConcurrentDictionary<string, byte> _receiving = new(StringComparer.Ordinal);
     private IReadOnlyList<TeamRecord> _teams = [];
     private Task? _worker;
 
@@ -169,7 +175,9 @@ public sealed class LeaderboardService : IAsyncDisposable
         var matches = search.Length == 0
             || Competition.Name.Contains(search, StringComparison.OrdinalIgnoreCase)
             || Competition.Title.Contains(search, StringComparison.OrdinalIgnoreCase);
-        return new ListCompetitionsResponse { Competitions = matches ? [DescribeCompetition(baseUrl)] : [], NextPageToken = "" };
+        List<ApiCompetition> all = matches ? [DescribeCompetition(baseUrl)] : [];
+        var (page, next) = Page(all, request, 20);
+        return new ListCompetitionsResponse { Competitions = page, NextPageToken = next };
     }
 
     public ApiCompetition GetCompetition(RpcRequest request, Uri baseUrl)
@@ -220,6 +228,90 @@ public sealed class LeaderboardService : IAsyncDisposable
         return Competition.DataFiles().FirstOrDefault(f => f.Name == name);
     }
 
+    /// <summary>The name of the zip DownloadDataFiles serves: <c>&lt;competition&gt;.zip</c>, as Kaggle names it.</summary>
+    public string DataArchiveName => Competition.Name + ".zip";
+
+    /// <summary>A signed, expiring link to the zip of every data file (DownloadDataFiles answers 302 to it, as Kaggle does).</summary>
+    public Uri DataArchiveLink(RpcRequest request, Uri baseUrl)
+    {
+        RequireCompetition(request);
+        var expires = _time.GetUtcNow().Add(FileLinkLifetime).ToUnixTimeSeconds();
+        var signature = Sign($"archive\n{DataArchiveName}\n{expires}");
+        return new Uri(baseUrl, $"data/{Uri.EscapeDataString(DataArchiveName)}?expires={expires}&sig={signature}");
+    }
+
+    /// <summary>The data zip a signed link points to, or null when the link is forged, expired or names another archive.</summary>
+    public async Task<FileInfo?> ResolveDataArchiveLinkAsync(string name, string? expires, string? signature, CancellationToken cancellationToken)
+    {
+        if (name != DataArchiveName || expires is null || signature is null || !long.TryParse(expires, CultureInfo.InvariantCulture, out var until)
+            || _time.GetUtcNow().ToUnixTimeSeconds() > until
+            || !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Sign($"archive\n{name}\n{until}")), Encoding.ASCII.GetBytes(signature)))
+        {
+            return null;
+        }
+
+        return await DataArchiveAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The zip of every data file (never the solution, the config or <c>.leaderboard/</c>: exactly <see cref="CompetitionDefinition.DataFiles"/>).
+    /// Built once per set of files (names, sizes, times) beside the upload storage and reused; a changed file makes a new one.
+    /// </summary>
+    public async Task<FileInfo> DataArchiveAsync(CancellationToken cancellationToken)
+    {
+        var files = Competition.DataFiles();
+        var identity = string.Join('\n', files.Select(f => $"{f.Name}\t{f.Length}\t{f.LastWriteTimeUtc.Ticks}"));
+        var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity)))[..16];
+        var folder = Path.Combine(Path.GetDirectoryName(_blobs.Root) ?? _blobs.Root, "data-archive");
+        var path = Path.Combine(folder, $"{Competition.Name}-{key}.zip");
+        if (File.Exists(path))
+        {
+            return new FileInfo(path);
+        }
+
+        await _archiveLock.WaitAsync(cancellationToken);
+        var temp = path + ".partial";
+        try
+        {
+            if (File.Exists(path))
+            {
+                return new FileInfo(path);
+            }
+
+            Directory.CreateDirectory(folder);
+            foreach (var stale in Directory.EnumerateFiles(folder))
+            {
+                File.Delete(stale);
+            }
+
+            await using (var output = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
+            {
+                await using var zip = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true);
+                foreach (var file in files)
+                {
+                    var compressed = file.Name.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) || file.Name.EndsWith(".zip", StringComparison.OrdinalIgnoreCase);
+                    var entry = zip.CreateEntry(file.Name, compressed ? CompressionLevel.NoCompression : CompressionLevel.Fastest);
+                    entry.LastWriteTime = file.LastWriteTimeUtc;
+                    await using var target = await entry.OpenAsync(cancellationToken);
+                    await using var source = new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+                    await source.CopyToAsync(target, cancellationToken);
+                }
+            }
+
+            File.Move(temp, path);
+            return new FileInfo(path);
+        }
+        finally
+        {
+            if (File.Exists(temp))
+            {
+                File.Delete(temp);
+            }
+
+            _archiveLock.Release();
+        }
+    }
+
     // ---- submitting ----
 
     public async Task<StartSubmissionUploadResponse> StartUploadAsync(TeamRecord team, RpcRequest request, Uri baseUrl, CancellationToken cancellationToken)
@@ -252,13 +344,26 @@ public sealed class LeaderboardService : IAsyncDisposable
             throw new EsteiraException(ErrorCode.NotFound, "unknown or expired upload URL; call StartSubmissionUpload again");
         }
 
-        var (sha, size) = await _blobs.ReceiveAsync(body, Competition.MaxUploadBytes, upload.DeclaredLength, cancellationToken);
-        if (upload.ContentSha256 is { } earlier && earlier != sha)
+        // Exactly one PUT per URL may be in flight; the others are told so at once instead of racing to record their file.
+        if (!_receiving.TryAdd(upload.TokenHash, 0))
         {
-            throw new EsteiraException(ErrorCode.Conflict, "this upload URL already holds a different file; call StartSubmissionUpload again for a new one");
+            throw new EsteiraException(ErrorCode.Conflict, "another upload to this URL is in progress; only one may win, call StartSubmissionUpload again for a new one");
         }
 
-        await _store.CompleteUploadAsync(Competition.Name, upload.TokenHash, sha, size, cancellationToken);
+        try
+        {
+            var (sha, size) = await _blobs.ReceiveAsync(body, Competition.MaxUploadBytes, upload.DeclaredLength, cancellationToken);
+
+            // The store decides atomically (several servers may share it): the first file wins; the same bytes again are a harmless retry.
+            if (!await _store.CompleteUploadAsync(Competition.Name, upload.TokenHash, sha, size, cancellationToken))
+            {
+                throw new EsteiraException(ErrorCode.Conflict, "this upload URL already holds a different file; call StartSubmissionUpload again for a new one");
+            }
+        }
+        finally
+        {
+            _receiving.TryRemove(upload.TokenHash, out _);
+        }
     }
 
     public async Task<CreateSubmissionResponse> CreateSubmissionAsync(TeamRecord team, RpcRequest request, CancellationToken cancellationToken)
@@ -478,6 +583,7 @@ public sealed class LeaderboardService : IAsyncDisposable
         }
 
         _stopping.Dispose();
+        _archiveLock.Dispose();
     }
 
     // ---- helpers ----
@@ -539,7 +645,11 @@ public sealed class LeaderboardService : IAsyncDisposable
     private static (List<T> Page, string Next) Page<T>(List<T> all, RpcRequest request, int defaultSize)
     {
         var size = request.PageSize <= 0 ? defaultSize : Math.Min(request.PageSize, MaxPageSize);
-        var offset = int.TryParse(request.PageToken, NumberStyles.None, CultureInfo.InvariantCulture, out var o) ? o : 0;
+        // A pageToken is our offset; without one, the old 1-based page number counts pages of this size. A page past the
+        // end is empty, so a script that pages until nothing comes back stops.
+        var offset = int.TryParse(request.PageToken, NumberStyles.None, CultureInfo.InvariantCulture, out var o) ? o
+            : request.Page > 1 ? (int)Math.Min(int.MaxValue, (request.Page - 1L) * size)
+            : 0;
         var page = all.Skip(offset).Take(size).ToList();
         var next = offset + size < all.Count ? (offset + size).ToString(CultureInfo.InvariantCulture) : "";
         return (page, next);

@@ -97,13 +97,15 @@ public abstract class SqlLeaderboardStore : ILeaderboardStore
             : null;
     }
 
-    public async Task CompleteUploadAsync(string competition, string tokenHash, string contentSha256, long size, CancellationToken cancellationToken = default)
+    public async Task<bool> CompleteUploadAsync(string competition, string tokenHash, string contentSha256, long size, CancellationToken cancellationToken = default)
     {
         using (await EnterWriteAsync(cancellationToken))
         {
+            // One statement decides: the first file wins, and only the same bytes again match afterwards.
             await using var connection = await OpenAsync(cancellationToken);
-            await ExecuteAsync(connection, null, "UPDATE lb_uploads SET content_sha256 = @s, size = @z WHERE competition = @c AND token_hash = @k",
-                cancellationToken, ("s", contentSha256), ("z", size), ("c", competition), ("k", tokenHash));
+            return await ExecuteAsync(connection, null,
+                "UPDATE lb_uploads SET content_sha256 = @s, size = @z WHERE competition = @c AND token_hash = @k AND (content_sha256 IS NULL OR content_sha256 = @s)",
+                cancellationToken, ("s", contentSha256), ("z", size), ("c", competition), ("k", tokenHash)) == 1;
         }
     }
 
@@ -236,11 +238,12 @@ public abstract class SqlLeaderboardStore : ILeaderboardStore
         return command;
     }
 
-    protected static async Task ExecuteAsync(DbConnection connection, DbTransaction? transaction, string sql, CancellationToken cancellationToken,
+    /// <summary>Runs a statement and returns how many rows it changed.</summary>
+    protected static async Task<int> ExecuteAsync(DbConnection connection, DbTransaction? transaction, string sql, CancellationToken cancellationToken,
         params (string Name, object? Value)[] parameters)
     {
         await using var command = Command(connection, transaction, sql, parameters);
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private static async Task<int> CountAsync(DbConnection connection, DbTransaction? transaction, string competition, string team, DateTime dayStartUtc,

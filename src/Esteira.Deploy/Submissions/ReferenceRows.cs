@@ -115,6 +115,7 @@ public sealed class ReferenceRows
             var usage = new byte[capacity];
             var actual = solution ? new float[capacity] : null;
             int count = 0, pub = 0, priv = 0;
+            Span<Range> cells = stackalloc Range[3];
             while (reader.TryReadLine(out var line))
             {
                 if (line.IsEmpty)
@@ -122,15 +123,13 @@ public sealed class ReferenceRows
                     continue;
                 }
 
-                var c1 = line.IndexOf((byte)',');
-                if (c1 < 0 || !Numbers.TryParseRowId(line[..c1], out var id))
+                var fields = CsvFields.Split(line, cells);
+                if (fields < 2 || !Numbers.TryParseRowId(line[cells[0]], out var id))
                 {
-                    throw EsteiraException.BadInput(name, reader.LineNumber, header[0], $"{Numbers.Quote(c1 < 0 ? line : line[..c1])} is not a non-negative integer id", "fix the file");
+                    throw EsteiraException.BadInput(name, reader.LineNumber, header[0], $"{Numbers.Quote(fields < 2 ? line : line[cells[0]])} is not a non-negative integer id", "fix the file");
                 }
 
-                var rest = line[(c1 + 1)..];
-                var c2 = rest.IndexOf((byte)',');
-                var valueCell = solution ? (c2 < 0 ? rest : rest[..c2]) : rest;
+                var valueCell = line[cells[1]];
                 double value = 0;
                 if (solution && (!Numbers.TryParseValue(valueCell, out value) || !double.IsFinite(value) || value < 0))
                 {
@@ -140,7 +139,7 @@ public sealed class ReferenceRows
                 var kind = RowUsage.Public;
                 if (solution)
                 {
-                    var usageCell = c2 < 0 ? ReadOnlySpan<byte>.Empty : rest[(c2 + 1)..];
+                    var usageCell = fields < 3 ? ReadOnlySpan<byte>.Empty : line[cells[2]];
                     kind = ParseUsage(usageCell);
                     if (kind == RowUsage.None)
                     {

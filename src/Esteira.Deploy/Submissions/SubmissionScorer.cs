@@ -5,8 +5,11 @@ namespace Esteira.Deploy.Submissions;
 /// <summary>The first problem found in a submission file: its 1-based line, the column, and what is wrong.</summary>
 public sealed record SubmissionFormatError(long Line, string Column, string Problem)
 {
-    /// <summary>One line, e.g. <c>line 17 column 'meter_reading': '-3' is not a finite number ≥ 0</c>.</summary>
-    public override string ToString() => $"line {Line} column '{Column}': {Problem}";
+    /// <summary>
+    /// One line, e.g. <c>line 17 column 'meter_reading': '-3' is not a finite number ≥ 0</c>; without a column (the line as a
+    /// whole is wrong) <c>line 1 is not text: …</c>.
+    /// </summary>
+    public override string ToString() => Column.Length == 0 ? $"line {Line} {Problem}" : $"line {Line} column '{Column}': {Problem}";
 }
 
 /// <summary>What checking (and, against a solution, scoring) a submission found.</summary>
@@ -47,6 +50,11 @@ public static class SubmissionScorer
             return Fail(1, idColumn, $"the file is empty; expected the header '{idColumn},{valueColumn}'");
         }
 
+        if (!IsText(headerLine))
+        {
+            return Fail(1, "", $"is not text: it starts with the bytes {Hex(headerLine)}; upload the CSV itself (plain, .gz or .zip) with the header '{idColumn},{valueColumn}'");
+        }
+
         var header = Encoding.UTF8.GetString(headerLine).Split(',').Select(h => h.Trim().Trim('"')).ToArray();
         bool idFirst;
         if (header.Length == 2 && header[0] == idColumn && header[1] == valueColumn)
@@ -59,8 +67,9 @@ public static class SubmissionScorer
         }
         else
         {
-            return Fail(1, header.FirstOrDefault(h => h != idColumn && h != valueColumn) ?? idColumn,
-                $"header is '{Encoding.UTF8.GetString(headerLine)}', expected '{idColumn},{valueColumn}'");
+            var wrong = header.FirstOrDefault(h => h != idColumn && h != valueColumn) ?? idColumn;
+            return Fail(1, Numbers.Quote(Encoding.UTF8.GetBytes(wrong))[1..^1],
+                $"header is {Numbers.Quote(headerLine)}, expected '{idColumn},{valueColumn}'");
         }
 
         var usage = reference.Usage;
@@ -69,6 +78,7 @@ public static class SubmissionScorer
         var seen = new ulong[(usage.Length + 63) / 64];
         double sumPublic = 0, sumPrivate = 0;
         long nPublic = 0, nPrivate = 0;
+        Span<Range> cells = stackalloc Range[2];
         while (reader.TryReadLine(out var line))
         {
             if (line.IsEmpty)
@@ -76,19 +86,24 @@ public static class SubmissionScorer
                 continue;
             }
 
-            var comma = line.IndexOf((byte)',');
-            if (comma < 0)
+            var fields = CsvFields.Split(line, cells);
+            if (fields < 0)
+            {
+                return Fail(reader.LineNumber, valueColumn, $"{Numbers.Quote(line)} opens a quote that is never closed");
+            }
+
+            if (fields == 1)
             {
                 return Fail(reader.LineNumber, valueColumn, $"{Numbers.Quote(line)} has 1 column, expected 2 ('{idColumn},{valueColumn}')");
             }
 
-            var first = line[..comma];
-            var second = line[(comma + 1)..];
-            if (second.IndexOf((byte)',') >= 0)
+            if (fields > 2)
             {
                 return Fail(reader.LineNumber, idFirst ? valueColumn : idColumn, $"{Numbers.Quote(line)} has more than 2 columns, expected '{idColumn},{valueColumn}'");
             }
 
+            var first = line[cells[0]];
+            var second = line[cells[1]];
             var idCell = idFirst ? first : second;
             var valueCell = idFirst ? second : first;
             if (!Numbers.TryParseRowId(idCell, out var id))
@@ -149,6 +164,25 @@ public static class SubmissionScorer
         SubmissionCheck Fail(long lineNumber, string column, string problem) =>
             new(rows, null, null, new SubmissionFormatError(lineNumber, column, problem));
     }
+
+    /// <summary>Valid UTF-8 without control characters other than tab: what a CSV line holds.</summary>
+    private static bool IsText(ReadOnlySpan<byte> line)
+    {
+        foreach (var b in line)
+        {
+            if ((b < 0x20 && b != (byte)'\t') || b == 0x7f)
+            {
+                return false;
+            }
+        }
+
+        return System.Text.Unicode.Utf8.IsValid(line);
+    }
+
+    /// <summary>The first bytes in hex, e.g. <c>89 50 4E 47 0D 0A 1A 0A …</c>.</summary>
+    private static string Hex(ReadOnlySpan<byte> bytes) =>
+        Convert.ToHexString(bytes[..Math.Min(8, bytes.Length)]).Chunk(2).Aggregate(new StringBuilder(), (text, pair) => text.Append(text.Length == 0 ? "" : " ").Append(pair)).ToString()
+        + (bytes.Length > 8 ? " …" : "");
 
     private static double? Finish(double sum, long n, SubmissionMetric metric) =>
         n == 0 ? null : metric == SubmissionMetric.Mae ? sum / n : Math.Sqrt(sum / n);

@@ -107,7 +107,7 @@ public sealed class DeploySettings : TargetSettings
     public string Message { get; init; } = "";
 
     [CommandOption("--sample <PATH>")]
-    [Description("sample_submission.csv[.gz] to check against (default: the one beside --file).")]
+    [Description("sample_submission.csv[[.gz]] to check against (default: the one beside --file).")]
     public string? Sample { get; init; }
 
     [CommandOption("--allow-duplicate")]
@@ -363,7 +363,7 @@ public sealed class LeaderboardShowCommand(IAnsiConsole console) : AsyncCommand<
 public sealed class LeaderboardServeSettings : CommandSettings
 {
     [CommandOption("--competition <DIR>")]
-    [Description("Competition folder: GEPIII-layout CSVs (plain or .gz), solution.csv[.gz] (row_id,meter_reading,Usage), optional competition.yaml.")]
+    [Description("Competition folder: GEPIII-layout CSVs (plain or .gz), solution.csv[[.gz]] (row_id,meter_reading,Usage), optional competition.yaml.")]
     public string? Competition { get; init; }
 
     [CommandOption("--team <NAME:KEY>")]
