@@ -43,6 +43,11 @@ internal sealed class CsvFile : IDisposable
             text.Dispose();
             throw TooLong(display, 1);
         }
+        catch (EsteiraException)
+        {
+            text.Dispose(); // a small file is read whole with its header: a damaged gzip or zip member fails here
+            throw;
+        }
         catch (Exception e) when (e is InvalidDataException or IOException or CsvFormatException)
         {
             text.Dispose();
