@@ -93,6 +93,7 @@ public sealed class RunCommand(IAnsiConsole console) : Command<RunSettings>
     public override int Execute(CommandContext context, RunSettings settings, CancellationToken cancellationToken)
     {
         var root = Workspace.Find(Environment.CurrentDirectory);
+        OutputFolder.CheckWritable(root is null ? settings.Out : Path.Combine(root, settings.Out));
         var force = settings.Force.ToHashSet(StringComparer.Ordinal);
         var observer = settings.Json ? null : new ProgressObserver(console);
         Workspace workspace;

@@ -9,6 +9,9 @@ namespace Esteira.Data;
 /// </summary>
 internal sealed class CsvFile : IDisposable
 {
+    /// <summary>The longest line a file may hold, in characters (Sylvan's read buffer; a GEPIII line is under 200).</summary>
+    public const int MaxLineLength = 1 << 17;
+
     private readonly CsvDataReader _reader;
     private readonly int[] _ordinals;
     private readonly string[] _columns;
@@ -33,12 +36,34 @@ internal sealed class CsvFile : IDisposable
         CsvDataReader reader;
         try
         {
-            reader = CsvDataReader.Create(text, new CsvDataReaderOptions { HasHeaders = true, BufferSize = 1 << 17, Delimiter = ',' });
+            reader = CsvDataReader.Create(text, new CsvDataReaderOptions { HasHeaders = true, BufferSize = MaxLineLength, Delimiter = ',' });
+        }
+        catch (CsvRecordTooLargeException)
+        {
+            text.Dispose();
+            throw TooLong(display, 1);
+        }
+        catch (EsteiraException)
+        {
+            text.Dispose(); // a small file is read whole with its header: a damaged gzip or zip member fails here
+            throw;
         }
         catch (Exception e) when (e is InvalidDataException or IOException or CsvFormatException)
         {
             text.Dispose();
             throw Damaged(display, 1, e);
+        }
+
+        var seen = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < reader.FieldCount; i++)
+        {
+            var name = reader.GetName(i).Trim();
+            if (!seen.TryAdd(name, i))
+            {
+                reader.Dispose();
+                throw EsteiraException.BadInput(display, 1, name,
+                    $"the header names this column twice (fields {seen[name] + 1} and {i + 1})", "rename or remove one of them");
+            }
         }
 
         var ordinals = new int[columns.Length];
@@ -64,8 +89,14 @@ internal sealed class CsvFile : IDisposable
         {
             if (!_reader.Read())
             {
-                return false;
+                return Line > 1
+                    ? false
+                    : throw EsteiraException.BadInput(Display, null, null, "has a header but no rows", "the file is empty or was cut short; download or copy it again");
             }
+        }
+        catch (CsvRecordTooLargeException)
+        {
+            throw TooLong(Display, Line + 1);
         }
         catch (Exception e) when (e is InvalidDataException or IOException or CsvFormatException)
         {
@@ -73,10 +104,13 @@ internal sealed class CsvFile : IDisposable
         }
 
         Line++;
-        if (_reader.RowFieldCount < _reader.FieldCount)
+        if (_reader.RowFieldCount != _reader.FieldCount)
         {
             throw EsteiraException.BadInput(Display, Line, null,
-                $"row has {_reader.RowFieldCount} fields, expected {_reader.FieldCount}", "the file may be truncated; fix or re-download it");
+                $"row has {_reader.RowFieldCount} fields, expected {_reader.FieldCount} as in the header",
+                _reader.RowFieldCount < _reader.FieldCount
+                    ? "the file may be truncated; fix or re-download it"
+                    : "two rows may have merged where a line break was lost; fix or re-download it");
         }
 
         return true;
@@ -148,6 +182,10 @@ internal sealed class CsvFile : IDisposable
     private static EsteiraException Damaged(string display, long line, Exception e) =>
         EsteiraException.BadInput(display, line, null,
             $"cannot be read ({e.Message.TrimEnd('.')}): the file or archive is truncated or corrupt", "download or copy it again");
+
+    private static EsteiraException TooLong(string display, long line) =>
+        EsteiraException.BadInput(display, line, null,
+            $"the line is longer than {MaxLineLength} bytes", "the file is probably not CSV or has lost its line breaks; check it or download it again");
 
     private static int OrdinalOf(CsvDataReader reader, string column)
     {

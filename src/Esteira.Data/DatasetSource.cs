@@ -62,9 +62,11 @@ public sealed class DatasetSource : IDisposable
     public Stream OpenRead(string fileName)
     {
         var located = Locate(fileName);
-        Stream raw = located.Entry is { } entry ? entry.Open() : new FileStream(located.Path!, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        Stream raw = located.Entry is { } entry
+            ? CheckedStream.ZipEntry(entry, located.Display)
+            : new FileStream(located.Path!, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
         return located.Display.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)
-            ? new GZipStream(raw, CompressionMode.Decompress)
+            ? CheckedStream.Gzip(raw, located.Display)
             : raw;
     }
 
@@ -90,6 +92,7 @@ public sealed class DatasetSource : IDisposable
 
     private Located? TryLocate(string fileName)
     {
+        var found = new List<Located>(1);
         if (_folder is not null)
         {
             foreach (var candidate in new[] { fileName, fileName + ".gz" })
@@ -97,23 +100,30 @@ public sealed class DatasetSource : IDisposable
                 var full = System.IO.Path.Combine(_folder, candidate);
                 if (File.Exists(full))
                 {
-                    return new Located(full, full, null);
+                    found.Add(new Located(full, full, null));
                 }
             }
-
-            return null;
         }
-
-        foreach (var entry in _zip!.Entries)
+        else
         {
-            if (entry.Name.Equals(fileName, StringComparison.OrdinalIgnoreCase) ||
-                entry.Name.Equals(fileName + ".gz", StringComparison.OrdinalIgnoreCase))
+            foreach (var entry in _zip!.Entries)
             {
-                return new Located($"{Path}!{entry.FullName}", null, entry);
+                if (entry.Name.Equals(fileName, StringComparison.OrdinalIgnoreCase) ||
+                    entry.Name.Equals(fileName + ".gz", StringComparison.OrdinalIgnoreCase))
+                {
+                    found.Add(new Located($"{Path}!{entry.FullName}", null, entry));
+                }
             }
         }
 
-        return null;
+        return found.Count switch
+        {
+            0 => null,
+            1 => found[0],
+            // Which one is current is not ours to guess: a stale copy read silently is a wrong result.
+            _ => throw new EsteiraException(ErrorCode.BadInput,
+                $"{found[0].Display} and {found[1].Display} are both present; keep only one {fileName} (plain or gzipped) in the dataset"),
+        };
     }
 
     private sealed record Located(string Display, string? Path, ZipArchiveEntry? Entry);
