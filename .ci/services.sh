@@ -12,7 +12,7 @@ mkdir -p "$state"
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 need_apt=()
-ldconfig -p 2>/dev/null | grep -q 'libgomp.so.1' || need_apt+=(libgomp1)
+ldconfig -p 2>/dev/null | grep 'libgomp.so.1' > /dev/null || need_apt+=(libgomp1)   # not grep -q: SIGPIPE under pipefail
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 /usr/bin/python3 -c 'import pandas' 2>/dev/null || need_apt+=(python3-pandas)
 jupyter nbconvert --version >/dev/null 2>&1 || need_apt+=(jupyter-nbconvert python3-ipykernel)

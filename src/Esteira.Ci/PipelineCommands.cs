@@ -18,8 +18,10 @@ public static class PipelineCommands
     public const string OnPath = "esteira";
 
     /// <summary>LightGBM's native library needs OpenMP, which the SDK image lacks; skipped where it is installed already.</summary>
+    /// <remarks>Not <c>grep -q</c>: it stops reading at the first match, ldconfig then dies of SIGPIPE, and a runner shell
+    /// with pipefail takes the install branch at random (seen: two jobs' apt-get racing for the lock).</remarks>
     public const string InstallNativeDependencies =
-        "ldconfig -p | grep -q libgomp.so.1 || (apt-get update -qq && apt-get install -y -qq --no-install-recommends libgomp1 > /dev/null)";
+        "ldconfig -p | grep libgomp.so.1 > /dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends libgomp1 > /dev/null)";
 
     /// <summary>Installs the Esteira version the workspace pins (.config/dotnet-tools.json).</summary>
     public const string RestoreTool = "dotnet tool restore";
