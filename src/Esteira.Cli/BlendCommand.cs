@@ -99,7 +99,7 @@ public sealed class BlendCommand(IAnsiConsole console) : AsyncCommand<BlendSetti
         }, cancellationToken: cancellationToken))
         {
             runId = recorder.RunId;
-            await recorder.LogMetricsAsync([new MetricPoint("cv_rmsle", metrics.CvRmsle), .. metrics.Folds.Select(f => new MetricPoint("cv_rmsle", f.Rmsle, Fold: f.Fold))], cancellationToken);
+            await recorder.LogMetricsAsync([new MetricPoint("cv_" + metrics.Metric, metrics.Cv), .. metrics.Folds.Select(f => new MetricPoint("cv_" + metrics.Metric, f.Score, Fold: f.Fold))], cancellationToken);
             await recorder.LogArtifactAsync("submission", submission, cancellationToken);
             await recorder.LogArtifactAsync("model", output, cancellationToken);
             await recorder.CompleteAsync(cancellationToken);
@@ -111,12 +111,12 @@ public sealed class BlendCommand(IAnsiConsole console) : AsyncCommand<BlendSetti
             table.AddRow(parts[i].Run.Id.ToString(CultureInfo.InvariantCulture), Markup.Escape(parts[i].Run.Experiment), fit.PartRmsle[i].ToString("F5", CultureInfo.InvariantCulture), fit.Weights[i].ToString("F4", CultureInfo.InvariantCulture));
         }
 
-        table.AddRow("[bold]blend[/]", "", $"[bold]{metrics.CvRmsle:F5}[/]", "");
+        table.AddRow("[bold]blend[/]", "", $"[bold]{metrics.Cv:F5}[/]", "");
         console.Write(table);
         console.MarkupLineInterpolated($"submission: [green]{submission}[/]");
         if (workspace.Gate is not null)
         {
-            var gated = await Promotion.GateAndPromoteAsync(store, runId, GateSpec.FromYaml(workspace.Gate), model: workspace.ChampionModel, cancellationToken: cancellationToken);
+            var gated = await Promotion.GateAndPromoteAsync(store, runId, GateSpec.FromYaml(workspace.Gate, defaultMetric: "cv_" + metrics.Metric), model: workspace.ChampionModel, cancellationToken: cancellationToken);
             TrackingRender.GateVerdict(console, gated.Verdict);
         }
 

@@ -55,7 +55,7 @@ public sealed class GateCommand(IAnsiConsole console) : AsyncCommand<GateSetting
             throw new EsteiraException(ErrorCode.NotFound, "no run to gate in the tracking store; run 'esteira run' first");
         }
 
-        var result = await WorkspaceGate.DecideAsync(store, workspace.ChampionModel, GateSpec.FromYaml(workspace.Gate), candidates, RunTracking.QualityFacts, settings.Promote, cancellationToken);
+        var result = await WorkspaceGate.DecideAsync(store, workspace.ChampionModel, GateSpec.FromYaml(workspace.Gate, defaultMetric: "cv_" + (workspace.CompetitionSettings.Metric ?? EvalMetric.Rmsle.Name)), candidates, RunTracking.QualityFacts, settings.Promote, cancellationToken);
         TrackingRender.WorkspaceGate(console, result);
         if (!result.Passed)
         {

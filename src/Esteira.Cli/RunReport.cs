@@ -7,6 +7,21 @@ namespace Esteira.Cli;
 /// <summary>The human-readable summary of a run.</summary>
 internal static class RunReport
 {
+    private static string CvTitle(RunResult r) => r.Folds.All(f => f.ValidFrom.Length == 0) ? $"{r.Folds.Count}-fold cross-validation" : "time-block cross-validation";
+
+    /// <summary>What the tabular profile inferred from the data: one row per column.</summary>
+    private static void RenderSchema(IAnsiConsole console, IReadOnlyList<Pipeline.Profiles.InferredColumn> schema)
+    {
+        var table = new Spectre.Console.Table().Title("inferred from the data (override with --id, --target, --time, --task or competition: in esteira.yaml)")
+            .Border(TableBorder.Rounded).AddColumns("column", "role", "type", "missing", "distinct", "note");
+        foreach (var c in schema)
+        {
+            table.AddRow(Markup.Escape(c.Name), Markup.Escape(c.Role), Markup.Escape(c.Type), c.Missing.ToString("N0"), c.Distinct.ToString("N0"), Markup.Escape(c.Note ?? ""));
+        }
+
+        console.Write(table);
+    }
+
     public static void Render(IAnsiConsole console, IReadOnlyList<RunResult> runs, ProgressObserver observer)
     {
         foreach (var info in observer.Infos)
@@ -20,32 +35,40 @@ internal static class RunReport
         }
 
         var run = runs[0];
-        var quality = new Spectre.Console.Table().Title("data quality (train)").Border(TableBorder.Rounded)
-            .AddColumns("building", "meter", "rows", "missing h", "constant runs (h)", "zero runs (h)", "dormant h", "stale regime", "level shifts");
-        var flagged = run.Quality.Where(q => q.ConstantRuns + q.ZeroRuns + q.LevelShifts + q.DormantHours + q.StaleRegimeHours > 0).ToList();
-        foreach (var q in flagged.OrderByDescending(q => q.ConstantHours + q.ZeroHours + Math.Max(q.DormantHours, q.StaleRegimeHours)).ThenByDescending(q => q.LevelShifts).Take(12))
+        if (run.Schema.Count > 0)
         {
-            quality.AddRow(q.BuildingId.ToString(), q.Meter.ToString(), q.Rows.ToString("N0"), q.MissingHours.ToString("N0"),
-                $"{q.ConstantRuns} ({q.ConstantHours})", $"{q.ZeroRuns} ({q.ZeroHours})", q.DormantHours.ToString("N0"),
-                q.RegimeStart is null ? "" : $"{q.StaleRegimeHours:N0} h before {q.RegimeStart}",
-                q.LevelShifts == 0 ? "0" : $"{q.LevelShifts} (×{q.LargestShiftRatio:F2} at {q.LargestShiftAt})");
+            RenderSchema(console, run.Schema);
         }
 
-        quality.Caption($"{run.Series} series; {flagged.Count} with findings (top 12 shown); {run.FlaggedRows:N0} rows flagged; details in {run.QualityReport}");
-        console.Write(quality);
+        if (run.Series > 0)
+        {
+            var quality = new Spectre.Console.Table().Title("data quality (train)").Border(TableBorder.Rounded)
+                .AddColumns("building", "meter", "rows", "missing h", "constant runs (h)", "zero runs (h)", "dormant h", "stale regime", "level shifts");
+            var flagged = run.Quality.Where(q => q.ConstantRuns + q.ZeroRuns + q.LevelShifts + q.DormantHours + q.StaleRegimeHours > 0).ToList();
+            foreach (var q in flagged.OrderByDescending(q => q.ConstantHours + q.ZeroHours + Math.Max(q.DormantHours, q.StaleRegimeHours)).ThenByDescending(q => q.LevelShifts).Take(12))
+            {
+                quality.AddRow(q.BuildingId.ToString(), q.Meter.ToString(), q.Rows.ToString("N0"), q.MissingHours.ToString("N0"),
+                    $"{q.ConstantRuns} ({q.ConstantHours})", $"{q.ZeroRuns} ({q.ZeroHours})", q.DormantHours.ToString("N0"),
+                    q.RegimeStart is null ? "" : $"{q.StaleRegimeHours:N0} h before {q.RegimeStart}",
+                    q.LevelShifts == 0 ? "0" : $"{q.LevelShifts} (×{q.LargestShiftRatio:F2} at {q.LargestShiftAt})");
+            }
+
+            quality.Caption($"{run.Series} series; {flagged.Count} with findings (top 12 shown); {run.FlaggedRows:N0} rows flagged; details in {run.QualityReport}");
+            console.Write(quality);
+        }
 
         foreach (var r in runs)
         {
-            var folds = new Spectre.Console.Table().Title(runs.Count == 1 ? "time-block cross-validation" : $"{Path.GetFileName(Path.GetDirectoryName(r.Submission))}: time-block cross-validation")
-                .Border(TableBorder.Rounded).AddColumns("fold", "validated on", "rows", "RMSLE");
+            var folds = new Spectre.Console.Table().Title(runs.Count == 1 ? CvTitle(r) : $"{Path.GetFileName(Path.GetDirectoryName(r.Submission))}: {CvTitle(r)}")
+                .Border(TableBorder.Rounded).AddColumns("fold", "validated on", "rows", r.Metric.ToUpperInvariant());
             foreach (var f in r.Folds)
             {
-                folds.AddRow(f.Fold.ToString(), $"{f.ValidFrom} .. {f.ValidTo}", f.ValidRows.ToString("N0"), f.Rmsle.ToString("F4"));
+                folds.AddRow(f.Fold.ToString(), $"{f.ValidFrom} .. {f.ValidTo}", f.ValidRows.ToString("N0"), f.Score.ToString("F4"));
             }
 
-            folds.AddRow("[bold]all[/]", "", r.Folds.Sum(f => f.ValidRows).ToString("N0"), $"[bold]{r.CvRmsle:F4}[/]");
+            folds.AddRow("[bold]all[/]", "", r.Folds.Sum(f => f.ValidRows).ToString("N0"), $"[bold]{r.Cv:F4}[/]");
             console.Write(folds);
-            console.MarkupLineInterpolated($"submission: [green]{r.Submission}[/] ({r.TestRows:N0} rows, checked against sample_submission.csv)");
+            console.MarkupLineInterpolated($"submission: [green]{r.Submission}[/] ({r.TestRows:N0} rows, checked against the sample submission)");
         }
 
         console.MarkupLineInterpolated($"wall time: [bold]{run.Seconds:F1} s[/]");
@@ -55,12 +78,14 @@ internal static class RunReport
 /// <summary>The <c>--json</c> shape of a run.</summary>
 internal static class RunJson
 {
-    public static readonly JsonSerializerOptions Options = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    public static readonly JsonSerializerOptions Options = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
 
     public static object From(RunResult run, object? steps = null) => new
     {
-        cv_rmsle = run.CvRmsle,
-        folds = run.Folds.Select(f => new { fold = f.Fold, valid_from = f.ValidFrom, valid_to = f.ValidTo, valid_rows = f.ValidRows, rmsle = f.Rmsle }),
+        metric = run.Metric,
+        cv = run.Cv,
+        cv_rmsle = run.Metric == "rmsle" ? run.Cv : (double?)null,
+        folds = run.Folds.Select(f => new { fold = f.Fold, valid_from = f.ValidFrom, valid_to = f.ValidTo, valid_rows = f.ValidRows, score = f.Score, rmsle = run.Metric == "rmsle" ? f.Score : (double?)null }),
         submission = run.Submission,
         quality_report = run.QualityReport,
         train_rows = run.TrainRows,

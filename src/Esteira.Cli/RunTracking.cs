@@ -65,8 +65,8 @@ internal static class RunTracking
             {
                 runId = recorder.RunId;
                 await recorder.LogMetricsAsync([
-                    new MetricPoint("cv_rmsle", result.CvRmsle),
-                    .. result.Folds.Select(f => new MetricPoint("cv_rmsle", f.Rmsle, Fold: f.Fold)),
+                    new MetricPoint("cv_" + result.Metric, result.Cv),
+                    .. result.Folds.Select(f => new MetricPoint("cv_" + result.Metric, f.Score, Fold: f.Fold)),
                     new MetricPoint("flagged_rows", result.FlaggedRows),
                     .. result.TrainRows > 0 ? [new MetricPoint(FlaggedFraction, (double)result.FlaggedRows / result.TrainRows)] : Array.Empty<MetricPoint>(),
                 ]);
@@ -91,7 +91,7 @@ internal static class RunTracking
             return (recorded.Select(r => r.Outcome).ToList(), null);
         }
 
-        var gate = await WorkspaceGate.DecideAsync(store, workspace.ChampionModel, GateSpec.FromYaml(workspace.Gate), [.. recorded.Select(r => r.Outcome.RunId)],
+        var gate = await WorkspaceGate.DecideAsync(store, workspace.ChampionModel, GateSpec.FromYaml(workspace.Gate, defaultMetric: "cv_" + recorded[0].Result.Metric), [.. recorded.Select(r => r.Outcome.RunId)],
             QualityFacts, promote);
         if (console is not null)
         {

@@ -91,7 +91,7 @@ internal static class ContractProgram
         var testRows = ColumnTable.Rows(Path.Combine(features, "test"));
         var oof = Load(experiment, program.WorkFolder, "oof.npy", validRows, "features/valid");
         var test = Load(experiment, program.WorkFolder, "test.npy", testRows, "features/test");
-        return GepiiiStages.WritePredictions(features, oof, test, [], output);
+        return Profiles.CompetitionProfiles.ForFeatures(features).WritePredictions(features, oof, test, [], output);
     }
 
     /// <summary>The last non-blank line of a log, trimmed, or "(no output)".</summary>

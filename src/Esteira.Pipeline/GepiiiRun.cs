@@ -24,14 +24,18 @@ public sealed record RunOptions
 
     /// <summary>Stages to rerun even when cached.</summary>
     public IReadOnlySet<string> Force { get; init; } = new HashSet<string>();
+
+    /// <summary>The competition's profile, metric and columns; null fields are inferred from the data.</summary>
+    public Profiles.CompetitionSettings Competition { get; init; } = new();
 }
 
 /// <summary>One CV fold's result.</summary>
-public sealed record FoldScore(int Fold, string ValidFrom, string ValidTo, int TrainRows, int ValidRows, double Rmsle);
+public sealed record FoldScore(int Fold, string ValidFrom, string ValidTo, int TrainRows, int ValidRows, double Score);
 
 /// <summary>Everything a run produced.</summary>
 public sealed record RunResult(
-    double CvRmsle,
+    string Metric,
+    double Cv,
     IReadOnlyList<FoldScore> Folds,
     string Submission,
     string QualityReport,
@@ -44,9 +48,13 @@ public sealed record RunResult(
     IReadOnlyList<FeatureGain> Importance,
     IReadOnlyList<Cache.PlannedStage> Plan,
     double Seconds,
-    OutOfFold OutOfFold);
+    OutOfFold? OutOfFold)
+{
+    /// <summary>What the profile inferred about the data's columns (the tabular profile's <c>schema.json</c>); empty for GEPIII.</summary>
+    public IReadOnlyList<Profiles.InferredColumn> Schema { get; init; } = [];
+}
 
-/// <summary>Out-of-fold predictions: for each validated training row, its fold and the prediction in log1p space.</summary>
+/// <summary>GEPIII's out-of-fold predictions: for each validated training row, its fold and the prediction in log1p space.</summary>
 public sealed record OutOfFold(int[] Rows, int[] Fold, float[] PredictedLog1p, float[] ActualLog1p, IReadOnlyList<TimeFold> Folds);
 
 /// <summary>
@@ -90,7 +98,11 @@ public static class GepiiiRun
             ["experiment.params.max_train_rows"] = options.Gbm.MaxTrainRows.ToString(CultureInfo.InvariantCulture),
         };
         var experiment = new Experiment("default", root, ExperimentKind.LightGbm, options.Gbm, null, 0, definition);
-        return new Workspace(root, data, options.Folds, options.KeepFlagged, null, null, null, null, [experiment]);
+        return new Workspace(root, data, options.Folds, options.KeepFlagged, null, null, null, null, [experiment])
+        {
+            CompetitionSettings = options.Competition,
+            Seed = options.Gbm.Seed,
+        };
     }
 
     /// <summary>The flat result of one experiment of a workspace run.</summary>
@@ -98,14 +110,25 @@ public static class GepiiiRun
     {
         var features = run.FeaturesFolder;
         var valid = Path.Combine(features, "valid");
-        var oof = ColumnTable.ReadFloat(Path.Combine(experiment.ModelFolder, "oof"), "prediction").Select(v => MathF.Log(1 + v)).ToArray();
         var quality = JsonSerializer.Deserialize<QualityJson>(File.ReadAllText(Path.Combine(features, GepiiiStages.QualityFile)), GepiiiStagesJson.Options)!;
+        var gepiii = run.Features.Profile == Profiles.GepiiiProfile.ProfileName;
+        var schemaFile = Path.Combine(features, SchemaFile);
         return new RunResult(
-            experiment.Metrics.CvRmsle, experiment.Metrics.Folds, experiment.Submission, run.QualityReport,
+            experiment.Metrics.Metric, experiment.Metrics.Cv, experiment.Metrics.Folds, experiment.Submission, run.QualityReport,
             run.Features.TrainRows, run.Features.TestRows, run.Features.Series, run.Features.FlaggedRows, run.Features.Alignment,
-            quality.Series, experiment.Metrics.Importance, run.Plan, run.Seconds,
-            new OutOfFold(ColumnTable.ReadInt(valid, "train_row"), ColumnTable.ReadInt(valid, "fold"), oof, ColumnTable.ReadFloat(valid, "label"), run.Features.Folds));
+            quality.Series ?? [], experiment.Metrics.Importance, run.Plan, run.Seconds,
+            gepiii
+                ? new OutOfFold(ColumnTable.ReadInt(valid, "train_row"), ColumnTable.ReadInt(valid, "fold"),
+                    ColumnTable.ReadFloat(Path.Combine(experiment.ModelFolder, "oof"), "prediction").Select(v => MathF.Log(1 + v)).ToArray(),
+                    ColumnTable.ReadFloat(valid, "label"), run.Features.Folds)
+                : null)
+        {
+            Schema = File.Exists(schemaFile) ? JsonSerializer.Deserialize<List<Profiles.InferredColumn>>(File.ReadAllText(schemaFile), GepiiiStagesJson.Options)! : [],
+        };
     }
+
+    /// <summary>A profile's account of the columns it inferred (a list of <see cref="Profiles.InferredColumn"/>), in the features folder.</summary>
+    public const string SchemaFile = "schema.json";
 
     /// <summary>
     /// The history bound of each training row: a whole number of days before its hour, spread evenly (and
@@ -135,7 +158,7 @@ public static class GepiiiRun
         }
     }
 
-    private sealed record QualityJson(int FlaggedRows, IReadOnlyList<SeriesQuality> Series);
+    private sealed record QualityJson(int FlaggedRows, IReadOnlyList<SeriesQuality>? Series);
 }
 
 internal static class GepiiiStagesJson

@@ -6,12 +6,34 @@ using Esteira.Ml;
 namespace Esteira.Pipeline;
 
 /// <summary>The summary the features stage leaves beside its tables.</summary>
+/// <remarks>
+/// <see cref="Series"/>, <see cref="FlaggedRows"/>, <see cref="HorizonDays"/> and <see cref="Alignment"/> are the GEPIII
+/// profile's (zero or empty for others). A fold of K-fold CV has <c>Origin = End = 0</c>; its rows are the
+/// <c>valid/</c> rows with its index, and it trains on every other training row (<c>train/</c>'s <c>fold</c> column).
+/// </remarks>
 public sealed record FeaturesSummary(
     long TrainRows, long TestRows, int Series, int FlaggedRows, int HorizonDays,
-    IReadOnlyList<TimeFold> Folds, IReadOnlyList<SiteAlignment> Alignment, string[] FeatureNames);
+    IReadOnlyList<TimeFold> Folds, IReadOnlyList<SiteAlignment> Alignment, string[] FeatureNames)
+{
+    /// <summary>The competition profile that wrote the features folder.</summary>
+    public string Profile { get; init; } = "gepiii";
+
+    /// <summary>The metric every model of these features is scored with.</summary>
+    public string Metric { get; init; } = "rmsle";
+
+    /// <summary><c>regression</c> or <c>binary</c>.</summary>
+    public string Task { get; init; } = "regression";
+
+    /// <summary><c>time</c> (forward-chaining blocks) or <c>kfold</c>.</summary>
+    public string FoldKind { get; init; } = "time";
+}
 
 /// <summary>The metrics a model stage leaves beside its predictions.</summary>
-public sealed record ModelMetrics(double CvRmsle, IReadOnlyList<FoldScore> Folds, IReadOnlyList<FeatureGain> Importance);
+public sealed record ModelMetrics(string Metric, double Cv, IReadOnlyList<FoldScore> Folds, IReadOnlyList<FeatureGain> Importance)
+{
+    /// <summary>The metric the scores are in (<see cref="EvalMetric.Name"/>).</summary>
+    public EvalMetric Eval => EvalMetric.Find(Metric) ?? EvalMetric.Rmsle;
+}
 
 /// <summary>Gain-based importance of one feature.</summary>
 public sealed record FeatureGain(string Feature, float Gain);
@@ -365,7 +387,7 @@ public static class GepiiiStages
             var score = rows.Length == 0 ? double.NaN : Rmsle.FromLogSpace(Gather(oofLog, rows), Gather(label, rows));
             return new FoldScore(f.Index, Timestamps.Format(f.Origin)[..10], Timestamps.Format(f.End - 1)[..10], 0, rows.Length, Math.Round(score, 5));
         }).ToList();
-        var metrics = new ModelMetrics(Math.Round(Rmsle.FromLogSpace(oofLog, label), 5), scores, importance);
+        var metrics = new ModelMetrics(EvalMetric.Rmsle.Name, Math.Round(Rmsle.FromLogSpace(oofLog, label), 5), scores, importance);
         ColumnTable.Write(Path.Combine(output, "oof"), [("prediction", oof)]);
         ColumnTable.Write(Path.Combine(output, "test"), [("prediction", test)]);
         File.WriteAllText(Path.Combine(output, MetricsFile), JsonSerializer.Serialize(metrics, Json));

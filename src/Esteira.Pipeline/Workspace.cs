@@ -1,5 +1,6 @@
 using System.Globalization;
 using Esteira.Ml;
+using Esteira.Pipeline.Profiles;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -45,11 +46,18 @@ public sealed record Workspace(
 
     public string StateFolder => Path.Combine(Root, ".esteira");
 
-    /// <summary>The competition the workspace works on (<c>competition:</c>); null when not declared.</summary>
-    public string? Competition { get; init; }
+    /// <summary>The competition: its name, profile, metric and (tabular) columns; <c>competition:</c> in esteira.yaml.</summary>
+    public CompetitionSettings CompetitionSettings { get; init; } = new();
+
+    /// <summary>The seed of the shared features stage (<c>cv.seed</c>): the training rows' history cutoffs.</summary>
+    public int Seed { get; init; } = 42;
+
+    /// <summary>The competition profile: the one named in esteira.yaml, else the one that recognises the dataset.</summary>
+    /// <remarks>Resolve a remote dataset first (it must be a local folder or .zip to be recognised).</remarks>
+    public ICompetitionProfile Profile => CompetitionProfiles.Resolve(CompetitionSettings.Profile, Dataset);
 
     /// <summary>The registered model whose champion every experiment of the workspace competes with.</summary>
-    public string ChampionModel => Competition ?? DefaultModel;
+    public string ChampionModel => CompetitionSettings.Name ?? DefaultModel;
 
     /// <summary>The champion's model name when esteira.yaml names no competition.</summary>
     public const string DefaultModel = "workspace";
@@ -73,21 +81,28 @@ public sealed record Workspace(
     {
         var file = Path.Combine(root, FileName);
         var yaml = YamlFile.Load(file, FileName);
-        yaml.AllowOnly("competition", "dataset", "metric", "cv", "quality", "tracking", "artifacts", "deploy", "gate", "ci");
-        var dataset = yaml.String("dataset") ?? throw yaml.Missing("dataset", "a folder, .zip or kaggle://COMPETITION");
-        var metric = yaml.String("metric") ?? "rmsle";
-        if (metric != "rmsle")
-        {
-            throw yaml.Bad("metric", $"'{metric}' is not supported", "use rmsle");
-        }
+        yaml.AllowOnly("competition", "dataset", "metric", "cv", "quality", "tracking", "artifacts", "stores", "deploy", "gate", "ci");
+        var dataset = yaml.String("dataset") ?? throw yaml.Missing("dataset", "a folder, .zip, s3://bucket/prefix or kaggle://COMPETITION");
+        var competition = LoadCompetition(yaml);
 
         var cv = yaml.Mapping("cv");
-        cv?.AllowOnly("folds");
+        cv?.AllowOnly("folds", "seed");
         var folds = cv?.Int("folds", 1, 20) ?? 3;
+        var seed = cv?.Int("seed", 0, int.MaxValue) ?? 42;
         var quality = yaml.Mapping("quality");
         quality?.AllowOnly("keep_flagged");
         var keepFlagged = quality?.Bool("keep_flagged") ?? false;
 
+        // tracking: URI | {uri: URI}; artifacts the same; stores: {tracking, artifacts} is another way to write both
+        var stores = yaml.Mapping("stores");
+        stores?.AllowOnly("tracking", "artifacts");
+        var tracking = UriValue(yaml, "tracking") ?? (stores is null ? null : UriValue(stores, "tracking"));
+        var artifacts = UriValue(yaml, "artifacts") ?? (stores is null ? null : UriValue(stores, "artifacts"));
+
+        // deploy: TARGET is short for deploy: {target: TARGET}
+        var deploy = yaml.IsScalar("deploy")
+            ? new YamlMappingNode { { "target", yaml.String("deploy")! } }
+            : yaml.Mapping("deploy")?.Node;
         var experimentsRoot = Path.Combine(root, "experiments");
         var experiments = Directory.Exists(experimentsRoot)
             ? Directory.GetDirectories(experimentsRoot).Order(StringComparer.Ordinal)
@@ -102,10 +117,58 @@ public sealed record Workspace(
         var datasetPath = dataset.Contains("://", StringComparison.Ordinal) ? dataset : Path.GetFullPath(Path.Combine(root, dataset));
         var ci = yaml.Mapping("ci");
         ci?.AllowOnly("image", "apt", "schedule");
-        return new Workspace(root, datasetPath, folds, keepFlagged, yaml.String("tracking"), yaml.String("artifacts"), yaml.Mapping("gate")?.Node, yaml.Mapping("deploy")?.Node, experiments)
+        return new Workspace(root, datasetPath, folds, keepFlagged, tracking, artifacts, yaml.Mapping("gate")?.Node, deploy, experiments)
         {
-            Competition = yaml.String("competition"),
+            CompetitionSettings = competition,
+            Seed = seed,
         };
+    }
+
+    /// <summary><c>competition: NAME</c>, or a mapping with name, profile, metric, id, target, time and task; a top-level <c>metric:</c> also counts.</summary>
+    private static CompetitionSettings LoadCompetition(YamlFile yaml)
+    {
+        var topMetric = yaml.String("metric");
+        if (topMetric is not null)
+        {
+            EvalMetric.Parse(topMetric, yaml.Where("metric"));
+        }
+
+        if (!yaml.IsScalar("competition") && yaml.Mapping("competition") is { } c)
+        {
+            c.AllowOnly("name", "profile", "metric", "id", "target", "time", "task");
+            var metric = c.String("metric") ?? topMetric;
+            if (metric is not null)
+            {
+                metric = EvalMetric.Parse(metric, c.Where("metric")).Name;
+            }
+
+            var profile = c.String("profile");
+            if (profile is not null && !CompetitionProfiles.All.Any(p => p.Name == profile))
+            {
+                throw c.Bad("profile", $"'{profile}' is not a profile", $"use one of {string.Join(", ", CompetitionProfiles.All.Select(p => p.Name))}, or remove it to recognise the dataset");
+            }
+
+            var task = c.String("task");
+            if (task is not null and not ("regression" or "binary"))
+            {
+                throw c.Bad("task", $"'{task}' is not a task", "use regression or binary");
+            }
+
+            return new CompetitionSettings { Name = c.String("name"), Profile = profile, Metric = metric, Id = c.String("id"), Target = c.String("target"), Time = c.String("time"), Task = task };
+        }
+
+        return new CompetitionSettings { Name = yaml.String("competition"), Metric = topMetric is null ? null : EvalMetric.Parse(topMetric, yaml.Where("metric")).Name };
+    }
+
+    private static string? UriValue(YamlFile yaml, string key)
+    {
+        if (yaml.IsScalar(key) || yaml.Mapping(key) is not { } mapping)
+        {
+            return yaml.String(key);
+        }
+
+        mapping.AllowOnly("uri");
+        return mapping.String("uri") ?? throw mapping.Missing("uri", "the store's URI");
     }
 
     private static Experiment LoadExperiment(string root, string folder)
@@ -305,6 +368,12 @@ internal sealed class YamlFile
             _ => throw Bad(key, "expected a mapping (indented keys)", "indent the keys under it"),
         };
     }
+
+    /// <summary>True when <paramref name="key"/> holds a single value (not a mapping or list, and present).</summary>
+    public bool IsScalar(string key) => Get(key) is YamlScalarNode;
+
+    /// <summary>"file:line key 'a.b'" for messages about <paramref name="key"/>.</summary>
+    public string Where(string key) => $"{_display}:{(Get(key)?.Start.Line ?? Node.Start.Line)} key '{_prefix}{key}'";
 
     public string? String(string key)
     {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Reflection;
 using Esteira.Data;
 using Esteira.Pipeline.Cache;
+using Esteira.Pipeline.Profiles;
 
 namespace Esteira.Pipeline;
 
@@ -37,13 +38,21 @@ public static class WorkspaceRunner
 
     public static IReadOnlyList<StageSpec> Stages(Workspace workspace, FileHasher hasher, string? only = null)
     {
+        var profile = workspace.Profile;
         var features = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["esteira.version"] = ToolVersion,
+            ["competition.profile"] = profile.Name,
             ["cv.folds"] = workspace.Folds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["cv.seed"] = workspace.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["quality.keep_flagged"] = workspace.KeepFlagged ? "true" : "false",
         };
-        foreach (var (name, hash) in DatasetHashes(workspace.Dataset, hasher))
+        foreach (var (key, value) in workspace.CompetitionSettings.KeyEntries())
+        {
+            features[key] = value;
+        }
+
+        foreach (var (name, hash) in profile.DatasetHashes(workspace.Dataset, hasher))
         {
             features["file:" + name] = hash;
         }
@@ -90,8 +99,9 @@ public static class WorkspaceRunner
         var byId = plan.ToDictionary(p => p.Id);
 
         var featuresFolder = Execute(cache, byId[FeaturesStage], run, observer, work =>
-            GepiiiStages.Features(workspace.Dataset, workspace.Folds, workspace.KeepFlagged, 42, work, observer));
+            workspace.Profile.Features(new FeaturesRequest(workspace.Dataset, workspace.Folds, workspace.KeepFlagged, workspace.Seed, workspace.CompetitionSettings), work, observer));
         var summary = GepiiiStages.ReadSummary(featuresFolder);
+        var profile = CompetitionProfiles.ForFeatures(featuresFolder);
 
         var experiments = workspace.Experiments.Where(e => request.Experiment is null || e.Name == request.Experiment).ToList();
         var jobs = Math.Clamp(request.Jobs, 1, Math.Max(1, experiments.Count));
@@ -106,12 +116,12 @@ public static class WorkspaceRunner
                 var gbm = jobs > 1 && e.Gbm.Threads == 0 ? e.Gbm with { Threads = threads } : e.Gbm;
                 var model = Execute(cache, byId["train:" + e.Name], run, experimentObserver, work => e.Kind switch
                 {
-                    ExperimentKind.LightGbm => GepiiiStages.TrainLightGbm(featuresFolder, gbm, work, experimentObserver),
+                    ExperimentKind.LightGbm => profile.TrainLightGbm(featuresFolder, gbm, work, experimentObserver),
                     ExperimentKind.Notebook => NotebookExperiment.Run(e, featuresFolder, workspace.Dataset, work, experimentObserver),
                     _ => CommandExperiment.Run(e, featuresFolder, workspace.Dataset, work, experimentObserver),
                 });
                 var check = Execute(cache, byId["check:" + e.Name], run, experimentObserver, work =>
-                    GepiiiStages.Submission(featuresFolder, model, work, experimentObserver));
+                    profile.Submission(featuresFolder, model, work, experimentObserver));
                 results[i] = new ExperimentResult(e.Name, GepiiiStages.ReadMetrics(model), Path.Combine(check, GepiiiStages.SubmissionFile), model);
             });
         }
@@ -164,22 +174,6 @@ public static class WorkspaceRunner
                 Directory.Delete(work, recursive: true);
             }
         }
-    }
-
-    /// <summary>Content hashes of the dataset's files: each file of a folder, or the zip archive as a whole.</summary>
-    public static IEnumerable<(string Name, string Hash)> DatasetHashes(string dataset, FileHasher hasher)
-    {
-        if (File.Exists(dataset))
-        {
-            return [(Path.GetFileName(dataset), hasher.Hash(dataset))];
-        }
-
-        using var source = DatasetSource.Open(dataset);
-        return GepiiiReader.Files.Select(f =>
-        {
-            var display = source.DisplayName(f);
-            return (Path.GetFileName(display), hasher.Hash(display));
-        }).ToList();
     }
 
     private static void CopyAtomic(string from, string to)

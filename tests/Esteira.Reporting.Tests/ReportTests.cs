@@ -34,26 +34,26 @@ public sealed class ReportTests(TrainedWorkspace trained)
         Assert.Equal(result.Markdown, markdown);
         var challenger = trained.ChallengerMetrics;
         var champion = trained.ChampionMetrics;
-        var delta = challenger.CvRmsle - champion.CvRmsle;
+        var delta = challenger.Cv - champion.Cv;
         var headline = Assert.Single(result.Experiments);
         Assert.Equal($"champion (version 1, run {trained.ChampionRun})", headline.Baseline);
-        Assert.Equal(champion.CvRmsle, headline.BaselineCvRmsle);
+        Assert.Equal(champion.Cv, headline.BaselineCvRmsle);
         Assert.Equal(trained.ChallengerRun, headline.RunId);
         Assert.Equal(trained.Verdict.Passed, headline.GatePassed);
         Assert.True(headline.SegmentsCompared);
         Assert.Empty(result.Notes);
 
         // The metrics table: this result, the champion, the change
-        Assert.Contains($"| cv_rmsle | {F5(challenger.CvRmsle)} | {F5(champion.CvRmsle)} | {Signed(delta)} |", markdown, StringComparison.Ordinal);
-        Assert.Contains($"| `baseline` | {F5(challenger.CvRmsle)} | champion (version 1, run {trained.ChampionRun}) | {F5(champion.CvRmsle)} | {Signed(delta)} (", markdown, StringComparison.Ordinal);
+        Assert.Contains($"| cv_rmsle | {F5(challenger.Cv)} | {F5(champion.Cv)} | {Signed(delta)} |", markdown, StringComparison.Ordinal);
+        Assert.Contains($"| `baseline` | {F5(challenger.Cv)} | champion (version 1, run {trained.ChampionRun}) | {F5(champion.Cv)} | {Signed(delta)} (", markdown, StringComparison.Ordinal);
 
         // One row per fold, from metrics.json, with the champion's fold score and the change
         Assert.Equal(2, challenger.Folds.Count);
         foreach (var fold in challenger.Folds)
         {
-            var before = champion.Folds.Single(f => f.Fold == fold.Fold).Rmsle;
+            var before = champion.Folds.Single(f => f.Fold == fold.Fold).Score;
             Assert.Contains(
-                $"| {fold.Fold} | {fold.ValidFrom} … {fold.ValidTo} | {fold.ValidRows:N0} | {F5(fold.Rmsle)} | {F5(before)} | {Signed(fold.Rmsle - before)} |",
+                $"| {fold.Fold} | {fold.ValidFrom} … {fold.ValidTo} | {fold.ValidRows:N0} | {F5(fold.Score)} | {F5(before)} | {Signed(fold.Score - before)} |",
                 markdown, StringComparison.Ordinal);
         }
 
@@ -115,7 +115,7 @@ public sealed class ReportTests(TrainedWorkspace trained)
         Assert.Equal("report.html", Path.GetFileName(result.ReportPath));
         Assert.False(File.Exists(Path.Combine(workspace.Root, "html", "report.md")));
         Assert.StartsWith("<!DOCTYPE html>", html, StringComparison.Ordinal);
-        Assert.Contains($"<td>cv_rmsle</td><td class=\"r\">{F5(trained.ChallengerMetrics.CvRmsle)}</td>", html, StringComparison.Ordinal);
+        Assert.Contains($"<td>cv_rmsle</td><td class=\"r\">{F5(trained.ChallengerMetrics.Cv)}</td>", html, StringComparison.Ordinal);
         Assert.Contains("<img src=\"baseline-residuals-by-hour.png\" alt=\"residuals by hour of day\" width=\"900\" height=\"450\">", html, StringComparison.Ordinal);
         Assert.Contains("<code>baseline</code>", html, StringComparison.Ordinal);
     }
@@ -150,7 +150,7 @@ public sealed class ReportTests(TrainedWorkspace trained)
         // Then the comparison is with the champion the gate replaced, not with itself
         var headline = result.Experiments[0];
         Assert.Equal($"previous champion (run {trained.ChampionRun})", headline.Baseline);
-        Assert.Equal(trained.ChampionMetrics.CvRmsle, headline.BaselineCvRmsle);
+        Assert.Equal(trained.ChampionMetrics.Cv, headline.BaselineCvRmsle);
         Assert.True(headline.SegmentsCompared);
         Assert.DoesNotContain("**is** the run it is compared with", result.Markdown, StringComparison.Ordinal);
     }
@@ -175,7 +175,7 @@ public sealed class ReportTests(TrainedWorkspace trained)
         Assert.False(File.Exists(Path.Combine(workspace.StateFolder, "esteira.db")));
         Assert.Null(result.Experiments[0].Baseline);
         Assert.Contains("no tracking store, so no champion to compare with", result.Markdown, StringComparison.Ordinal);
-        Assert.Contains($"| cv_rmsle | {F5(trained.ChallengerMetrics.CvRmsle)} |", result.Markdown, StringComparison.Ordinal);
+        Assert.Contains($"| cv_rmsle | {F5(trained.ChallengerMetrics.Cv)} |", result.Markdown, StringComparison.Ordinal);
         Assert.DoesNotContain("Error change by segment", result.Markdown, StringComparison.Ordinal);
         Assert.DoesNotContain("segment-changes.png", result.Markdown, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(result.OutDir, "baseline-segment-changes.png")), "a stale figure from the earlier report is left behind");

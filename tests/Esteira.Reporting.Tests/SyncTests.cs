@@ -83,7 +83,7 @@ public sealed class SyncTests(TrainedWorkspace trained)
         Assert.All(run.Plan, p => Assert.False(p.Run, $"{p.Id}: {p.Reason}"));
         Assert.Equal("skipped, unchanged since run 1", run.Plan[0].Reason);
         Assert.Equal("skipped, unchanged since run 2", run.Plan[1].Reason);
-        Assert.Equal(trained.ChallengerMetrics.CvRmsle, run.Experiments[0].Metrics.CvRmsle);
+        Assert.Equal(trained.ChallengerMetrics.Cv, run.Experiments[0].Metrics.Cv);
         Assert.True(File.Exists(run.Experiments[0].Submission));
 
         // And pulling again finds everything local

@@ -75,7 +75,7 @@ public sealed class TrainedWorkspace : IAsyncLifetime, IDisposable
     private static async Task<long> RecordAsync(ITrackingStore store, ModelMetrics metrics, string modelKey)
     {
         var id = await store.StartRunAsync(new NewRun { Experiment = TinyWorkspace.Experiment });
-        await store.LogMetricsAsync(id, [new MetricPoint("cv_rmsle", metrics.CvRmsle), .. metrics.Folds.Select(f => new MetricPoint("cv_rmsle", f.Rmsle, f.Fold))]);
+        await store.LogMetricsAsync(id, [new MetricPoint("cv_rmsle", metrics.Cv), .. metrics.Folds.Select(f => new MetricPoint("cv_rmsle", f.Score, f.Fold))]);
         await store.LogArtifactsAsync(id, new Dictionary<string, string> { ["model"] = "cache/" + modelKey });
         await store.FinishRunAsync(id, RunStatus.Finished);
         return id;

@@ -43,7 +43,7 @@ public sealed class StageCacheTests
         Assert.StartsWith("ran because its cached result was incomplete: ", train.Reason, StringComparison.Ordinal);
         Assert.Contains(messages, m => m.StartsWith("train:baseline: ran because its cached result was incomplete", StringComparison.Ordinal));
         Assert.False(next.Plan.Single(p => p.Id == "features").Run);
-        Assert.Equal(first.Experiments[0].Metrics.CvRmsle, next.Experiments[0].Metrics.CvRmsle);
+        Assert.Equal(first.Experiments[0].Metrics.Cv, next.Experiments[0].Metrics.Cv);
         Assert.True(File.Exists(next.Experiments[0].Submission));
         Assert.Equal(CacheState.Valid, new StageCache(Path.Combine(root, ".esteira")).Lookup(train.Key).State);
         Assert.All(Run(root).Plan, p => Assert.False(p.Run, $"{p.Id} reran a third time"));
@@ -86,7 +86,7 @@ public sealed class StageCacheTests
         Assert.Equal($"ran because its cached result was damaged: {name} hash mismatch", features.Reason);
         Assert.Contains(messages, m => m.Contains("damaged", StringComparison.Ordinal));
         Assert.Equal(clean, Sha(npy));
-        Assert.Equal(first.Experiments[0].Metrics.CvRmsle, next.Experiments[0].Metrics.CvRmsle);
+        Assert.Equal(first.Experiments[0].Metrics.Cv, next.Experiments[0].Metrics.Cv);
         Assert.Equal(cleanSubmission, Sha(next.Experiments[0].Submission));
         Assert.Single(Directory.GetDirectories(Path.Combine(root, ".esteira", "cache")), d => d == Entry(root, first, "features"));
         Assert.Empty(Directory.GetDirectories(Path.Combine(root, ".esteira", "tmp")));

@@ -200,7 +200,7 @@ public sealed class NotebookExperimentTests
 
         var run = Run(root);
         var ridge = run.Experiments.Single();
-        Assert.InRange(ridge.Metrics.CvRmsle, 0, 1);
+        Assert.InRange(ridge.Metrics.Cv, 0, 1);
         Assert.Equal(2, ridge.Metrics.Folds.Count);
         Assert.True(File.Exists(Path.Combine(root, "out", "submission.csv.gz")));
         Assert.Equal(sourceBytes, File.ReadAllBytes(source));

@@ -177,7 +177,7 @@ public sealed class WorkspaceTests
 
         var second = Run(root);
         Assert.All(second.Plan, p => Assert.Equal($"skipped, unchanged since run {first.Run}", p.Reason));
-        Assert.Equal(first.Experiments[0].Metrics.CvRmsle, second.Experiments[0].Metrics.CvRmsle);
+        Assert.Equal(first.Experiments[0].Metrics.Cv, second.Experiments[0].Metrics.Cv);
 
         File.WriteAllText(Path.Combine(root, "experiments", "baseline", "experiment.yaml"), "kind: lightgbm\nparams:\n  iterations: 25\n  leaves: 15\n");
         var third = Run(root).Plan.ToDictionary(p => p.Id);
@@ -366,7 +366,7 @@ public sealed class CommandExperimentTests
 
         var run = WorkspaceRunner.Run(Pipeline.Workspace.Load(root), new RunRequest { OutDir = Path.Combine(root, "out") }, SilentObserver.Instance);
         var ridge = run.Experiments.Single(e => e.Name == "ridge");
-        Assert.InRange(ridge.Metrics.CvRmsle, 0, 1);
+        Assert.InRange(ridge.Metrics.Cv, 0, 1);
         Assert.Equal(2, ridge.Metrics.Folds.Count);
         Assert.True(File.Exists(Path.Combine(root, "out", "ridge", "submission.csv.gz")));
         Assert.True(File.Exists(Path.Combine(root, "out", "baseline", "submission.csv.gz")));

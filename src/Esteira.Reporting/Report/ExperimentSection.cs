@@ -49,7 +49,7 @@ internal sealed class ExperimentSection
         _outDir = outDir;
         _residuals = ReportAnalysis.Residuals(data.PredictionLog, data.Label);
         _baselineResiduals = baselineOof is null ? null : ReportAnalysis.Residuals(OofData.LogOf(baselineOof), data.Label);
-        Headline = new ExperimentReport(name, modelKey, metrics.CvRmsle, facts?.Baseline?.Label, BaselineCv, facts?.Challenger?.Id, facts?.Challenger?.Gate?.Passed,
+        Headline = new ExperimentReport(name, modelKey, metrics.Cv, facts?.Baseline?.Label, BaselineCv, facts?.Challenger?.Id, facts?.Challenger?.Gate?.Passed,
             _baselineResiduals is not null) { ReproducesBaseline = ReproducesBaseline };
     }
 
@@ -105,10 +105,10 @@ internal sealed class ExperimentSection
 
     private string HeadlineText()
     {
-        var text = $"**cv_rmsle {F5(_metrics.CvRmsle)}**";
+        var text = $"**cv_rmsle {F5(_metrics.Cv)}**";
         if (Baseline is { } baseline && BaselineCv is { } b)
         {
-            var d = _metrics.CvRmsle - b;
+            var d = _metrics.Cv - b;
             text += $" against the {baseline.Label}: {F5(b)}, **{Delta(d)} ({Percent(d, b)})**, {Verdict(d)}.";
         }
         else if (Baseline is { } only)
@@ -163,18 +163,18 @@ internal sealed class ExperimentSection
 
     private Table MetricsTable()
     {
-        var folds = _metrics.Folds.Where(f => double.IsFinite(f.Rmsle)).ToList();
+        var folds = _metrics.Folds.Where(f => double.IsFinite(f.Score)).ToList();
         var rows = new List<(string Name, double Value, double? Baseline)>
         {
-            (TrackingLookup.Metric, _metrics.CvRmsle, BaselineCv),
+            (TrackingLookup.Metric, _metrics.Cv, BaselineCv),
         };
         if (folds.Count > 0)
         {
             var baselineFolds = BaselineFolds();
             var worst = baselineFolds.Count > 0 ? baselineFolds.Values.Max() : (double?)null;
             var spread = baselineFolds.Count > 1 ? baselineFolds.Values.Max() - baselineFolds.Values.Min() : (double?)null;
-            rows.Add(("worst fold RMSLE", folds.Max(f => f.Rmsle), worst));
-            rows.Add(("fold spread (worst − best)", folds.Max(f => f.Rmsle) - folds.Min(f => f.Rmsle), spread));
+            rows.Add(("worst fold RMSLE", folds.Max(f => f.Score), worst));
+            rows.Add(("fold spread (worst − best)", folds.Max(f => f.Score) - folds.Min(f => f.Score), spread));
         }
 
         rows.Add(("out-of-fold rows", _data.Rows, _baselineOof is null ? null : _baselineOof.Length));
@@ -236,12 +236,12 @@ internal sealed class ExperimentSection
         Align[] alignments = compare ? [Align.Right, Align.Left, Align.Right, Align.Right, Align.Right, Align.Right] : [Align.Right, Align.Left, Align.Right, Align.Right];
         return new Table(headers, alignments, _metrics.Folds.Select(f =>
         {
-            var row = new List<string> { I(f.Fold), $"{f.ValidFrom} … {f.ValidTo}", I(f.ValidRows), F5(f.Rmsle) };
+            var row = new List<string> { I(f.Fold), $"{f.ValidFrom} … {f.ValidTo}", I(f.ValidRows), F5(f.Score) };
             if (compare)
             {
                 var has = baseline.TryGetValue(f.Fold, out var b);
                 row.Add(has ? F5(b) : "–");
-                row.Add(has ? Delta(f.Rmsle - b) : "–");
+                row.Add(has ? Delta(f.Score - b) : "–");
             }
 
             return (IReadOnlyList<string>)row;

@@ -118,7 +118,7 @@ public static class Reports
             TrackingFacts? facts = null;
             if (tracking is not null)
             {
-                facts = await TrackingLookup.ReadAsync(tracking, name, request.Model ?? workspace.ChampionModel, request.Against, model.Key, metrics.CvRmsle, cancellationToken);
+                facts = await TrackingLookup.ReadAsync(tracking, name, request.Model ?? workspace.ChampionModel, request.Against, model.Key, metrics.Cv, cancellationToken);
             }
 
             float[]? baselineOof = null;

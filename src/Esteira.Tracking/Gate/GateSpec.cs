@@ -89,11 +89,16 @@ public sealed record GateSpec
     }
 
     /// <summary>Reads the gate from its YAML mapping (the value of <c>gate:</c>), for callers that parse esteira.yaml themselves.</summary>
-    public static GateSpec FromYaml(YamlMappingNode mapping, string source = "esteira.yaml")
+    /// <param name="mapping">The value of <c>gate:</c>.</param>
+    /// <param name="source">The file, for error messages.</param>
+    /// <param name="defaultMetric">The metric when the gate names none (a workspace's <c>cv_</c> + its competition metric).</param>
+    /// <remarks>Without <c>direction</c>, a <c>cv_</c> metric of a known competition metric takes that metric's goal (<c>cv_auc</c>:
+    /// maximize); any other metric is minimized.</remarks>
+    public static GateSpec FromYaml(YamlMappingNode mapping, string source = "esteira.yaml", string? defaultMetric = null)
     {
         ArgumentNullException.ThrowIfNull(mapping);
         string? metric = null;
-        var direction = MetricDirection.Minimize;
+        MetricDirection? direction = null;
         var numbers = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var (keyNode, valueNode) in mapping.Children)
         {
@@ -135,10 +140,15 @@ public sealed record GateSpec
             }
         }
 
+        metric ??= defaultMetric;
         if (metric is null)
         {
             throw EsteiraException.BadInput(source, mapping.Start.Line, null, "the gate has no 'metric'", "add 'metric: cv_rmsle' (the metric the gate compares)");
         }
+
+        direction ??= metric.StartsWith("cv_", StringComparison.Ordinal) && EvalMetric.Find(metric[3..]) is { Goal: MetricGoal.Maximize }
+            ? MetricDirection.Maximize
+            : MetricDirection.Minimize;
 
         if (numbers.TryGetValue("max_flagged_fraction", out var fraction) && fraction is < 0 or > 1)
         {
@@ -154,7 +164,7 @@ public sealed record GateSpec
         return new GateSpec
         {
             Metric = Names.Check(metric, "gate.metric"),
-            Direction = direction,
+            Direction = direction.Value,
             Max = Get("max"),
             Min = Get("min"),
             MinImprovement = Get("min_improvement"),

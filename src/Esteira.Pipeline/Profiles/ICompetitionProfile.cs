@@ -1,0 +1,95 @@
+using Esteira.Ml;
+using Esteira.Pipeline.Cache;
+
+namespace Esteira.Pipeline.Profiles;
+
+/// <summary>
+/// What a workspace declares about its competition (<c>competition:</c> in esteira.yaml, or the options of
+/// <c>esteira run</c> outside a workspace). Null fields are inferred by the profile from the data.
+/// </summary>
+public sealed record CompetitionSettings
+{
+    /// <summary>The competition's name: the champion's registered model, the Kaggle or leaderboard competition.</summary>
+    public string? Name { get; init; }
+
+    /// <summary><c>gepiii</c>, <c>tabular</c>, or null to recognise the dataset's layout.</summary>
+    public string? Profile { get; init; }
+
+    /// <summary>The metric (<see cref="EvalMetric.Name"/>); null: the profile's default for the task.</summary>
+    public string? Metric { get; init; }
+
+    /// <summary>Tabular: the id column (default: the sample submission's first column).</summary>
+    public string? Id { get; init; }
+
+    /// <summary>Tabular: the target column (default: the sample submission's second column).</summary>
+    public string? Target { get; init; }
+
+    /// <summary>Tabular: the time column that orders the CV folds; <c>none</c> for K-fold; null to infer.</summary>
+    public string? Time { get; init; }
+
+    /// <summary>Tabular: <c>regression</c> or <c>binary</c>; null to infer from the target's values.</summary>
+    public string? Task { get; init; }
+
+    /// <summary>The settings as cache-key entries (only those given: an inferred value follows the data's hash).</summary>
+    public IEnumerable<KeyValuePair<string, string>> KeyEntries()
+    {
+        foreach (var (key, value) in new[] { ("profile", Profile), ("metric", Metric), ("id", Id), ("target", Target), ("time", Time), ("task", Task) })
+        {
+            if (value is not null)
+            {
+                yield return new("competition." + key, value);
+            }
+        }
+    }
+}
+
+/// <summary>What the features stage is given: the dataset and the workspace's CV, quality and competition settings.</summary>
+public sealed record FeaturesRequest(string Dataset, int Folds, bool KeepFlagged, int Seed, CompetitionSettings Competition);
+
+/// <summary>
+/// A competition profile: what is specific to one kind of competition — its files, their schema, its features, its
+/// metric's conventions. The pipeline owns the stages' order, keys and caching; a profile owns their content. Every
+/// stage reads folders and writes one folder, so that its outputs can be cached and shared without being understood.
+/// </summary>
+/// <remarks>
+/// A features folder always holds <c>summary.json</c> (<see cref="FeaturesSummary"/>, whose <c>profile</c> names the
+/// profile that wrote it), <c>quality.json</c>, and the tables <c>train/</c>, <c>valid/</c> and <c>test/</c> described
+/// in docs/contract.md, so that command and notebook experiments and blends work the same for every profile.
+/// </remarks>
+public interface ICompetitionProfile
+{
+    /// <summary>The name written in esteira.yaml's <c>competition.profile</c> and in <c>summary.json</c>.</summary>
+    string Name { get; }
+
+    /// <summary>True when <paramref name="dataset"/> (a folder or one .zip) is laid out for this profile.</summary>
+    bool Recognises(string dataset);
+
+    /// <summary>The dataset's files with their content hashes: they key the features stage.</summary>
+    IReadOnlyList<(string Name, string Hash)> DatasetHashes(string dataset, FileHasher hasher);
+
+    /// <summary>ingest → validate → features: reads and checks the dataset and writes the features folder.</summary>
+    FeaturesSummary Features(FeaturesRequest request, string output, IRunObserver observer);
+
+    /// <summary>train → predict: the built-in LightGBM on the features folder's CV folds, then a final model.</summary>
+    ModelMetrics TrainLightGbm(string features, GbmOptions options, string output, IRunObserver observer);
+
+    /// <summary>
+    /// Checks predictions in the target's units (one per <c>valid/</c> and <c>test/</c> row), scores the out-of-fold ones
+    /// with the competition's metric and writes them with the metrics. Used by built-in, command, notebook and blend models.
+    /// </summary>
+    ModelMetrics WritePredictions(string features, float[] oof, float[] test, IReadOnlyList<FeatureGain> importance, string output);
+
+    /// <summary>check: writes the submission from the test predictions and checks it against the sample submission.</summary>
+    long Submission(string features, string model, string output, IRunObserver observer);
+}
+
+/// <summary>
+/// What a profile inferred about one column of the data (<c>schema.json</c> in the features folder, a list of these).
+/// </summary>
+/// <param name="Name">The column's header.</param>
+/// <param name="Role"><c>id</c>, <c>target</c>, <c>time</c>, <c>feature</c>, or <c>ignored</c> (e.g. a training-only column).</param>
+/// <param name="Type"><c>numeric</c>, <c>categorical</c>, <c>datetime</c> or <c>text</c>.</param>
+/// <param name="Missing">Values that were empty or a missing-value token (<c>?</c>, <c>NA</c>, …), train and test together.</param>
+/// <param name="Distinct">Distinct values seen (capped by the profile where counting more would not change the type).</param>
+/// <param name="Note">Why, when it is not obvious (e.g. "in train only: left out").</param>
+public sealed record InferredColumn(string Name, string Role, string Type, long Missing, int Distinct, string? Note = null);
