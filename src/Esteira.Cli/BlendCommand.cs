@@ -1,3 +1,4 @@
+using Esteira.Config;
 using System.ComponentModel;
 using System.Globalization;
 using Esteira.Cli.Commands.Tracking;
@@ -37,7 +38,7 @@ public sealed class BlendCommand(IAnsiConsole console) : AsyncCommand<BlendSetti
         var root = Workspace.Find(Environment.CurrentDirectory)
             ?? throw new EsteiraException(ErrorCode.Usage, $"{Environment.CurrentDirectory}: not in a workspace; run 'esteira init DIR' first");
         var workspace = Workspace.Load(root);
-        await using var store = await TrackingStores.OpenAsync(Environment.GetEnvironmentVariable("ESTEIRA_TRACKING_URI") ?? workspace.Tracking, root, cancellationToken: cancellationToken);
+        await using var store = await TrackingStores.OpenAsync(WorkspaceConfig.TrackingUri(workspace.Config), root, cancellationToken: cancellationToken);
 
         var parts = new List<(Run Run, string Model)>();
         foreach (var id in settings.Runs.Distinct())

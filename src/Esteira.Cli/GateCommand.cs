@@ -1,3 +1,4 @@
+using Esteira.Config;
 using System.ComponentModel;
 using Esteira.Cli.Commands.Tracking;
 using Esteira.Pipeline;
@@ -35,7 +36,7 @@ public sealed class GateCommand(IAnsiConsole console) : AsyncCommand<GateSetting
             throw new EsteiraException(ErrorCode.BadInput, $"{Path.Combine(root, Workspace.FileName)}: no 'gate' section; add one (see docs/contract.md) to gate challengers");
         }
 
-        await using var store = await TrackingStores.OpenAsync(Environment.GetEnvironmentVariable("ESTEIRA_TRACKING_URI") ?? workspace.Tracking, root, cancellationToken: cancellationToken);
+        await using var store = await TrackingStores.OpenAsync(WorkspaceConfig.TrackingUri(workspace.Config), root, cancellationToken: cancellationToken);
         var (commit, _) = RunTracking.Commit(root);
         var candidates = new List<long>();
         foreach (var experiment in workspace.Experiments.Where(e => settings.Experiment is null || e.Name == settings.Experiment))

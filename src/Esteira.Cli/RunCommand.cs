@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Text.Json;
+using Esteira.Config;
 using Esteira.Ml;
 using Esteira.Pipeline;
 using Spectre.Console;
@@ -10,7 +11,7 @@ namespace Esteira.Cli;
 public sealed class RunSettings : CommandSettings
 {
     [CommandOption("--data <PATH>")]
-    [Description("Folder in the GEPIII layout (plain or .gz files) or one .zip. Outside a workspace the default is the bundled real sample; inside one, esteira.yaml's dataset.")]
+    [Description("A GEPIII folder, or any Kaggle-style tabular one (train.csv, test.csv, sample_submission.csv), plain, .gz or one .zip. Outside a workspace the default is the bundled real sample; inside one, esteira.yaml's dataset.")]
     public string? Data { get; init; }
 
     [CommandOption("--out <DIR>")]
@@ -54,8 +55,28 @@ public sealed class RunSettings : CommandSettings
     public int MaxTrainRows { get; init; } = new GbmOptions().MaxTrainRows;
 
     [CommandOption("--seed <N>")]
-    [Description("Outside a workspace: random seed (default 42).")]
-    public int Seed { get; init; } = 42;
+    [Description("Random seed (default 42). Outside a workspace: the model's and the features'; in a workspace: the features stage's (cv.seed).")]
+    public int? Seed { get; init; }
+
+    [CommandOption("--metric <NAME>")]
+    [Description("The competition metric: rmsle, rmse, mae, auc, logloss or accuracy (default: GEPIII rmsle; tabular: rmse for regression, auc for binary). Overrides esteira.yaml.")]
+    public string? Metric { get; init; }
+
+    [CommandOption("--id <COLUMN>")]
+    [Description("Tabular: the id column (default: the sample submission's first column).")]
+    public string? Id { get; init; }
+
+    [CommandOption("--target <COLUMN>")]
+    [Description("Tabular: the target column (default: the sample submission's second column).")]
+    public string? Target { get; init; }
+
+    [CommandOption("--time <COLUMN>")]
+    [Description("Tabular: the time column that orders the CV folds, or 'none' for K-fold (default: a date column found in train and test).")]
+    public string? Time { get; init; }
+
+    [CommandOption("--task <TASK>")]
+    [Description("Tabular: regression or binary (default: inferred from the target's values).")]
+    public string? Task { get; init; }
 
     [CommandOption("--keep-flagged")]
     [Description("Outside a workspace: train on rows the quality screen flagged (≥ 24 h identical or zero readings, dormant starts, stale regimes); by default they are dropped.")]
@@ -77,6 +98,16 @@ public sealed class RunSettings : CommandSettings
     [Description("Show stack traces on failure.")]
     public bool Verbose { get; init; }
 
+    /// <summary>The competition settings with the options given here over <paramref name="file"/>'s.</summary>
+    public CompetitionSettings Competition(CompetitionSettings file) => file with
+    {
+        Metric = Metric is null ? file.Metric : EvalMetric.Find(Metric)!.Name,
+        Id = Id ?? file.Id,
+        Target = Target ?? file.Target,
+        Time = Time ?? file.Time,
+        Task = Task ?? file.Task,
+    };
+
     public override ValidationResult Validate() =>
         Folds < 1 ? ValidationResult.Error("--folds must be at least 1")
         : Iterations < 1 ? ValidationResult.Error("--iterations must be at least 1")
@@ -85,6 +116,9 @@ public sealed class RunSettings : CommandSettings
         : LearningRate is <= 0 or > 1 ? ValidationResult.Error("--learning-rate must be in (0, 1]")
         : BaggingFraction is <= 0 or > 1 ? ValidationResult.Error("--bagging-fraction must be in (0, 1]")
         : MaxTrainRows < 0 ? ValidationResult.Error("--max-train-rows must be 0 (all rows) or more")
+        : Seed < 0 ? ValidationResult.Error("--seed must be 0 or more")
+        : Metric is not null && EvalMetric.Find(Metric) is null ? ValidationResult.Error($"--metric {Metric}: use one of {string.Join(", ", EvalMetric.All.Select(m => m.Name))}")
+        : Task is not null and not ("regression" or "binary") ? ValidationResult.Error("--task must be regression or binary")
         : ValidationResult.Success();
 }
 
@@ -107,7 +141,8 @@ public sealed class RunCommand(IAnsiConsole console) : Command<RunSettings>
                 Folds = settings.Folds,
                 KeepFlagged = settings.KeepFlagged,
                 Force = force,
-                Gbm = new GbmOptions { Iterations = settings.Iterations, Leaves = settings.Leaves, LearningRate = settings.LearningRate, BaggingFraction = settings.BaggingFraction, MaxTrainRows = settings.MaxTrainRows, Seed = settings.Seed },
+                Gbm = new GbmOptions { Iterations = settings.Iterations, Leaves = settings.Leaves, LearningRate = settings.LearningRate, BaggingFraction = settings.BaggingFraction, MaxTrainRows = settings.MaxTrainRows, Seed = settings.Seed ?? 42 },
+                Competition = settings.Competition(new CompetitionSettings()),
             };
             workspace = GepiiiRun.ImplicitWorkspace(options);
             request = new RunRequest { OutDir = options.OutDir, Force = force };
@@ -122,6 +157,7 @@ public sealed class RunCommand(IAnsiConsole console) : Command<RunSettings>
             }
 
             workspace = Datasets.Resolve(workspace, m => observer?.Info(m));
+            workspace = workspace with { CompetitionSettings = settings.Competition(workspace.CompetitionSettings), Seed = settings.Seed ?? workspace.Seed };
 
             request = new RunRequest { OutDir = Path.Combine(root, settings.Out), Experiment = settings.Experiment, Force = force, Jobs = settings.Jobs };
             observer?.Info($"esteira run in workspace {root}");

@@ -1,3 +1,4 @@
+using Esteira.Config;
 using System.Diagnostics;
 using Esteira.Cli.Commands.Tracking;
 using Esteira.Pipeline;
@@ -28,7 +29,7 @@ internal static class RunTracking
         bool promote, IAnsiConsole? console)
     {
         var root = workspace.Root;
-        await using var store = await TrackingStores.OpenAsync(Environment.GetEnvironmentVariable("ESTEIRA_TRACKING_URI") ?? workspace.Tracking, root);
+        await using var store = await TrackingStores.OpenAsync(WorkspaceConfig.TrackingUri(workspace.Config), root);
         await RunRecovery.MarkStaleRunsFailedAsync(store);
         var (commit, dirty) = Commit(root);
         var datasetHash = run.Plan.Single(p => p.Id == WorkspaceRunner.FeaturesStage).Key;

@@ -26,7 +26,7 @@ public sealed record RunOptions
     public IReadOnlySet<string> Force { get; init; } = new HashSet<string>();
 
     /// <summary>The competition's profile, metric and columns; null fields are inferred from the data.</summary>
-    public Profiles.CompetitionSettings Competition { get; init; } = new();
+    public Config.CompetitionSettings Competition { get; init; } = new();
 }
 
 /// <summary>One CV fold's result.</summary>

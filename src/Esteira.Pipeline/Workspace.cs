@@ -1,4 +1,4 @@
-using System.Globalization;
+using Esteira.Config;
 using Esteira.Ml;
 using Esteira.Pipeline.Profiles;
 using YamlDotNet.Core;
@@ -41,8 +41,8 @@ public sealed record Workspace(
     YamlMappingNode? Deploy,
     IReadOnlyList<Experiment> Experiments)
 {
-    public const string FileName = "esteira.yaml";
-    public const string ExperimentFile = "experiment.yaml";
+    public const string FileName = WorkspaceConfig.FileName;
+    public const string ExperimentFile = WorkspaceConfig.ExperimentFile;
 
     public string StateFolder => Path.Combine(Root, ".esteira");
 
@@ -63,112 +63,22 @@ public sealed record Workspace(
     public const string DefaultModel = "workspace";
 
     /// <summary>Finds esteira.yaml in <paramref name="start"/> or above; null when there is none.</summary>
-    public static string? Find(string start)
-    {
-        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, FileName)))
-            {
-                return dir.FullName;
-            }
-        }
+    public static string? Find(string start) => WorkspaceConfig.Find(start);
 
-        return null;
-    }
+    /// <summary>esteira.yaml as read (null for the implicit workspace of a run outside any workspace).</summary>
+    public WorkspaceConfig? Config { get; init; }
 
     /// <summary>Loads and checks the workspace at <paramref name="root"/>; every error names file, line and key.</summary>
     public static Workspace Load(string root)
     {
-        var file = Path.Combine(root, FileName);
-        var yaml = YamlFile.Load(file, FileName);
-        yaml.AllowOnly("competition", "dataset", "metric", "cv", "quality", "tracking", "artifacts", "stores", "deploy", "gate", "ci");
-        var dataset = yaml.String("dataset") ?? throw yaml.Missing("dataset", "a folder, .zip, s3://bucket/prefix or kaggle://COMPETITION");
-        var competition = LoadCompetition(yaml);
-
-        var cv = yaml.Mapping("cv");
-        cv?.AllowOnly("folds", "seed");
-        var folds = cv?.Int("folds", 1, 20) ?? 3;
-        var seed = cv?.Int("seed", 0, int.MaxValue) ?? 42;
-        var quality = yaml.Mapping("quality");
-        quality?.AllowOnly("keep_flagged");
-        var keepFlagged = quality?.Bool("keep_flagged") ?? false;
-
-        // tracking: URI | {uri: URI}; artifacts the same; stores: {tracking, artifacts} is another way to write both
-        var stores = yaml.Mapping("stores");
-        stores?.AllowOnly("tracking", "artifacts");
-        var tracking = UriValue(yaml, "tracking") ?? (stores is null ? null : UriValue(stores, "tracking"));
-        var artifacts = UriValue(yaml, "artifacts") ?? (stores is null ? null : UriValue(stores, "artifacts"));
-
-        // deploy: TARGET is short for deploy: {target: TARGET}
-        var deploy = yaml.IsScalar("deploy")
-            ? new YamlMappingNode { { "target", yaml.String("deploy")! } }
-            : yaml.Mapping("deploy")?.Node;
-        var experimentsRoot = Path.Combine(root, "experiments");
-        var experiments = Directory.Exists(experimentsRoot)
-            ? Directory.GetDirectories(experimentsRoot).Order(StringComparer.Ordinal)
-                .Where(d => File.Exists(Path.Combine(d, ExperimentFile)))
-                .Select(d => LoadExperiment(root, d)).ToList()
-            : [];
-        if (experiments.Count == 0)
+        var config = WorkspaceConfig.Load(root);
+        var experiments = config.Experiments.Select(name => LoadExperiment(root, Path.Combine(root, "experiments", name))).ToList();
+        return new Workspace(root, config.DatasetPath, config.Folds, config.KeepFlagged, config.Tracking, config.Artifacts, config.Gate, config.Deploy, experiments)
         {
-            throw new EsteiraException(ErrorCode.BadInput, $"{file}: no experiments; add experiments/NAME/{ExperimentFile} (esteira init writes one)");
-        }
-
-        var datasetPath = dataset.Contains("://", StringComparison.Ordinal) ? dataset : Path.GetFullPath(Path.Combine(root, dataset));
-        var ci = yaml.Mapping("ci");
-        ci?.AllowOnly("image", "apt", "schedule");
-        return new Workspace(root, datasetPath, folds, keepFlagged, tracking, artifacts, yaml.Mapping("gate")?.Node, deploy, experiments)
-        {
-            CompetitionSettings = competition,
-            Seed = seed,
+            CompetitionSettings = config.Competition,
+            Seed = config.Seed,
+            Config = config,
         };
-    }
-
-    /// <summary><c>competition: NAME</c>, or a mapping with name, profile, metric, id, target, time and task; a top-level <c>metric:</c> also counts.</summary>
-    private static CompetitionSettings LoadCompetition(YamlFile yaml)
-    {
-        var topMetric = yaml.String("metric");
-        if (topMetric is not null)
-        {
-            EvalMetric.Parse(topMetric, yaml.Where("metric"));
-        }
-
-        if (!yaml.IsScalar("competition") && yaml.Mapping("competition") is { } c)
-        {
-            c.AllowOnly("name", "profile", "metric", "id", "target", "time", "task");
-            var metric = c.String("metric") ?? topMetric;
-            if (metric is not null)
-            {
-                metric = EvalMetric.Parse(metric, c.Where("metric")).Name;
-            }
-
-            var profile = c.String("profile");
-            if (profile is not null && !CompetitionProfiles.All.Any(p => p.Name == profile))
-            {
-                throw c.Bad("profile", $"'{profile}' is not a profile", $"use one of {string.Join(", ", CompetitionProfiles.All.Select(p => p.Name))}, or remove it to recognise the dataset");
-            }
-
-            var task = c.String("task");
-            if (task is not null and not ("regression" or "binary"))
-            {
-                throw c.Bad("task", $"'{task}' is not a task", "use regression or binary");
-            }
-
-            return new CompetitionSettings { Name = c.String("name"), Profile = profile, Metric = metric, Id = c.String("id"), Target = c.String("target"), Time = c.String("time"), Task = task };
-        }
-
-        return new CompetitionSettings { Name = yaml.String("competition"), Metric = topMetric is null ? null : EvalMetric.Parse(topMetric, yaml.Where("metric")).Name };
-    }
-
-    private static string? UriValue(YamlFile yaml, string key)
-    {
-        if (yaml.IsScalar(key) || yaml.Mapping(key) is not { } mapping)
-        {
-            return yaml.String(key);
-        }
-
-        mapping.AllowOnly("uri");
-        return mapping.String("uri") ?? throw mapping.Missing("uri", "the store's URI");
     }
 
     private static Experiment LoadExperiment(string root, string folder)
@@ -297,156 +207,4 @@ public sealed record Workspace(
 
         return (notebook, parameters);
     }
-}
-
-/// <summary>A YAML mapping that knows its file and reports errors as "file:line key 'a.b': problem; remedy".</summary>
-internal sealed class YamlFile
-{
-    private readonly string _display;
-    private readonly string _prefix;
-
-    private YamlFile(string display, YamlMappingNode node, string prefix)
-    {
-        _display = display;
-        Node = node;
-        _prefix = prefix;
-    }
-
-    public YamlMappingNode Node { get; }
-
-    public static YamlFile Load(string path, string display)
-    {
-        if (!File.Exists(path))
-        {
-            throw new EsteiraException(ErrorCode.BadInput, $"{display}: not found; run 'esteira init' or create it");
-        }
-
-        var stream = new YamlStream();
-        try
-        {
-            using var reader = new StreamReader(path);
-            stream.Load(reader);
-        }
-        catch (YamlException e)
-        {
-            throw new EsteiraException(ErrorCode.BadInput, $"{display}:{e.Start.Line}: not valid YAML ({FirstLine(e.Message)}); fix the syntax at that line");
-        }
-        catch (InvalidOperationException)
-        {
-            // YamlDotNet's scanner gives up this way on some malformed input (e.g. an unclosed '[').
-            throw new EsteiraException(ErrorCode.BadInput, $"{display}: not valid YAML (an unclosed bracket or quote?); fix the syntax");
-        }
-
-        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
-        {
-            throw new EsteiraException(ErrorCode.BadInput, $"{display}:1: expected a mapping of keys to values");
-        }
-
-        return new YamlFile(display, root, "");
-    }
-
-    public void AllowOnly(params string[] keys)
-    {
-        foreach (var (key, _) in Node.Children)
-        {
-            var name = (key as YamlScalarNode)?.Value ?? "";
-            if (!keys.Contains(name))
-            {
-                throw new EsteiraException(ErrorCode.BadInput,
-                    $"{_display}:{key.Start.Line} key '{_prefix}{name}': unknown key; expected one of {string.Join(", ", keys)}");
-            }
-        }
-    }
-
-    public YamlFile? Mapping(string key)
-    {
-        var node = Get(key);
-        return node switch
-        {
-            null => null,
-            YamlMappingNode m => new YamlFile(_display, m, _prefix + key + "."),
-            _ => throw Bad(key, "expected a mapping (indented keys)", "indent the keys under it"),
-        };
-    }
-
-    /// <summary>True when <paramref name="key"/> holds a single value (not a mapping or list, and present).</summary>
-    public bool IsScalar(string key) => Get(key) is YamlScalarNode;
-
-    /// <summary>"file:line key 'a.b'" for messages about <paramref name="key"/>.</summary>
-    public string Where(string key) => $"{_display}:{(Get(key)?.Start.Line ?? Node.Start.Line)} key '{_prefix}{key}'";
-
-    public string? String(string key)
-    {
-        var node = Get(key);
-        return node switch
-        {
-            null => null,
-            YamlScalarNode s when s.Value is { Length: > 0 } v => v,
-            YamlScalarNode => null,
-            _ => throw Bad(key, "expected a single value", "write it on one line"),
-        };
-    }
-
-    public int? Int(string key, int min, int max)
-    {
-        var text = String(key);
-        if (text is null)
-        {
-            return null;
-        }
-
-        return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max
-            ? v
-            : throw Bad(key, $"'{text}' is not a whole number from {min} to {max}", "fix the value");
-    }
-
-    public double? Double(string key, double min, double max)
-    {
-        var text = String(key);
-        if (text is null)
-        {
-            return null;
-        }
-
-        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max
-            ? v
-            : throw Bad(key, $"'{text}' is not a number from {min} to {max}", "fix the value");
-    }
-
-    public bool? Bool(string key)
-    {
-        var text = String(key);
-        return text switch
-        {
-            null => null,
-            "true" or "yes" => true,
-            "false" or "no" => false,
-            _ => throw Bad(key, $"'{text}' is not true or false", "write true or false"),
-        };
-    }
-
-    /// <summary>Every scalar under this mapping as "prefix.path" → value, for cache keys.</summary>
-    public IEnumerable<KeyValuePair<string, string>> Flatten(string prefix) => Flatten(Node, prefix);
-
-    public EsteiraException Bad(string key, string problem, string remedy)
-    {
-        var line = Get(key)?.Start.Line ?? Node.Start.Line;
-        return new EsteiraException(ErrorCode.BadInput, $"{_display}:{line} key '{_prefix}{key}': {problem}; {remedy}");
-    }
-
-    public EsteiraException Missing(string key, string expected) =>
-        new(ErrorCode.BadInput, $"{_display}:{Node.Start.Line} key '{_prefix}{key}': missing; expected {expected}");
-
-    private YamlNode? Get(string key) =>
-        Node.Children.TryGetValue(new YamlScalarNode(key), out var value) ? value : null;
-
-    private static IEnumerable<KeyValuePair<string, string>> Flatten(YamlNode node, string prefix) => node switch
-    {
-        YamlMappingNode m => m.Children.SelectMany(c => Flatten(c.Value, prefix + ((YamlScalarNode)c.Key).Value + ".")),
-        YamlSequenceNode s => s.Children.SelectMany((c, i) => Flatten(c, prefix + i.ToString(CultureInfo.InvariantCulture) + ".")),
-        YamlScalarNode v => [new(prefix.TrimEnd('.'), v.Value ?? "")],
-        _ => [],
-    };
-
-    private static string FirstLine(string message) => message.Split('\n')[0].Trim();
 }

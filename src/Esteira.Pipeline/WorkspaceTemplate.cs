@@ -1,3 +1,6 @@
+using Esteira.Config;
+using Esteira.Pipeline.Profiles;
+
 namespace Esteira.Pipeline;
 
 /// <summary>The files <c>esteira init</c> writes.</summary>
@@ -7,8 +10,13 @@ public static class WorkspaceTemplate
     /// Creates a workspace in <paramref name="folder"/>; refuses to overwrite an existing esteira.yaml. Also pins this
     /// esteira in a local tool manifest (<see cref="ToolManifest"/>) unless the folder already has one.
     /// </summary>
-    public static IReadOnlyList<string> Create(string folder, string dataset)
+    /// <param name="folder">The workspace folder.</param>
+    /// <param name="dataset">The dataset: a local folder or .zip, <c>s3://…</c> or <c>kaggle://…</c>.</param>
+    /// <param name="competition">The competition section to write (name, profile, metric, columns); by default GEPIII's.</param>
+    public static IReadOnlyList<string> Create(string folder, string dataset, CompetitionSettings? competition = null)
     {
+        competition ??= new CompetitionSettings { Name = "ashrae-energy-prediction", Profile = GepiiiProfile.ProfileName, Metric = EvalMetric.Rmsle.Name };
+        var metric = EvalMetric.Find(competition.Metric) ?? EvalMetric.Rmsle;
         var root = Path.GetFullPath(folder);
         var config = Path.Combine(root, Workspace.FileName);
         if (File.Exists(config))
@@ -23,11 +31,12 @@ public static class WorkspaceTemplate
         {
             [Workspace.FileName] = $"""
                 # Esteira workspace: https://github.com/esteira (see docs/contract.md)
-                competition: ashrae-energy-prediction
-                dataset: {relative}        # a GEPIII folder (plain or .gz) or .zip inside the workspace, s3://bucket/prefix or kaggle://COMPETITION
-                metric: rmsle
+                competition:
+                {CompetitionYaml(competition)}
+                dataset: {relative}        # a local folder or .zip inside the workspace, s3://bucket/prefix or kaggle://COMPETITION
                 cv:
-                  folds: 3                  # forward-chaining time blocks, shared by every experiment
+                  folds: 3                  # shared by every experiment: forward-chaining time blocks (K-fold without a time column)
+                  seed: 42                  # the features stage's seed
                 quality:
                   keep_flagged: false       # train on rows the quality screen flagged
                 tracking: sqlite:.esteira/esteira.db
@@ -36,10 +45,10 @@ public static class WorkspaceTemplate
                   target: folder
                   dest: submissions
                 gate:                       # every experiment competes with the workspace's one champion
-                  metric: cv_rmsle
-                  direction: minimize
+                  metric: {metric.TrackingKey}
+                  direction: {(metric.Goal == MetricGoal.Minimize ? "minimize" : "maximize")}
                   min_improvement: 0.001    # a challenger must beat the champion's CV by at least this
-                  max_fold_regression: 0.05 # and lose no CV fold by more than this
+                  max_fold_regression: 0.05 # and lose no CV fold by more than this (in the metric's units)
                   # max: 1.0                # an absolute ceiling, which the first champion must meet too
                 # ci:                       # for 'esteira ci gitlab|github'
                 #   image: mcr.microsoft.com/dotnet/sdk:10.0   # or an image with esteira on PATH
@@ -47,7 +56,7 @@ public static class WorkspaceTemplate
 
                 """,
             [Path.Combine("experiments", "baseline", Workspace.ExperimentFile)] = """
-                # The built-in LightGBM on Esteira's GEPIII features.
+                # The built-in LightGBM on the features of the competition's profile.
                 kind: lightgbm
                 seed: 42
                 params:
@@ -81,5 +90,27 @@ public static class WorkspaceTemplate
         }
 
         return written;
+    }
+
+    /// <summary>The <c>competition:</c> mapping's lines (indented by two), the given keys only.</summary>
+    private static string CompetitionYaml(CompetitionSettings c)
+    {
+        var lines = new List<string>();
+        void Add(string key, string? value, string comment)
+        {
+            if (value is not null)
+            {
+                lines.Add($"  {key}: {value}".PadRight(28) + $"# {comment}");
+            }
+        }
+
+        Add("name", c.Name, "the champion's model name; the Kaggle or leaderboard competition");
+        Add("profile", c.Profile, "gepiii or tabular");
+        Add("metric", c.Metric, "rmsle, rmse, mae, auc, logloss or accuracy");
+        Add("id", c.Id, "the submission's id column");
+        Add("target", c.Target, "the column to predict");
+        Add("time", c.Time, "the column that orders the CV folds; none: K-fold");
+        Add("task", c.Task, "regression or binary");
+        return string.Join("\n", lines);
     }
 }

@@ -8,15 +8,15 @@ namespace Esteira.Reporting;
 /// file serves a laptop (local folder, SQLite) and the runners (bucket, PostgreSQL).</remarks>
 public static class Stores
 {
-    public const string ArtifactsVariable = "ESTEIRA_ARTIFACTS_URI";
-    public const string TrackingVariable = "ESTEIRA_TRACKING_URI";
+    public const string ArtifactsVariable = Config.WorkspaceConfig.ArtifactsVariable;
+    public const string TrackingVariable = Config.WorkspaceConfig.TrackingVariable;
 
     /// <summary>The artifact store URI: <paramref name="option"/>, then ESTEIRA_ARTIFACTS_URI, then <c>artifacts:</c>; null when none.</summary>
     public static string? ArtifactsUri(Workspace workspace, Func<string, string?> environment, string? option = null)
     {
         ArgumentNullException.ThrowIfNull(workspace);
         ArgumentNullException.ThrowIfNull(environment);
-        return NonEmpty(option) ?? NonEmpty(environment(ArtifactsVariable)) ?? NonEmpty(workspace.Artifacts);
+        return Config.WorkspaceConfig.Resolve(option, environment(ArtifactsVariable), workspace.Artifacts);
     }
 
     /// <summary>The tracking store URI: <paramref name="option"/>, then ESTEIRA_TRACKING_URI, then <c>tracking:</c>; null means the default SQLite file.</summary>
@@ -24,7 +24,7 @@ public static class Stores
     {
         ArgumentNullException.ThrowIfNull(workspace);
         ArgumentNullException.ThrowIfNull(environment);
-        return NonEmpty(option) ?? NonEmpty(environment(TrackingVariable)) ?? NonEmpty(workspace.Tracking);
+        return Config.WorkspaceConfig.Resolve(option, environment(TrackingVariable), workspace.Tracking);
     }
 
     /// <summary>Opens the workspace's artifact store, or fails with the remedy when it has none.</summary>
@@ -35,5 +35,4 @@ public static class Stores
             : throw new EsteiraException(ErrorCode.Usage,
                 $"{Path.Combine(workspace.Root, Workspace.FileName)}: no artifact store; add 'artifacts: s3://BUCKET/PREFIX' (or a folder) to it, or set {ArtifactsVariable}");
 
-    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 }

@@ -1,47 +1,8 @@
+using Esteira.Config;
 using Esteira.Ml;
 using Esteira.Pipeline.Cache;
 
 namespace Esteira.Pipeline.Profiles;
-
-/// <summary>
-/// What a workspace declares about its competition (<c>competition:</c> in esteira.yaml, or the options of
-/// <c>esteira run</c> outside a workspace). Null fields are inferred by the profile from the data.
-/// </summary>
-public sealed record CompetitionSettings
-{
-    /// <summary>The competition's name: the champion's registered model, the Kaggle or leaderboard competition.</summary>
-    public string? Name { get; init; }
-
-    /// <summary><c>gepiii</c>, <c>tabular</c>, or null to recognise the dataset's layout.</summary>
-    public string? Profile { get; init; }
-
-    /// <summary>The metric (<see cref="EvalMetric.Name"/>); null: the profile's default for the task.</summary>
-    public string? Metric { get; init; }
-
-    /// <summary>Tabular: the id column (default: the sample submission's first column).</summary>
-    public string? Id { get; init; }
-
-    /// <summary>Tabular: the target column (default: the sample submission's second column).</summary>
-    public string? Target { get; init; }
-
-    /// <summary>Tabular: the time column that orders the CV folds; <c>none</c> for K-fold; null to infer.</summary>
-    public string? Time { get; init; }
-
-    /// <summary>Tabular: <c>regression</c> or <c>binary</c>; null to infer from the target's values.</summary>
-    public string? Task { get; init; }
-
-    /// <summary>The settings as cache-key entries (only those given: an inferred value follows the data's hash).</summary>
-    public IEnumerable<KeyValuePair<string, string>> KeyEntries()
-    {
-        foreach (var (key, value) in new[] { ("profile", Profile), ("metric", Metric), ("id", Id), ("target", Target), ("time", Time), ("task", Task) })
-        {
-            if (value is not null)
-            {
-                yield return new("competition." + key, value);
-            }
-        }
-    }
-}
 
 /// <summary>What the features stage is given: the dataset and the workspace's CV, quality and competition settings.</summary>
 public sealed record FeaturesRequest(string Dataset, int Folds, bool KeepFlagged, int Seed, CompetitionSettings Competition);

@@ -43,10 +43,12 @@ public sealed class WorkspaceShapeReaderTests
     }
 
     [Theory]
-    [InlineData("tracking: [a, b]\n", "esteira.yaml:1 column 'tracking'")]
-    [InlineData("deploy:\n  - kaggle\n", "esteira.yaml:2 column 'deploy'")]
-    [InlineData("tracking: {uri: [x]}\n", "column 'uri'")]
-    [InlineData("- just\n- a list\n", "esteira.yaml:1: the document is not a mapping")]
+    [InlineData("tracking: [a, b]\n", "esteira.yaml:1 key 'tracking'")]
+    [InlineData("deploy:\n  - kaggle\n", "esteira.yaml:2 key 'deploy'")]
+    [InlineData("tracking: {uri: [x]}\n", "key 'tracking.uri'")]
+    [InlineData("- just\n- a list\n", "esteira.yaml:1: expected a mapping")]
+    [InlineData("metric: r2\n", "esteira.yaml:1 key 'metric': metric 'r2' is not supported")]
+    [InlineData("competition:\n  name: x\n  task: ranking\n", "esteira.yaml:3 key 'competition.task'")]
     [InlineData("tracking: \"unclosed\n", "not valid YAML")]
     public void A_malformed_esteira_yaml_names_the_file_line_and_key(string yaml, string expected)
     {

@@ -12,7 +12,9 @@ internal sealed class Workspace : IDisposable
         var workspace = new Workspace();
         if (esteiraYaml is not null)
         {
-            File.WriteAllText(workspace._folder.Combine("esteira.yaml"), esteiraYaml);
+            // every workspace names its dataset (esteira.yaml's one required key); appended, so that line numbers stay
+            var dataset = esteiraYaml.Contains("dataset:", StringComparison.Ordinal) || esteiraYaml.StartsWith("- ", StringComparison.Ordinal) ? "" : "\ndataset: data\n";
+            File.WriteAllText(workspace._folder.Combine("esteira.yaml"), esteiraYaml + dataset);
         }
 
         foreach (var experiment in experiments)

@@ -1,3 +1,4 @@
+using Esteira.Config;
 using System.Globalization;
 using Esteira.Deploy;
 using Esteira.Deploy.Guard;
@@ -45,7 +46,7 @@ internal sealed class ChampionDeploy : ISubmissionHistory, IAsyncDisposable
     /// <summary>The workspace's champion (one for all experiments: see <see cref="WorkspaceGate"/>).</summary>
     public static async Task<ChampionDeploy> OpenAsync(Workspace workspace, string? experiment, CancellationToken cancellationToken)
     {
-        var store = await TrackingStores.OpenAsync(Environment.GetEnvironmentVariable("ESTEIRA_TRACKING_URI") ?? workspace.Tracking, workspace.Root, cancellationToken: cancellationToken);
+        var store = await TrackingStores.OpenAsync(WorkspaceConfig.TrackingUri(workspace.Config), workspace.Root, cancellationToken: cancellationToken);
         var champion = await store.GetChampionAsync(workspace.ChampionModel, cancellationToken) is { } version ? await store.GetRunAsync(version.RunId, cancellationToken) : null;
         if (champion is null || (experiment is not null && champion.Experiment != experiment))
         {

@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using System.Globalization;
-using Esteira.Pipeline;
 using Esteira.Tracking;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -30,10 +29,7 @@ public sealed class LedgerCommand(IAnsiConsole console) : AsyncCommand<LedgerSet
 {
     public override async Task<int> ExecuteAsync(CommandContext context, LedgerSettings settings, CancellationToken cancellationToken)
     {
-        var root = Workspace.Find(Environment.CurrentDirectory);
-        var configured = root is null ? null : Workspace.Load(root).Tracking;
-        await using var store = await TrackingStores.OpenAsync(settings.Tracking ?? Environment.GetEnvironmentVariable("ESTEIRA_TRACKING_URI") ?? configured,
-            root ?? Environment.CurrentDirectory, cancellationToken: cancellationToken);
+        await using var store = await Commands.Tracking.TrackingCommands.OpenAsync(settings.Tracking, cancellationToken);
         var rows = await store.ListSubmissionsAsync(new SubmissionQuery { Target = settings.Target, Limit = 10_000 }, cancellationToken);
         var paired = rows.Where(r => r.CvScore is not null && r.PublicScore is not null).Select(r => (r.CvScore!.Value, r.PublicScore!.Value)).ToList();
         var correlation = Pearson(paired);

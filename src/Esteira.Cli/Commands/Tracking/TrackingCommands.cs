@@ -1,3 +1,4 @@
+using Esteira.Config;
 using System.ComponentModel;
 using System.Text.Json;
 using Esteira.Pipeline;
@@ -39,31 +40,23 @@ public static class TrackingCommands
             .WithExample("promote", "15", "--reason", "public LB confirms the gain; fold 3 regression is a holiday artefact");
     }
 
-    /// <summary>Opens the store named by <c>--tracking</c> (default: SQLite at .esteira/esteira.db in the current folder).</summary>
-    /// <summary>The tracking store: --tracking, else ESTEIRA_TRACKING_URI, else the workspace's esteira.yaml, else the default SQLite file.</summary>
-    internal static Task<ITrackingStore> OpenAsync(TrackingSettings settings, CancellationToken cancellationToken)
+    /// <summary>The tracking store: --tracking, else ESTEIRA_TRACKING_URI, else the workspace's esteira.yaml, else SQLite at
+    /// .esteira/esteira.db, relative to the workspace root (the folder with esteira.yaml, else the current one): the same
+    /// store <c>esteira run</c> and <c>esteira gate</c> use.</summary>
+    internal static Task<ITrackingStore> OpenAsync(TrackingSettings settings, CancellationToken cancellationToken) =>
+        OpenAsync(settings.Tracking, cancellationToken);
+
+    /// <summary>The tracking store for <paramref name="option"/> (a --tracking value, or null), resolved as <see cref="OpenAsync(TrackingSettings, CancellationToken)"/>.</summary>
+    internal static Task<ITrackingStore> OpenAsync(string? option, CancellationToken cancellationToken)
     {
-        var workspace = Workspace.Find(Directory.GetCurrentDirectory()) is { } root ? Workspace.Load(root) : null;
-        var uri = settings.Tracking ?? Environment.GetEnvironmentVariable("ESTEIRA_TRACKING_URI") ?? workspace?.Tracking;
-        return TrackingStores.OpenAsync(uri, workspace?.Root ?? Directory.GetCurrentDirectory(), null, cancellationToken);
+        var root = WorkspaceConfig.Find(Directory.GetCurrentDirectory());
+        var config = root is null ? null : WorkspaceConfig.Load(root);
+        return TrackingStores.OpenAsync(WorkspaceConfig.TrackingUri(config, option), root ?? Directory.GetCurrentDirectory(), null, cancellationToken);
     }
 
     /// <summary>The registered model a promotion moves: --model, else the workspace's champion model, else the run's experiment.</summary>
     internal static string? DefaultModel(string? model) =>
         model ?? (Workspace.Find(Directory.GetCurrentDirectory()) is { } root ? Workspace.Load(root).ChampionModel : null);
-
-    /// <summary>Opens the workspace's store: <c>--tracking</c>, then ESTEIRA_TRACKING_URI, then esteira.yaml's <c>tracking:</c>,
-    /// then SQLite at .esteira/esteira.db, relative to the workspace root (the folder with esteira.yaml, else the current one),
-    /// the same store <c>esteira run</c> and <c>esteira gate</c> use.</summary>
-    internal static Task<ITrackingStore> OpenWorkspaceAsync(TrackingSettings settings, CancellationToken cancellationToken)
-    {
-        var root = Workspace.Find(Directory.GetCurrentDirectory());
-        var uri = NonEmpty(settings.Tracking) ?? NonEmpty(Environment.GetEnvironmentVariable("ESTEIRA_TRACKING_URI"))
-            ?? (root is null ? null : NonEmpty(Workspace.Load(root).Tracking));
-        return TrackingStores.OpenAsync(uri, root ?? Directory.GetCurrentDirectory(), null, cancellationToken);
-    }
-
-    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
     internal static void WriteJson<T>(IAnsiConsole console, T value) =>
         console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(value, TrackingJson.Indented));
@@ -276,7 +269,7 @@ public sealed class RunsExportCommand(IAnsiConsole console) : AsyncCommand<RunsE
 {
     public override async Task<int> ExecuteAsync(CommandContext context, RunsExportSettings settings, CancellationToken cancellationToken)
     {
-        await using var store = await TrackingCommands.OpenWorkspaceAsync(settings, cancellationToken);
+        await using var store = await TrackingCommands.OpenAsync(settings, cancellationToken);
         var result = await RunTransfer.ExportToSqliteAsync(store, settings.Out!, cancellationToken);
         if (settings.Json)
         {
@@ -310,7 +303,7 @@ public sealed class RunsImportCommand(IAnsiConsole console) : AsyncCommand<RunsI
                 sources.Add((Secrets.MaskPasswords(source), await TrackingStores.OpenExistingAsync(source, Directory.GetCurrentDirectory(), null, cancellationToken)));
             }
 
-            await using var target = await TrackingCommands.OpenWorkspaceAsync(settings, cancellationToken);
+            await using var target = await TrackingCommands.OpenAsync(settings, cancellationToken);
             var results = new List<object>();
             foreach (var (shown, store) in sources)
             {
