@@ -28,7 +28,7 @@ public sealed class BlendSettings : CommandSettings
 }
 
 /// <summary>
-/// <c>esteira blend RUN RUN…</c>: non-negative weights that minimise out-of-fold RMSLE in log space, applied the same
+/// <c>esteira blend RUN RUN…</c>: non-negative weights that minimise the out-of-fold squared error (in log space for RMSLE), applied the same
 /// way to the test predictions; registered as a run whose lineage names its parts and weights, then gated.
 /// </summary>
 public sealed class BlendCommand(IAnsiConsole console) : AsyncCommand<BlendSettings>
@@ -60,9 +60,16 @@ public sealed class BlendCommand(IAnsiConsole console) : AsyncCommand<BlendSetti
         }
 
         var featuresFolder = Path.Combine(workspace.StateFolder, "cache", features[0]!);
-        var actual = ColumnTable.ReadFloat(Path.Combine(featuresFolder, "valid"), "label");
-        var oof = parts.Select(p => Log1p(ColumnTable.ReadFloat(Path.Combine(p.Model, "oof"), "prediction"))).ToList();
-        var test = parts.Select(p => Log1p(ColumnTable.ReadFloat(Path.Combine(p.Model, "test"), "prediction"))).ToList();
+        // Blend where the metric is least squares: log1p space for RMSLE (GEPIII's label is already there), else the target's units.
+        var profile = Esteira.Pipeline.Profiles.CompetitionProfiles.ForFeatures(featuresFolder);
+        var summary = GepiiiStages.ReadSummary(featuresFolder);
+        var logSpace = summary.Metric == EvalMetric.Rmsle.Name;
+        var label = ColumnTable.ReadFloat(Path.Combine(featuresFolder, "valid"), "label");
+        var actual = logSpace && summary.Profile != Esteira.Pipeline.Profiles.GepiiiProfile.ProfileName ? Log1p(label) : label;
+        float[] Space(float[] predictions) => logSpace ? Log1p(predictions) : predictions;
+        float[] Back(float[] blended) => logSpace ? Expm1(blended) : blended;
+        var oof = parts.Select(p => Space(ColumnTable.ReadFloat(Path.Combine(p.Model, "oof"), "prediction"))).ToList();
+        var test = parts.Select(p => Space(ColumnTable.ReadFloat(Path.Combine(p.Model, "test"), "prediction"))).ToList();
         var fit = Blend.FitWeights(oof, actual);
 
         // The blend's outputs are a pure function of its parts: same parts, same folder.
@@ -70,8 +77,8 @@ public sealed class BlendCommand(IAnsiConsole console) : AsyncCommand<BlendSetti
         var output = Path.Combine(workspace.StateFolder, "blends", key);
         var work = output + $".tmp-{Environment.ProcessId}";
         Directory.CreateDirectory(work);
-        var metrics = GepiiiStages.WritePredictions(featuresFolder, Expm1(Blend.Apply(fit.Weights, oof)), Expm1(Blend.Apply(fit.Weights, test)), [], work);
-        GepiiiStages.Submission(featuresFolder, work, work, SilentObserver.Instance);
+        var metrics = profile.WritePredictions(featuresFolder, Back(Blend.Apply(fit.Weights, oof)), Back(Blend.Apply(fit.Weights, test)), [], work);
+        profile.Submission(featuresFolder, work, work, SilentObserver.Instance);
         if (Directory.Exists(output))
         {
             Directory.Delete(output, recursive: true);
@@ -106,10 +113,10 @@ public sealed class BlendCommand(IAnsiConsole console) : AsyncCommand<BlendSetti
             await recorder.CompleteAsync(cancellationToken);
         }
 
-        var table = new Spectre.Console.Table().Border(TableBorder.Rounded).Title($"blend → run {runId}").AddColumns("run", "experiment", "OOF RMSLE", "weight");
+        var table = new Spectre.Console.Table().Border(TableBorder.Rounded).Title($"blend → run {runId}").AddColumns("run", "experiment", $"OOF {metrics.Metric.ToUpperInvariant()}", "weight");
         for (var i = 0; i < parts.Count; i++)
         {
-            table.AddRow(parts[i].Run.Id.ToString(CultureInfo.InvariantCulture), Markup.Escape(parts[i].Run.Experiment), fit.PartRmsle[i].ToString("F5", CultureInfo.InvariantCulture), fit.Weights[i].ToString("F4", CultureInfo.InvariantCulture));
+            table.AddRow(parts[i].Run.Id.ToString(CultureInfo.InvariantCulture), Markup.Escape(parts[i].Run.Experiment), parts[i].Run.Metric("cv_" + metrics.Metric)?.ToString("F5", CultureInfo.InvariantCulture) ?? "–", fit.Weights[i].ToString("F4", CultureInfo.InvariantCulture));
         }
 
         table.AddRow("[bold]blend[/]", "", $"[bold]{metrics.Cv:F5}[/]", "");
