@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 
 namespace Esteira.Ci;
 
@@ -7,7 +6,7 @@ namespace Esteira.Ci;
 /// <param name="TrackingScheme">The tracking store's scheme (<c>sqlite</c>, <c>postgresql</c>…), or null for the default; the URI itself may hold a password and is not kept.</param>
 /// <param name="ArtifactsUri">The artifact store URI when it is on S3 (<c>s3://bucket/prefix</c>, parameters dropped), else null.</param>
 /// <param name="DeployTarget">The deploy target's name (<c>kaggle</c>, <c>leaderboard</c>, <c>folder</c>…), or null for the default.</param>
-public sealed partial record WorkspaceShape(IReadOnlyList<string> Experiments, string? TrackingScheme, string? ArtifactsUri, string? DeployTarget)
+public sealed record WorkspaceShape(IReadOnlyList<string> Experiments, string? TrackingScheme, string? ArtifactsUri, string? DeployTarget)
 {
     /// <summary>The shape of a folder with no esteira.yaml: the one built-in experiment, embedded stores.</summary>
     public static WorkspaceShape Default { get; } = new(["baseline"], null, null, null);
@@ -38,21 +37,4 @@ public sealed partial record WorkspaceShape(IReadOnlyList<string> Experiments, s
 
     /// <summary>True when the deploy target is Kaggle, which needs KAGGLE_USERNAME and KAGGLE_KEY.</summary>
     public bool DeploysToKaggle => string.Equals(DeployTarget, "kaggle", StringComparison.OrdinalIgnoreCase);
-
-    /// <summary>Throws unless <paramref name="name"/> can be an experiment name in a generated pipeline.</summary>
-    /// <remarks>
-    /// Names end up in job names, artifact names, paths and shell words on two CI systems; this small alphabet
-    /// is safe in all of them without escaping, while YAML-ambiguous names (<c>true</c>, <c>123</c>, <c>on</c>) are quoted by the emitter.
-    /// </remarks>
-    public static string ValidateExperimentName(string name, string where)
-    {
-        ArgumentNullException.ThrowIfNull(name);
-        return ExperimentName().IsMatch(name)
-            ? name
-            : throw new EsteiraException(ErrorCode.BadInput,
-                $"{where}: experiment name '{name}' cannot be used in a CI pipeline; use letters, digits, '_', '.', '+' and '-' (not first), at most 64 characters");
-    }
-
-    [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,63}$")]
-    private static partial Regex ExperimentName();
 }

@@ -78,7 +78,8 @@ internal static class RunReport
 /// <summary>The <c>--json</c> shape of a run.</summary>
 internal static class RunJson
 {
-    public static readonly JsonSerializerOptions Options = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
+    /// <summary>The CLI's one <c>--json</c> shape (see <see cref="Esteira.Tracking.TrackingJson"/>).</summary>
+    public static JsonSerializerOptions Options => Esteira.Tracking.TrackingJson.Options;
 
     public static object From(RunResult run, object? steps = null) => new
     {

@@ -27,8 +27,8 @@ public sealed class GateDeployTests
 
         var ledger = Cli.Esteira(root, "submissions", "--json");
         Assert.True(ledger.Exit == 0, ledger.Err);
-        Assert.Contains("\"runId\": 1", ledger.Out, StringComparison.Ordinal);
-        Assert.Contains("\"cvScore\"", ledger.Out, StringComparison.Ordinal);
+        Assert.Contains("\"run_id\": 1", ledger.Out, StringComparison.Ordinal);
+        Assert.Contains("\"cv_score\"", ledger.Out, StringComparison.Ordinal);
         Assert.Contains("\"status\": \"complete\"", ledger.Out, StringComparison.Ordinal);
 
         // The champion did not change: a second deploy (a second main pipeline) sends nothing and says so.

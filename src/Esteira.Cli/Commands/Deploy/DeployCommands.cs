@@ -14,11 +14,8 @@ namespace Esteira.Cli.Commands.Deploy;
 /// <summary>Registers <c>esteira deploy</c>, <c>esteira submissions list</c> and <c>esteira leaderboard serve|show</c>.</summary>
 public static class DeployCommands
 {
-    internal static readonly JsonSerializerOptions Json = new(KaggleJson.Options)
-    {
-        WriteIndented = true,
-        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-    };
+    /// <summary>The CLI's one <c>--json</c> shape: snake_case, enums as snake_case strings, nulls left out.</summary>
+    internal static JsonSerializerOptions Json => Esteira.Tracking.TrackingJson.Indented;
 
     public static void Register(IConfigurator config)
     {
