@@ -11,8 +11,12 @@ internal static class Html
     public static string E(string? text) => WebUtility.HtmlEncode(text ?? "");
 
     /// <summary>A metric value with four decimals, or an em dash.</summary>
-    public static string Score(double? value) =>
-        value is { } v && !double.IsNaN(v) ? v.ToString("0.0000", CultureInfo.InvariantCulture) : "—";
+    public static string Score(double? value) => value switch
+    {
+        null or double.NaN => "—",
+        { } v when Math.Abs(v) >= 1000 && v == Math.Floor(v) => v.ToString("#,0", CultureInfo.InvariantCulture),
+        { } v => v.ToString("0.0000", CultureInfo.InvariantCulture),
+    };
 
     /// <summary>A signed difference with four decimals.</summary>
     public static string Delta(double? value) =>

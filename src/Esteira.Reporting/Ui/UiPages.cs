@@ -21,6 +21,7 @@ internal static class UiPages
         var store = options.Store;
         var location = Secrets.MaskPasswords(store.Location);
         app.MapGet("/static/esteira.css", () => Results.Text(UiAssets.Css, "text/css; charset=utf-8"));
+        app.MapGet("/favicon.ico", () => Results.NoContent());
         app.MapGet("/static/esteira.js", () => Results.Text(UiAssets.Script, "text/javascript; charset=utf-8"));
         app.MapGet("/", (Func<HttpContext, Task<IResult>>)(context => Guard(location, async () =>
         {

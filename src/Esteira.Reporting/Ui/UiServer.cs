@@ -168,6 +168,13 @@ public sealed class UiServer : IAsyncDisposable
         bool Matches(string? given) => given is not null && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), expected);
         return async (context, next) =>
         {
+            if (context.Request.Path == "/favicon.ico")
+            {
+                // Browsers ask for it on their own, even for the 401 page; it holds nothing.
+                await next(context);
+                return;
+            }
+
             var query = context.Request.Query["token"].ToString();
             if (query.Length > 0 && Matches(query))
             {
