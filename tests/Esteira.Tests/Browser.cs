@@ -75,7 +75,7 @@ internal sealed class Browser : IAsyncDisposable
     {
         lock (Errors)
         {
-            Assert.True(Errors.Count == 0, "console errors:\n" + string.Join("\n", Errors));
+            Xunit.Assert.True(Errors.Count == 0, "console errors:\n" + string.Join("\n", Errors));
         }
     }
 

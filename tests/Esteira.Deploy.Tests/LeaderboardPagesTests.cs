@@ -1,0 +1,85 @@
+using System.Globalization;
+using Esteira.Tests;
+using Microsoft.Playwright;
+using Xunit;
+
+namespace Esteira.Deploy.Tests;
+
+/// <summary>The leaderboard server's pages in Debian's Chromium: the ranking people see, and what they must not see yet.</summary>
+[Trait("Needs", "browser")]
+public sealed class LeaderboardPagesTests : IDisposable
+{
+    private readonly TempDir _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    private static async Task<List<string>> TeamsAsync(IPage page, string table) => [.. await page.Locator($"#{table} tbody td.team").AllInnerTextsAsync()];
+
+    [Fact]
+    public async Task The_board_ranks_teams_by_public_score_hides_private_scores_until_the_reveal_then_ranks_by_them()
+    {
+        var comp = TinyCompetition.Create(_temp.Path, config: "title: Tiny energy\ndeadline: 2026-07-01T00:00:00Z\nprivate_reveal: 2026-07-02T00:00:00Z\n");
+        var time = new ManualTime(new DateTimeOffset(2026, 6, 20, 12, 0, 0, TimeSpan.Zero));
+        await using var server = await TestServers.StartAsync(comp.Dir, time);
+        using var alice = TestServers.Client(server);
+        using var bob = TestServers.Client(server, "bob", "hunter2");
+        var a = _temp.File("a.csv");
+        var b = _temp.File("b.csv");
+
+        // alice is better on the public half, bob on the private half.
+        comp.WriteSubmission(a, (i, y) => i < comp.PublicRows ? y : y * 2);
+        comp.WriteSubmission(b, (i, y) => i < comp.PublicRows ? y * 1.5f : y);
+        var sa = await alice.SubmitAsync("tiny-comp", a, "a");
+        var sb = await bob.SubmitAsync("tiny-comp", b, "b");
+        time.Now = new DateTimeOffset(2026, 7, 2, 0, 0, 1, TimeSpan.Zero);
+        var privateA = (await alice.GetSubmissionAsync(sa.Ref)).PrivateScore!;
+        var privateB = (await bob.GetSubmissionAsync(sb.Ref)).PrivateScore!;
+        time.Now = new DateTimeOffset(2026, 6, 20, 12, 0, 0, TimeSpan.Zero);
+
+        await using var browser = await Browser.StartAsync();
+        var page = browser.Page;
+        Assert.Equal(200, (await page.GotoAsync(server.Addresses[0] + "leaderboard"))!.Status);
+        Assert.Equal(["alice", "bob"], await TeamsAsync(page, "public"));
+        Assert.Equal([sa.PublicScore, sb.PublicScore], await page.Locator("#public tbody td.score").AllInnerTextsAsync());
+        Assert.Equal(0, await page.Locator("#private").CountAsync());
+        Assert.True(await page.IsVisibleAsync("#private-hidden"));
+        var text = await page.ContentAsync();
+        Assert.DoesNotContain(privateA, text, StringComparison.Ordinal);
+        Assert.DoesNotContain(privateB, text, StringComparison.Ordinal);
+        await browser.ScreenshotAsync("leaderboard-public");
+
+        // After the reveal the private score ranks the board: bob first.
+        time.Now = new DateTimeOffset(2026, 7, 2, 0, 0, 1, TimeSpan.Zero);
+        await page.ReloadAsync();
+        Assert.Equal(["bob", "alice"], await TeamsAsync(page, "private"));
+        Assert.Equal([privateB, privateA], await page.Locator("#private tbody td.score").AllInnerTextsAsync());
+        Assert.Equal(["alice", "bob"], await TeamsAsync(page, "public"));
+        Assert.Equal(0, await page.Locator("#private-hidden").CountAsync());
+        await browser.ScreenshotAsync("leaderboard-private");
+        browser.AssertNoConsoleErrors();
+    }
+
+    [Fact]
+    public async Task The_competition_page_shows_the_rules_and_its_file_links_download()
+    {
+        var comp = TinyCompetition.Create(_temp.Path, config: "daily_limit: 3\n");
+        await using var server = await TestServers.StartAsync(comp.Dir);
+        await using var browser = await Browser.StartAsync();
+        var page = browser.Page;
+        await page.GotoAsync(server.Addresses[0].ToString());
+        await page.ClickAsync("header a[href='/competition']");
+        await page.WaitForURLAsync(server.Addresses[0] + "competition");
+        Assert.Equal("3", await page.InnerTextAsync("#rules tr:has(th:text-is('submissions a day')) td"));
+        var names = await page.Locator("#files tbody td a").AllInnerTextsAsync();
+        Assert.Contains("test.csv", names);
+        Assert.DoesNotContain(names, n => n.StartsWith("solution", StringComparison.Ordinal));
+
+        var href = await page.Locator("#files a", new PageLocatorOptions { HasText = "test.csv" }).GetAttributeAsync("href");
+        var download = await page.APIRequest.GetAsync(new Uri(server.Addresses[0], href).ToString());
+        Assert.Equal(200, download.Status);
+        Assert.Equal(File.ReadAllText(Path.Combine(comp.Dir, "test.csv")), await download.TextAsync());
+        Assert.Equal(comp.Actual.Length.ToString(CultureInfo.InvariantCulture), ((await download.TextAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length - 1).ToString(CultureInfo.InvariantCulture));
+        await browser.ScreenshotAsync("leaderboard-competition");
+        browser.AssertNoConsoleErrors();
+    }
+}
