@@ -22,6 +22,10 @@ public sealed class UiWorkspace : IAsyncLifetime
     /// <summary>The runs as the store has them, by id.</summary>
     public IReadOnlyDictionary<long, Run> Runs { get; private set; } = new Dictionary<long, Run>();
 
+    /// <summary>Submissions recorded in the ledger: run, CV, public and private score.</summary>
+    public static readonly (long Run, double Cv, double Public, double? Private)[] Ledger =
+        [(1, 0.41, 0.52, null), (2, 0.38, 0.47, null), (1, 0.43, 0.55, 0.61)];
+
     /// <summary>The run left RUNNING (owned by this test process, so nothing marks it failed).</summary>
     public long LiveRun { get; private set; }
 
@@ -38,6 +42,17 @@ public sealed class UiWorkspace : IAsyncLifetime
             LiveRun = await store.StartRunAsync(new NewRun { Experiment = "live", Params = new Dictionary<string, string> { ["iterations"] = "99" } });
             await store.LogAsync(LiveRun, new RunLog { Stages = [new StageDuration("features", 1.5)] });
             Runs = (await store.GetRunsAsync([1, 2, LiveRun])).ToDictionary(r => r.Id);
+
+            // The ledger as deploys and the scorer leave it: run 1 sent twice (once scored privately too), run 2 once.
+            for (var i = 0; i < Ledger.Length; i++)
+            {
+                var (ledgerRun, cv, pub, priv) = Ledger[i];
+                await store.AddSubmissionAsync(new NewSubmission
+                {
+                    RunId = ledgerRun, FileSha256 = new string((char)('a' + i), 64), Target = "leaderboard:tiny", Status = SubmissionStatus.Complete,
+                    CvScore = cv, PublicScore = pub, PrivateScore = priv,
+                });
+            }
         }
 
         (_ui, Url) = await StartUiAsync(Root);
@@ -256,6 +271,44 @@ public sealed class UiBrowserTests(UiWorkspace ws) : IClassFixture<UiWorkspace>
         await page.WaitForFunctionAsync($"() => document.querySelector('#runs tr[data-run=\"{ws.LiveRun}\"] .badge').textContent === 'failed'",
             null, new PageWaitForFunctionOptions { Timeout = 20_000 });
         browser.AssertNoConsoleErrors();
+    }
+
+    [Fact]
+    public async Task The_submissions_page_shows_the_ledger_with_cv_beside_public_and_their_scatter()
+    {
+        await using var browser = await Browser.StartAsync();
+        var page = browser.Page;
+        await page.GotoAsync(ws.Url + "/");
+        await page.ClickAsync("header nav a[href='/submissions']");
+        await page.WaitForURLAsync(new Regex(@"/submissions$"));
+
+        // Newest first, each with its run, CV and public score.
+        var rows = await page.Locator("#submissions tbody tr").AllInnerTextsAsync();
+        Assert.Equal(UiWorkspace.Ledger.Length, rows.Count);
+        var expected = Enumerable.Reverse(UiWorkspace.Ledger).ToList();
+        for (var i = 0; i < rows.Count; i++)
+        {
+            Assert.Contains($"run {expected[i].Run}", rows[i], StringComparison.Ordinal);
+            Assert.Contains($"{Score(expected[i].Cv)}\t{Score(expected[i].Public)}\t{(expected[i].Private is { } p ? Score(p) : "—")}", rows[i], StringComparison.Ordinal);
+        }
+
+        Assert.Equal(UiWorkspace.Ledger.Length, await page.Locator("svg#cv-public circle.point").CountAsync());
+        var r = Pearson(UiWorkspace.Ledger.Select(l => (l.Cv, l.Public)).ToList());
+        Assert.Contains($"r = {r.ToString("0.000", CultureInfo.InvariantCulture)}", await page.InnerTextAsync("#correlation"), StringComparison.Ordinal);
+
+        // A run's page lists its own submissions only.
+        await page.ClickAsync("#submissions tbody tr:first-child a[href='/runs/1']");
+        await page.WaitForURLAsync(new Regex(@"/runs/1$"));
+        Assert.Equal(2, await page.Locator("#run-submissions tbody tr").CountAsync());
+        await browser.ScreenshotAsync("submissions");
+        browser.AssertNoConsoleErrors();
+    }
+
+    private static double Pearson(List<(double X, double Y)> points)
+    {
+        double mx = points.Average(p => p.X), my = points.Average(p => p.Y);
+        var sxy = points.Sum(p => (p.X - mx) * (p.Y - my));
+        return sxy / Math.Sqrt(points.Sum(p => (p.X - mx) * (p.X - mx)) * points.Sum(p => (p.Y - my) * (p.Y - my)));
     }
 
     [Fact]
