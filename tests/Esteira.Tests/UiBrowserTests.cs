@@ -295,12 +295,12 @@ public sealed class UiBrowserTests(UiWorkspace ws) : IClassFixture<UiWorkspace>
         Assert.Equal(UiWorkspace.Ledger.Length, await page.Locator("svg#cv-public circle.point").CountAsync());
         var r = Pearson(UiWorkspace.Ledger.Select(l => (l.Cv, l.Public)).ToList());
         Assert.Contains($"r = {r.ToString("0.000", CultureInfo.InvariantCulture)}", await page.InnerTextAsync("#correlation"), StringComparison.Ordinal);
+        await browser.ScreenshotAsync("submissions");
 
         // A run's page lists its own submissions only.
         await page.ClickAsync("#submissions tbody tr:first-child a[href='/runs/1']");
         await page.WaitForURLAsync(new Regex(@"/runs/1$"));
         Assert.Equal(2, await page.Locator("#run-submissions tbody tr").CountAsync());
-        await browser.ScreenshotAsync("submissions");
         browser.AssertNoConsoleErrors();
     }
 

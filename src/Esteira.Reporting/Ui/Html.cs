@@ -14,7 +14,7 @@ internal static class Html
     public static string Score(double? value) => value switch
     {
         null or double.NaN => "—",
-        { } v when Math.Abs(v) >= 1000 && v == Math.Floor(v) => v.ToString("#,0", CultureInfo.InvariantCulture),
+        { } v when Math.Abs(v) < 1e15 && v == Math.Floor(v) => v.ToString("#,0", CultureInfo.InvariantCulture),
         { } v => v.ToString("0.0000", CultureInfo.InvariantCulture),
     };
 
