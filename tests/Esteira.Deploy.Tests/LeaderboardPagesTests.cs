@@ -60,6 +60,51 @@ public sealed class LeaderboardPagesTests : IDisposable
     }
 
     [Fact]
+    public async Task A_team_logged_in_with_its_key_sees_its_own_submissions_only()
+    {
+        var comp = TinyCompetition.Create(_temp.Path);
+        await using var server = await TestServers.StartAsync(comp.Dir);
+        using var alice = TestServers.Client(server);
+        using var bob = TestServers.Client(server, "bob", "hunter2");
+        var file = _temp.File("s.csv");
+        comp.WriteSubmission(file, (i, y) => y * 1.2f);
+        var mine = await alice.SubmitAsync("tiny-comp", file, "alice's first");
+        await bob.SubmitAsync("tiny-comp", file, "bob's secret idea");
+
+        await using var browser = await Browser.StartAsync();
+        var page = browser.Page;
+        var root = server.Addresses[0].ToString();
+        await page.GotoAsync(root + "my-submissions");
+        await page.WaitForURLAsync(root + "login");
+
+        await page.FillAsync("input[name=team]", "alice");
+        await page.FillAsync("input[name=key]", "wrong");
+        await page.ClickAsync("button[type=submit]");
+        Assert.Contains("wrong key", await page.InnerTextAsync("#login-problem"), StringComparison.Ordinal);
+
+        await page.FillAsync("input[name=team]", "alice");
+        await page.FillAsync("input[name=key]", "s3cret");
+        await page.ClickAsync("button[type=submit]");
+        await page.WaitForURLAsync(root + "my-submissions");
+        Assert.Equal(["alice's first"], await page.Locator("#mine tbody td.description").AllInnerTextsAsync());
+        Assert.Equal(mine.PublicScore, (await page.InnerTextAsync("#mine tbody tr")).Split('\t')[5]);
+        Assert.DoesNotContain("bob's secret idea", await page.ContentAsync(), StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret", await page.ContentAsync(), StringComparison.Ordinal);
+
+        // A forged cookie (another team's name under alice's signature) is refused.
+        var cookie = (await browser.Context.CookiesAsync()).Single(c => c.Name == "esteira_lb_session");
+        var parts = cookie.Value.Split('.');
+        var forged = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("bob")) + "." + parts[1] + "." + parts[2];
+        await browser.Context.ClearCookiesAsync();
+        await browser.Context.AddCookiesAsync([new Cookie { Name = cookie.Name, Value = forged, Domain = cookie.Domain, Path = "/" }]);
+        await page.GotoAsync(root + "my-submissions");
+        await page.WaitForURLAsync(root + "login");
+
+        await browser.ScreenshotAsync("leaderboard-login");
+        browser.AssertNoConsoleErrors();
+    }
+
+    [Fact]
     public async Task The_competition_page_shows_the_rules_and_its_file_links_download()
     {
         var comp = TinyCompetition.Create(_temp.Path, config: "daily_limit: 3\n");

@@ -11,7 +11,8 @@ namespace Esteira.Deploy.Leaderboard;
 /// <summary>
 /// The leaderboard for people: <c>/</c> (or <c>/leaderboard</c>) ranks the teams as <c>GetLeaderboard</c> does, by the
 /// public score until the private reveal and by the private score after it (the private column is never rendered
-/// before then); <c>/competition</c> shows the rules and links to the data files. Server-rendered, no script.
+/// before then); <c>/competition</c> shows the rules and links to the data files; <c>/login</c> then <c>/my-submissions</c>
+/// shows a team its own submissions. Server-rendered, no script.
 /// </summary>
 public static class LeaderboardPages
 {
@@ -38,6 +39,124 @@ public static class LeaderboardPages
         app.MapGet("/leaderboard", (Func<HttpContext, Task<IResult>>)(context => LeaderboardAsync(service, time.GetUtcNow(), context.RequestAborted)));
         app.MapGet("/competition", (HttpContext context) => Results.Content(Page(service, "Data and rules", Competition(service, BaseUrl(context, publicUrl))), HtmlType));
         app.MapGet("/favicon.ico", () => Results.NoContent());
+
+        // A team's own submissions, after logging in with its key: the session is a signed cookie (team, expiry), its
+        // signing key lives in this process only, so a restart logs everyone out.
+        var sessions = new Sessions(service);
+        app.MapGet("/login", () => Results.Content(Page(service, "Log in", LoginForm(null)), HtmlType));
+        app.MapPost("/login", (Func<HttpContext, Task<IResult>>)(async context =>
+        {
+            var form = await context.Request.ReadFormAsync(context.RequestAborted);
+            var team = service.Authenticate("Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{form["team"]}:{form["key"]}")));
+            if (team is null)
+            {
+                return Results.Content(Page(service, "Log in", LoginForm("unknown team or wrong key")), HtmlType);
+            }
+
+            context.Response.Cookies.Append(Sessions.Cookie, sessions.Issue(team.Name, time.GetUtcNow()), new CookieOptions
+            {
+                HttpOnly = true, SameSite = SameSiteMode.Strict, Secure = context.Request.IsHttps, Path = "/",
+            });
+            return Results.Redirect("/my-submissions");
+        }));
+        app.MapGet("/logout", (HttpContext context) =>
+        {
+            context.Response.Cookies.Delete(Sessions.Cookie);
+            return Results.Redirect("/leaderboard");
+        });
+        app.MapGet("/my-submissions", (Func<HttpContext, Task<IResult>>)(async context =>
+        {
+            var team = sessions.Team(context.Request.Cookies[Sessions.Cookie], time.GetUtcNow());
+            if (team is null)
+            {
+                return Results.Redirect("/login");
+            }
+
+            var mine = new List<ApiSubmission>();
+            string? token = null;
+            do
+            {
+                var page = await service.ListSubmissionsAsync(team, new RpcRequest { CompetitionName = service.Competition.Name, PageToken = token, PageSize = 200 }, context.RequestAborted);
+                mine.AddRange(page.Submissions);
+                token = page.NextPageToken;
+            }
+            while (!string.IsNullOrEmpty(token) && mine.Count < 100_000);
+
+            return Results.Content(Page(service, "My submissions", MySubmissions(team.Name, mine)), HtmlType);
+        }));
+    }
+
+    private static string LoginForm(string? problem)
+    {
+        var html = new StringBuilder("<h1>Log in</h1>");
+        if (problem is not null)
+        {
+            html.Append("<p class=\"note\" id=\"login-problem\">").Append(E(problem)).Append("</p>");
+        }
+
+        html.Append("<form method=\"post\" action=\"/login\"><p><label>team <input name=\"team\" autocomplete=\"username\" required></label></p>");
+        html.Append("<p><label>key <input name=\"key\" type=\"password\" autocomplete=\"current-password\" required></label></p>");
+        return html.Append("<p><button type=\"submit\">Log in</button></p></form>").ToString();
+    }
+
+    private static string MySubmissions(string team, List<ApiSubmission> submissions)
+    {
+        var html = new StringBuilder("<h1>Submissions of ").Append(E(team)).Append("</h1><p><a href=\"/logout\">log out</a></p>");
+        if (submissions.Count == 0)
+        {
+            return html.Append("<p class=\"muted\">no submissions yet</p>").ToString();
+        }
+
+        html.Append("<table id=\"mine\"><thead><tr><th class=\"num\">ref</th><th>submitted</th><th>file</th><th>description</th><th>status</th><th class=\"num\">public</th><th class=\"num\">private</th><th>error</th></tr></thead><tbody>");
+        foreach (var s in submissions)
+        {
+            html.Append(Inv($"<tr><td class=\"num\">{s.Ref}</td><td>{s.Date:yyyy-MM-dd HH:mm}</td><td>{E(s.FileName)}</td><td class=\"description\">{E(s.Description)}</td><td>{E(s.State.ToString().ToLowerInvariant())}</td>"));
+            html.Append(Inv($"<td class=\"num\">{E(s.PublicScore ?? "—")}</td><td class=\"num private\">{E(s.PrivateScore ?? "—")}</td><td>{E(s.ErrorDescription)}</td></tr>"));
+        }
+
+        return html.Append("</tbody></table>").ToString();
+    }
+
+    /// <summary>Signed session cookies: <c>team.expiry.signature</c>, valid for 12 hours.</summary>
+    private sealed class Sessions(LeaderboardService service)
+    {
+        public const string Cookie = "esteira_lb_session";
+
+        private readonly byte[] _key = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+
+        public string Issue(string team, DateTimeOffset now)
+        {
+            var payload = Inv($"{Convert.ToBase64String(Encoding.UTF8.GetBytes(team))}.{now.AddHours(12).ToUnixTimeSeconds()}");
+            return payload + "." + Sign(payload);
+        }
+
+        public TeamRecord? Team(string? cookie, DateTimeOffset now)
+        {
+            var parts = cookie?.Split('.') ?? [];
+            if (parts.Length != 3 || !long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var expires) || now.ToUnixTimeSeconds() > expires)
+            {
+                return null;
+            }
+
+            var expected = Encoding.ASCII.GetBytes(Sign($"{parts[0]}.{parts[1]}"));
+            if (!System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(expected, Encoding.ASCII.GetBytes(parts[2])))
+            {
+                return null;
+            }
+
+            try
+            {
+                var name = Encoding.UTF8.GetString(Convert.FromBase64String(parts[0]));
+                return service.Teams.FirstOrDefault(t => t.Name == name);
+            }
+            catch (FormatException)
+            {
+                return null;
+            }
+        }
+
+        private string Sign(string payload) =>
+            Convert.ToHexString(System.Security.Cryptography.HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes(payload)));
     }
 
     private static async Task<IResult> LeaderboardAsync(LeaderboardService service, DateTimeOffset now, CancellationToken ct)
@@ -154,7 +273,7 @@ public static class LeaderboardPages
     private static string Page(LeaderboardService service, string title, string body) =>
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><link rel=\"icon\" href=\"data:,\">"
         + $"<title>{E(title)} · {E(service.Competition.Title)}</title><style>{Css}</style></head><body>"
-        + "<header><a class=\"brand\" href=\"/\">" + E(service.Competition.Title) + "</a><a href=\"/leaderboard\">Leaderboard</a><a href=\"/competition\">Data and rules</a></header>"
+        + "<header><a class=\"brand\" href=\"/\">" + E(service.Competition.Title) + "</a><a href=\"/leaderboard\">Leaderboard</a><a href=\"/competition\">Data and rules</a><a href=\"/my-submissions\">My submissions</a></header>"
         + "<main>" + body + "</main></body></html>";
 
     private static Uri BaseUrl(HttpContext context, string? publicUrl)
