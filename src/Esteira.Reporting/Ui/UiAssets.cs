@@ -19,6 +19,8 @@ internal static class UiAssets
         th a { color: var(--fg); text-decoration: none; } th a:hover { text-decoration: underline; }
         td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
         table.kv th { background: #f4f6f9; font-weight: 500; }
+        table.kv td, #artifacts td { word-break: break-all; }
+        .grid2 > section { min-width: 0; }
         a { color: var(--accent); }
         .muted { color: var(--muted); }
         .mono { font-family: ui-monospace, monospace; font-size: 12px; }
