@@ -43,6 +43,10 @@ public sealed class UiWorkspace : IAsyncLifetime
             await store.LogAsync(LiveRun, new RunLog { Stages = [new StageDuration("features", 1.5)] });
             Runs = (await store.GetRunsAsync([1, 2, LiveRun])).ToDictionary(r => r.Id);
 
+            // A plot beside run 1's model, drawn by the report's own plotting code, as a plot artifact would be.
+            var folds = Runs[1].FoldMetrics("cv_rmsle").OrderBy(f => f.Key).Select(f => ($"fold {f.Key}", f.Value, (ScottPlot.Color?)null)).ToList();
+            Esteira.Reporting.Report.ReportPlots.HorizontalBars(Path.Combine(Root, Runs[1].Artifacts["model"]), "fold-bars.png", "RMSLE per fold", "RMSLE", folds);
+
             // The ledger as deploys and the scorer leave it: run 1 sent twice (once scored privately too), run 2 once.
             for (var i = 0; i < Ledger.Length; i++)
             {
@@ -213,6 +217,10 @@ public sealed class UiBrowserTests(UiWorkspace ws) : IClassFixture<UiWorkspace>
         var heights = await chart.Locator("rect.bar").EvaluateAllAsync<double[]>("bars => bars.map(b => b.getBBox().height)");
         Assert.All(heights, h => Assert.True(h > 1));
         Assert.Equal(folds.OrderBy(f => f.Key).Select(f => f.Value).Max() == folds[1], heights[0] >= heights[1]);
+
+        // A PNG plot among the run's artifacts is shown and really loads.
+        var image = page.Locator("img.plot[alt='model/fold-bars.png']");
+        Assert.True(await image.EvaluateAsync<int>("i => i.complete ? i.naturalWidth : 0") > 100);
 
         // The gate's verdict with its conditions, the lineage, and the recorded artifacts that can be opened.
         Assert.Contains("passed", await page.InnerTextAsync("#gate"), StringComparison.Ordinal);
