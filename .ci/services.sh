@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs (from Debian and npm) the tools the tests use (python3-pandas for command experiments, jupyter-nbconvert and
-# python3-ipykernel for notebook experiments) and starts the real services they use, on loopback:
+# python3-ipykernel for notebook experiments, chromium for the browser tests) and starts the real services they use, on loopback:
 #   PostgreSQL 15 (throwaway cluster, trust auth)  -> ESTEIRA_TEST_POSTGRES
 #   S3-API server @20minutes/s3rver                 -> ESTEIRA_TEST_S3
+#   Debian's chromium (driven by Playwright)        -> ESTEIRA_TEST_CHROMIUM
 # Source it (". .ci/services.sh") so that the exports reach the caller. Idempotent.
 set -euo pipefail
 ci_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -19,6 +20,7 @@ jupyter nbconvert --version >/dev/null 2>&1 || need_apt+=(jupyter-nbconvert pyth
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 command -v rsync >/dev/null 2>&1 || need_apt+=(rsync)   # gitlab-ci-local copies each job's files with it
 command -v git >/dev/null 2>&1 || need_apt+=(git)
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)   # the browser tests (Needs=browser) drive it; nothing is downloaded
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "services: apt-get install ${need_apt[*]}"
   as_root apt-get update -qq
@@ -62,6 +64,7 @@ JS
   for _ in $(seq 1 50); do (echo > /dev/tcp/127.0.0.1/4568) 2>/dev/null && break; sleep 0.2; done
 fi
 export ESTEIRA_TEST_S3="http://127.0.0.1:4568"
+export ESTEIRA_TEST_CHROMIUM=/usr/bin/chromium
 
 # gitlab-ci-local: a real GitLab runner implementation for the generated pipeline (4.60.1 runs on Node 20; 4.75 crashes).
 gcl="$state/node/node_modules/.bin/gitlab-ci-local"

@@ -35,6 +35,7 @@ public static class EsteiraApp
             Commands.Sync.SyncCommands.Register(config);
             Commands.Report.ReportCommands.Register(config);
             Commands.Cache.CacheCommands.Register(config);
+            Commands.Ui.UiCommands.Register(config);
             // commands: end
         });
 

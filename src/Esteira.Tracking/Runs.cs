@@ -214,8 +214,28 @@ public sealed record RunQuery
     /// <summary>Sort by this summary metric (runs without it come last); null sorts newest first.</summary>
     public string? SortMetric { get; init; }
 
-    /// <summary>Sort the metric from high to low instead of low to high.</summary>
+    /// <summary>Sort by a column of the run instead (ignored when <see cref="SortMetric"/> is set); null sorts newest first.</summary>
+    public RunOrder? Order { get; init; }
+
+    /// <summary>Sort the metric (or <see cref="Order"/>'s column) from high to low instead of low to high.</summary>
     public bool Descending { get; init; }
 
     public int Limit { get; init; } = 50;
+
+    /// <summary>Skip this many runs of the sorted list first (paging); 0 to 10,000,000.</summary>
+    public int Offset { get; init; }
+}
+
+/// <summary>A run column <see cref="IRunStore.ListRunsAsync"/> can sort by (ties: newest first).</summary>
+public enum RunOrder
+{
+    /// <summary>When the run started (its id: ids grow with time).</summary>
+    Started,
+
+    Experiment,
+
+    Status,
+
+    /// <summary>Ended minus started; runs still in progress come last.</summary>
+    Duration,
 }

@@ -262,6 +262,44 @@ public abstract class TrackingStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task List_pages_with_an_offset_and_sorts_by_a_run_column()
+    {
+        var store = await CreateStoreAsync();
+        var ids = new List<long>();
+        foreach (var experiment in new[] { "c", "a", "b", "a", "c" })
+        {
+            var id = await store.StartRunAsync(NewRun(experiment));
+            await store.FinishRunAsync(id, ids.Count == 2 ? RunStatus.Failed : RunStatus.Finished);
+            ids.Add(id);
+        }
+
+        var running = await store.StartRunAsync(NewRun("b"));
+
+        // Newest first, two at a time: the pages do not overlap and cover every run.
+        var pages = new List<long>();
+        for (var offset = 0; offset < 8; offset += 2)
+        {
+            pages.AddRange((await store.ListRunsAsync(new RunQuery { Limit = 2, Offset = offset })).Select(r => r.Id));
+        }
+
+        Assert.Equal([running, ids[4], ids[3], ids[2], ids[1], ids[0]], pages);
+
+        // By experiment (ties newest first), both ways.
+        var byExperiment = await store.ListRunsAsync(new RunQuery { Order = RunOrder.Experiment });
+        Assert.Equal([ids[3], ids[1], running, ids[2], ids[4], ids[0]], byExperiment.Select(r => r.Id));
+        var byExperimentDown = await store.ListRunsAsync(new RunQuery { Order = RunOrder.Experiment, Descending = true, Offset = 1, Limit = 2 });
+        Assert.Equal([ids[0], running], byExperimentDown.Select(r => r.Id));
+
+        // By status, oldest first, and by duration: a run still in progress has none and comes last either way.
+        Assert.Equal([ids[0], ids[1], ids[2], ids[3], ids[4], running], (await store.ListRunsAsync(new RunQuery { Order = RunOrder.Started })).Select(r => r.Id));
+        Assert.Equal(ids[2], (await store.ListRunsAsync(new RunQuery { Order = RunOrder.Status }))[0].Id);
+        Assert.Equal(running, (await store.ListRunsAsync(new RunQuery { Order = RunOrder.Duration }))[^1].Id);
+        Assert.Equal(running, (await store.ListRunsAsync(new RunQuery { Order = RunOrder.Duration, Descending = true }))[^1].Id);
+
+        Assert.Equal(ErrorCode.BadInput, (await Assert.ThrowsAsync<EsteiraException>(() => store.ListRunsAsync(new RunQuery { Offset = -1 }))).Code);
+    }
+
+    [Fact]
     public async Task Get_runs_keeps_the_asked_order_and_skips_unknown_ids()
     {
         var store = await CreateStoreAsync();

@@ -139,6 +139,7 @@ public sealed class LeaderboardServer : IAsyncDisposable
         }
 
         LeaderboardApi.Map(app, service, options.PublicUrl);
+        LeaderboardPages.Map(app, service, options.Time, options.PublicUrl);
         try
         {
             await app.StartAsync(cancellationToken);

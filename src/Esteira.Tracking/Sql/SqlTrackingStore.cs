@@ -291,6 +291,11 @@ public abstract class SqlTrackingStore : ITrackingStore
             throw new EsteiraException(ErrorCode.BadInput, $"list limit {query.Limit} is out of range; give 1 to 100000");
         }
 
+        if (query.Offset is < 0 or > 10_000_000)
+        {
+            throw new EsteiraException(ErrorCode.BadInput, $"list offset {query.Offset} is out of range; give 0 to 10000000");
+        }
+
         var sort = query.SortMetric is null ? null : Names.Check(query.SortMetric, "sort metric");
         var experiment = query.Experiment is null ? null : Names.Check(query.Experiment, "experiment");
         return UseAsync<IReadOnlyList<RunSummary>>(async c =>
@@ -321,9 +326,22 @@ public abstract class SqlTrackingStore : ITrackingStore
             {
                 sql.Append(query.Descending ? "m.value DESC NULLS LAST, " : "m.value ASC NULLS LAST, ");
             }
+            else if (query.Order is { } order)
+            {
+                var direction = query.Descending ? "DESC" : "ASC";
+                sql.Append(order switch
+                {
+                    RunOrder.Started => $"r.id {direction}, ",
+                    RunOrder.Experiment => $"r.experiment {direction}, ",
+                    RunOrder.Status => $"r.status {direction}, ",
+                    RunOrder.Duration => $"(r.ended_at - r.started_at) {direction} NULLS LAST, ",
+                    _ => throw new ArgumentOutOfRangeException(nameof(query), order, "unknown run order"),
+                });
+            }
 
-            sql.Append("r.id DESC LIMIT @limit");
+            sql.Append("r.id DESC LIMIT @limit OFFSET @offset");
             select.With("@limit", query.Limit);
+            select.With("@offset", query.Offset);
             select.CommandText = sql.ToString();
             var runs = new List<RunSummary>();
             await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
