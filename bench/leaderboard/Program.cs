@@ -80,7 +80,7 @@ internal static class ScoreBench
         File.WriteAllText(Path.Combine(competition, "competition.yaml"), "daily_limit: 0\nmax_upload_mb: 4096\n");
 
         var sw = Stopwatch.StartNew();
-        var reference = ReferenceRows.LoadSolution(solution, EvalMetric.Rmsle);
+        var reference = ReferenceRows.LoadSolution(solution, Esteira.EvalMetric.Rmsle);
         Console.WriteLine($"solution load: {reference.Count:N0} rows in {sw.Elapsed.TotalSeconds:0.00} s (public {reference.PublicCount:N0}, private {reference.PrivateCount:N0})");
 
         var csv = Path.Combine(work, rows == FullRows ? "submission-41m.csv" : $"submission-{rows}.csv");
