@@ -161,6 +161,37 @@ public sealed class TabularCompetitionTests : IDisposable
         Assert.Equal(0.5, check.PrivateScore!.Value, 12);
     }
 
+    [Theory]
+    [InlineData("rmsle")]
+    [InlineData("rmse")]
+    [InlineData("mae")]
+    [InlineData("logloss")]
+    [InlineData("accuracy")]
+    [InlineData("auc")]
+    public void Every_metric_scores_as_EvalMetric_does_for_integer_and_string_ids(string name)
+    {
+        // The streamed metrics (rmsle, rmse, mae) must agree with the catalog's one implementation too.
+        var metric = EvalMetric.Parse(name, "test");
+        var random = new Random(11);
+        var truth = Enumerable.Range(0, 60).Select(i => metric.Classification ? i % 3 == 0 ? 1.0 : 0.0 : Math.Round(random.NextDouble() * 50, 2)).ToArray();
+        var predicted = truth.Select(t => metric.Classification ? Math.Round(Math.Clamp((t * 0.6) + (random.NextDouble() * 0.5), 0, 1), 3) : Math.Round(t * (0.7 + (random.NextDouble() * 0.6)), 3)).ToArray();
+        foreach (var prefix in new[] { "", "id-" })
+        {
+            var dir = Competition($"{name}{prefix}", "id", "y", truth.Select((t, i) => ($"{prefix}{i}", t, i % 2 == 0 ? "Public" : "Private")).ToArray(), $"metric: {name}\n");
+            var path = _temp.File($"{name}{prefix}.csv");
+            File.WriteAllText(path, "y,id\n" + string.Concat(predicted.Select((p, i) => FormattableString.Invariant($"{p},{prefix}{i}\n")).Reverse()));
+
+            var rows = ReferenceRows.LoadSolution(Path.Combine(dir, "solution.csv"), metric);
+            var check = SubmissionScorer.Check(path, rows);
+
+            Assert.Equal(prefix.Length == 0, rows.IntegerIds);
+            Assert.True(check.IsValid, check.Error?.ToString());
+            double[] Half(double[] values, int r) => values.Where((_, i) => i % 2 == r).ToArray();
+            Assert.Equal(metric.Score(Half(predicted, 0), Half(truth, 0)), check.PublicScore!.Value, 5);
+            Assert.Equal(metric.Score(Half(predicted, 1), Half(truth, 1)), check.PrivateScore!.Value, 5);
+        }
+    }
+
     [Fact]
     public void An_auc_solution_whose_board_holds_one_class_is_refused_when_loaded()
     {
