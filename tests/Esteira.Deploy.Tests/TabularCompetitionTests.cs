@@ -250,6 +250,21 @@ public sealed class TabularCompetitionTests : IDisposable
         Assert.Equal("0.00000", (await alice.GetSubmissionAsync(sa.Ref)).PrivateScore);
     }
 
+    [Theory]
+    [InlineData("metric: AUC\n", "auc", MetricGoal.Maximize)]
+    [InlineData("metric: logloss\n", "logloss", MetricGoal.Minimize)]
+    [InlineData("metric: accuracy\n", "accuracy", MetricGoal.Maximize)]
+    [InlineData("title: no metric\n", "rmsle", MetricGoal.Minimize)]
+    public void The_competition_metric_is_any_catalog_metric(string config, string name, MetricGoal goal)
+    {
+        var dir = Competition("c", "id", "y", Labels, config);
+
+        var metric = CompetitionDefinition.Load(dir).Metric;
+
+        Assert.Same(EvalMetric.Find(name), metric);
+        Assert.Equal(goal, metric.Goal);
+    }
+
     [Fact]
     public void The_ranking_follows_the_goal_and_breaks_ties_by_time()
     {
