@@ -111,7 +111,7 @@ public sealed class DeploySettings : TargetSettings
     public string? Sample { get; init; }
 
     [CommandOption("--metric <NAME>")]
-    [Description("The competition metric, which decides what values the check accepts (rmsle: ≥ 0; logloss, accuracy: within [0, 1]; rmse, mae, auc: any finite number). Default: the workspace's competition metric, else rmsle.")]
+    [Description("The competition metric, which decides what values the check accepts (rmsle: ≥ 0; logloss, accuracy: within [[0, 1]]; rmse, mae, auc: any finite number). Default: the workspace's competition metric, else rmsle.")]
     public string? Metric { get; init; }
 
     [CommandOption("--allow-duplicate")]
