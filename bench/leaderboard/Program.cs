@@ -10,7 +10,7 @@ using Esteira.Deploy.Leaderboard;
 using Esteira.Deploy.Submissions;
 
 // Usage:
-//   dotnet run --project bench/leaderboard -c Release -- score [--data DIR] [--work DIR]
+//   dotnet run --project bench/leaderboard -c Release -- score [--data DIR] [--work DIR] [--rows N] [--id-prefix P]
 //   dotnet run --project bench/leaderboard -c Release -- load  [--competition DIR] [--clients 20] [--seconds 60] [--work DIR]
 // "score" times solution loading and scoring of a 41.7M-row submission (csv and gz), directly and through the server.
 // "load" runs N clients that submit and poll concurrently against the server on loopback, then audits the state.
@@ -26,7 +26,8 @@ var work = Arg("--work", Path.Combine(Path.GetTempPath(), "esteira-bench-leaderb
 Directory.CreateDirectory(work);
 return mode switch
 {
-    "score" => await ScoreBench.RunAsync(Arg("--data", "/tmp/esteira-bench-data"), work),
+    "score" => await ScoreBench.RunAsync(Arg("--data", "/tmp/esteira-bench-data"), work, int.Parse(Arg("--rows", "41697600"), CultureInfo.InvariantCulture),
+        Arg("--id-prefix", "")),
     "load" => await LoadBench.RunAsync(Arg("--competition", FindSample()), int.Parse(Arg("--clients", "20"), CultureInfo.InvariantCulture),
         int.Parse(Arg("--seconds", "60"), CultureInfo.InvariantCulture), work),
     _ => Usage(),
@@ -34,7 +35,7 @@ return mode switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: score [--data DIR] [--work DIR] | load [--competition DIR] [--clients N] [--seconds S] [--work DIR]");
+    Console.Error.WriteLine("usage: score [--data DIR] [--work DIR] [--rows N] [--id-prefix P] | load [--competition DIR] [--clients N] [--seconds S] [--work DIR]");
     return 2;
 }
 
@@ -54,33 +55,37 @@ static string FindSample()
 
 internal static class ScoreBench
 {
-    public static async Task<int> RunAsync(string data, string work)
+    private const int FullRows = 41_697_600;
+
+    public static async Task<int> RunAsync(string data, string work, int rows, string idPrefix)
     {
-        var competition = Path.Combine(work, "full-scale");
+        // --id-prefix P: string ids P0, P1, … (the dictionary path of a tabular competition) instead of row_id integers.
+        // --rows below the full size: a synthetic solution of that many rows (a quick regression check).
+        var competition = Path.Combine(work, rows == FullRows && idPrefix.Length == 0 ? "full-scale" : $"rows-{rows}{idPrefix}");
         Directory.CreateDirectory(competition);
         var solution = Path.Combine(competition, "solution.csv");
         if (!File.Exists(solution))
         {
             var source = Path.Combine(data, "solution.csv");
-            if (File.Exists(source))
+            if (rows == FullRows && idPrefix.Length == 0 && File.Exists(source))
             {
                 File.CreateSymbolicLink(solution, source);
                 File.CreateSymbolicLink(Path.Combine(competition, "sample_submission.csv"), Path.Combine(data, "sample_submission.csv"));
             }
             else
             {
-                Console.WriteLine($"no {source}: generating a synthetic 41,697,600-row solution");
-                GenerateSolution(solution, 41_697_600);
+                Console.WriteLine($"no {source} or --rows: generating a synthetic {rows:N0}-row solution");
+                GenerateSolution(solution, rows, idPrefix);
             }
         }
 
         File.WriteAllText(Path.Combine(competition, "competition.yaml"), "daily_limit: 0\nmax_upload_mb: 4096\n");
 
         var sw = Stopwatch.StartNew();
-        var reference = ReferenceRows.LoadSolution(solution, SubmissionMetric.Rmsle);
-        Console.WriteLine($"solution load: {reference.Count:N0} rows in {sw.Elapsed.TotalSeconds:0.00} s (public {reference.PublicCount:N0}, private {reference.PrivateCount:N0})");
+        var reference = ReferenceRows.LoadSolution(solution, Esteira.EvalMetric.Rmsle);
+        Console.WriteLine($"solution load: {reference.Count:N0} rows in {sw.Elapsed.TotalSeconds:0.00} s (public {reference.PublicCount:N0}, private {reference.PrivateCount:N0}); managed heap {GC.GetTotalMemory(true) >> 20} MiB");
 
-        var csv = Path.Combine(work, "submission-41m.csv");
+        var csv = Path.Combine(work, rows == FullRows && idPrefix.Length == 0 ? "submission-41m.csv" : $"submission-{rows}{idPrefix}.csv");
         var gz = csv + ".gz";
         if (!File.Exists(gz))
         {
@@ -95,6 +100,8 @@ internal static class ScoreBench
             var check = SubmissionScorer.Check(path, reference);
             Console.WriteLine($"score {Path.GetFileName(path),-22} {check.Rows:N0} rows in {sw.Elapsed.TotalSeconds:0.00} s: public {check.PublicScore:0.00000} private {check.PrivateScore:0.00000} {check.Error}");
         }
+
+        Console.WriteLine($"managed heap after scoring {GC.GetTotalMemory(false) >> 20} MiB, peak working set {Environment.WorkingSet >> 20} MiB now / {Process.GetCurrentProcess().PeakWorkingSet64 >> 20} MiB peak");
 
         reference = null;
         GC.Collect();
@@ -149,21 +156,21 @@ internal static class ScoreBench
         }
     }
 
-    private static void GenerateSolution(string path, int rows)
+    private static void GenerateSolution(string path, int rows, string idPrefix)
     {
         var random = new Random(42);
         using var writer = new StreamWriter(path, false, new UTF8Encoding(false), 1 << 20);
         writer.Write("row_id,meter_reading,Usage\n");
         for (var i = 0; i < rows; i++)
         {
-            writer.Write($"{i},{Math.Round(random.NextDouble() * 300, 4).ToString(CultureInfo.InvariantCulture)},{(i < rows / 2 ? "Public" : "Private")}\n");
+            writer.Write($"{idPrefix}{i},{Math.Round(random.NextDouble() * 300, 4).ToString(CultureInfo.InvariantCulture)},{(i < rows / 2 ? "Public" : "Private")}\n");
         }
 
         using var sample = new StreamWriter(Path.Combine(Path.GetDirectoryName(path)!, "sample_submission.csv"));
         sample.Write("row_id,meter_reading\n");
         for (var i = 0; i < rows; i++)
         {
-            sample.Write($"{i},0\n");
+            sample.Write($"{idPrefix}{i},0\n");
         }
     }
 }

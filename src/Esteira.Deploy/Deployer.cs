@@ -14,6 +14,9 @@ public sealed record DeployRequest
     /// <summary>sample_submission.csv[.gz]; when null, one beside the file is used if there is one.</summary>
     public string? SamplePath { get; init; }
 
+    /// <summary>The competition metric: it decides which values the check accepts; null means RMSLE (finite, ≥ 0).</summary>
+    public EvalMetric? Metric { get; init; }
+
     public GateVerdict Gate { get; init; } = GateVerdict.NotEvaluated;
     public GuardOptions Options { get; init; } = new();
 }
@@ -60,7 +63,7 @@ public static class Deployer
         else
         {
             progress?.Report($"checking against {Path.GetFileName(sample)}");
-            var reference = ReferenceRows.LoadSample(sample);
+            var reference = ReferenceRows.LoadSample(sample, request.Metric);
             check = SubmissionScorer.Check(request.FilePath, reference);
         }
 

@@ -1,5 +1,4 @@
 using Esteira.Deploy.Leaderboard;
-using Esteira.Deploy.Submissions;
 using Xunit;
 
 namespace Esteira.Deploy.Tests;
@@ -17,7 +16,7 @@ public sealed class CompetitionDefinitionTests : IDisposable
         var definition = CompetitionDefinition.Load(comp.Dir);
 
         Assert.Equal("my-comp", definition.Name);
-        Assert.Equal(SubmissionMetric.Rmsle, definition.Metric);
+        Assert.Equal(EvalMetric.Rmsle, definition.Metric);
         Assert.Equal(5, definition.DailyLimit);
         Assert.Null(definition.Deadline);
         Assert.False(definition.IsRevealed(DateTimeOffset.MaxValue));
@@ -30,7 +29,7 @@ public sealed class CompetitionDefinitionTests : IDisposable
         var comp = TinyCompetition.Create(_temp.Path, config: "name: renamed\nmetric: mae\ndaily_limit: 0\ndeadline: 2026-01-01T00:00:00Z\ncount_format_errors: true\nteams:\n  - name: alice\n    key_env: ALICE_KEY\n");
         var definition = CompetitionDefinition.Load(comp.Dir, new Dictionary<string, string?> { ["ALICE_KEY"] = "from-env" });
         Assert.Equal("renamed", definition.Name);
-        Assert.Equal(SubmissionMetric.Mae, definition.Metric);
+        Assert.Equal(EvalMetric.Mae, definition.Metric);
         Assert.Equal(0, definition.DailyLimit);
         Assert.Equal(definition.Deadline, definition.PrivateReveal);
         Assert.Equal("from-env", Assert.Single(definition.Teams).Key);
@@ -44,7 +43,7 @@ public sealed class CompetitionDefinitionTests : IDisposable
 
     [Theory]
     [InlineData("daily_limt: 3\n", "competition.yaml:1")]
-    [InlineData("metric: auc\n", "metric 'auc'")]
+    [InlineData("metric: f1\n", "competition.yaml: metric 'f1' is not supported; use one of rmsle, rmse, mae, auc, logloss, accuracy")]
     [InlineData("deadline: soon\n", "deadline 'soon'")]
     [InlineData("teams:\n  - name: alice\n    key_env: NOPE\n", "$NOPE")]
     public void Config_mistakes_name_the_file_and_key(string yaml, string expected)

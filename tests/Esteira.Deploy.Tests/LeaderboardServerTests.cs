@@ -190,7 +190,7 @@ public sealed class LeaderboardServerTests : IDisposable
             new KaggleTarget(client, "tiny-comp", "leaderboard"), new LocalSubmissionLog(_temp.File("l.jsonl")), TimeProvider.System));
 
         Assert.Equal(ErrorCode.BadInput, error.Code);
-        Assert.Contains("short.csv:4 column 'row_id': 198 of the 200 rows are missing, the first is row_id 2", error.Message);
+        Assert.Contains("short.csv:4 column 'row_id': 198 of the sample submission's 200 ids are missing, e.g. row_id '2'; add one row per id", error.Message);
         Assert.Empty(await client.ListSubmissionsAsync("tiny-comp"));
     }
 

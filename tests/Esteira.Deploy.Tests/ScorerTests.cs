@@ -18,7 +18,7 @@ public sealed class ScorerTests : IDisposable
         var path = _temp.File(gzipSubmission ? "sub.csv.gz" : "sub.csv");
         var predictions = comp.WriteSubmission(path, (i, y) => (y * 1.1f) + (i % 5));
 
-        var solution = ReferenceRows.LoadSolution(Directory.GetFiles(comp.Dir, "solution.csv*")[0], SubmissionMetric.Rmsle);
+        var solution = ReferenceRows.LoadSolution(Directory.GetFiles(comp.Dir, "solution.csv*")[0], EvalMetric.Rmsle);
         var check = SubmissionScorer.Check(path, solution);
 
         Assert.True(check.IsValid, check.Error?.ToString());
@@ -32,10 +32,10 @@ public sealed class ScorerTests : IDisposable
     [InlineData("row_id,meter_reading\n0,1\n1,-2\n2,3\n", 3, "meter_reading", "finite number")]
     [InlineData("row_id,meter_reading\n0,1\n1,abc\n2,3\n", 3, "meter_reading", "'abc'")]
     [InlineData("row_id,meter_reading\n0,1\n1,NaN\n2,3\n", 3, "meter_reading", "finite")]
-    [InlineData("row_id,meter_reading\n0,1\n0,2\n2,3\n", 3, "row_id", "more than once")]
-    [InlineData("row_id,meter_reading\n0,1\nx,2\n2,3\n", 3, "row_id", "not a non-negative integer")]
-    [InlineData("row_id,meter_reading\n0,1\n7,2\n2,3\n", 3, "row_id", "not one of the competition's rows")]
-    [InlineData("row_id,meter_reading\n0,1\n1,2\n", 4, "row_id", "1 of the 3 rows are missing, the first is row_id 2")]
+    [InlineData("row_id,meter_reading\n0,1\n0,2\n2,3\n", 3, "row_id", "row_id '0' appears more than once; keep one row per id")]
+    [InlineData("row_id,meter_reading\n0,1\nx,2\n2,3\n", 3, "row_id", "row_id 'x' is not in the sample submission")]
+    [InlineData("row_id,meter_reading\n0,1\n7,2\n2,3\n", 3, "row_id", "row_id '7' is not in the sample submission; submit exactly its ids")]
+    [InlineData("row_id,meter_reading\n0,1\n1,2\n", 4, "row_id", "1 of the sample submission's 3 ids are missing, e.g. row_id '2'; add one row per id")]
     [InlineData("id,value\n0,1\n1,2\n2,3\n", 1, "id", "header")]
     [InlineData("row_id,meter_reading\n0,1\n1,2,9\n2,3\n", 3, "meter_reading", "more than 2 columns")]
     [InlineData("row_id,meter_reading\n0,1\n1\n2,3\n", 3, "meter_reading", "1 column")]
@@ -43,7 +43,7 @@ public sealed class ScorerTests : IDisposable
     [InlineData("row_id,meter_reading\n0,1\n\"1\",\"2,5\"\n2,3\n", 3, "meter_reading", "'2,5' is not a finite number")]
     public void The_first_bad_row_and_column_are_named(string content, long line, string column, string problem)
     {
-        var reference = ReferenceRows.FromArrays([0, 1, 2], [1, 2, 3], [RowUsage.Public, RowUsage.Public, RowUsage.Private], SubmissionMetric.Rmsle);
+        var reference = ReferenceRows.FromArrays([0, 1, 2], [1, 2, 3], [RowUsage.Public, RowUsage.Public, RowUsage.Private], EvalMetric.Rmsle);
         var path = _temp.File("bad.csv");
         File.WriteAllText(path, content);
 
@@ -60,7 +60,7 @@ public sealed class ScorerTests : IDisposable
     [InlineData("row_id,\"meter_reading\"\n0,\"1\"\n\"1\",2\n2,3\n")]
     public void Rfc_4180_quoted_fields_are_read_as_their_values(string content)
     {
-        var reference = ReferenceRows.FromArrays([0, 1, 2], [1, 2, 3], [RowUsage.Public, RowUsage.Public, RowUsage.Private], SubmissionMetric.Rmse);
+        var reference = ReferenceRows.FromArrays([0, 1, 2], [1, 2, 3], [RowUsage.Public, RowUsage.Public, RowUsage.Private], EvalMetric.Rmse);
         var path = _temp.File("quoted.csv");
         File.WriteAllText(path, content);
 
@@ -74,7 +74,7 @@ public sealed class ScorerTests : IDisposable
     [Fact]
     public void Crlf_a_bom_swapped_columns_and_exponents_are_accepted()
     {
-        var reference = ReferenceRows.FromArrays([0, 1], [1, 100], [RowUsage.Public, RowUsage.Public], SubmissionMetric.Rmse);
+        var reference = ReferenceRows.FromArrays([0, 1], [1, 100], [RowUsage.Public, RowUsage.Public], EvalMetric.Rmse);
         var path = _temp.File("ok.csv");
         File.WriteAllText(path, "\uFEFFmeter_reading,row_id\r\n1e2,1\r\n1.0,0\r\n");
 
@@ -122,7 +122,7 @@ public sealed class ScorerTests : IDisposable
         var bytes = File.ReadAllBytes(path);
         File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
 
-        var check = SubmissionScorer.Check(path, ReferenceRows.LoadSolution(Path.Combine(comp.Dir, "solution.csv"), SubmissionMetric.Rmsle));
+        var check = SubmissionScorer.Check(path, ReferenceRows.LoadSolution(Path.Combine(comp.Dir, "solution.csv"), EvalMetric.Rmsle));
 
         Assert.False(check.IsValid);
     }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Esteira.Deploy.Submissions;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
@@ -28,12 +27,13 @@ public sealed record TeamKey(string Name, string Key)
 }
 
 /// <summary>
-/// A competition hosted by our leaderboard server: a GEPIII-layout folder (plain or .gz CSVs), a solution file
-/// (<c>solution.csv[.gz]</c>: row_id,meter_reading,Usage) and an optional <c>competition.yaml</c>/<c>.yml</c>/<c>.json</c>.
+/// A competition hosted by our leaderboard server: a folder of data files (GEPIII or any Kaggle-style tabular layout,
+/// plain or .gz CSVs), a solution file (<c>solution.csv[.gz]</c>: <c>ID,TARGET,Usage</c>, e.g. row_id,meter_reading,Usage)
+/// and an optional <c>competition.yaml</c>/<c>.yml</c>/<c>.json</c>.
 /// </summary>
 /// <remarks>
 /// Config keys (all optional): <c>name</c> (default: the folder's name), <c>title</c>, <c>description</c>,
-/// <c>metric</c> (rmsle | rmse | mae, default rmsle), <c>daily_limit</c> (default 5, 0 = none), <c>deadline</c> and
+/// <c>metric</c> (any <see cref="EvalMetric"/>: rmsle | rmse | mae | auc | logloss | accuracy, default rmsle), <c>daily_limit</c> (default 5, 0 = none), <c>deadline</c> and
 /// <c>private_reveal</c> (ISO-8601 UTC; the reveal defaults to the deadline, and with neither the private scores stay hidden),
 /// <c>count_format_errors</c> (default false), <c>max_upload_mb</c> (default 2048), <c>solution</c> (a path relative to
 /// the folder) and <c>teams</c> (a list of <c>{name, key}</c> or <c>{name, key_env}</c>).
@@ -56,7 +56,8 @@ public sealed class CompetitionDefinition
     public required string Directory { get; init; }
     public required string SolutionPath { get; init; }
     public string? ConfigPath { get; init; }
-    public SubmissionMetric Metric { get; init; } = SubmissionMetric.Rmsle;
+    /// <summary>The metric every submission is scored with; its <see cref="EvalMetric.Goal"/> orders the leaderboard.</summary>
+    public EvalMetric Metric { get; init; } = EvalMetric.Rmsle;
     public int DailyLimit { get; init; } = 5;
     public DateTime? Deadline { get; init; }
     public DateTime? PrivateReveal { get; init; }
@@ -101,16 +102,10 @@ public sealed class CompetitionDefinition
         if (solution is null || !File.Exists(solution))
         {
             throw new EsteiraException(ErrorCode.NotFound,
-                $"{dir}: no solution file ({config.Solution ?? "solution.csv or solution.csv.gz"}); add one with the columns row_id,meter_reading,Usage (Usage = Public or Private)");
+                $"{dir}: no solution file ({config.Solution ?? "solution.csv or solution.csv.gz"}); add one with the columns ID,TARGET,Usage (e.g. row_id,meter_reading,Usage; Usage = Public or Private)");
         }
 
-        var metric = (config.Metric ?? "rmsle").Trim().ToLowerInvariant() switch
-        {
-            "rmsle" => SubmissionMetric.Rmsle,
-            "rmse" => SubmissionMetric.Rmse,
-            "mae" => SubmissionMetric.Mae,
-            var other => throw new EsteiraException(ErrorCode.BadInput, $"{configName}: metric '{other}' is not supported; use rmsle, rmse or mae"),
-        };
+        var metric = config.Metric is null ? EvalMetric.Rmsle : EvalMetric.Parse(config.Metric, configName);
 
         var deadline = ParseTime(config.Deadline, configName, "deadline");
         var reveal = ParseTime(config.PrivateReveal, configName, "private_reveal") ?? deadline;

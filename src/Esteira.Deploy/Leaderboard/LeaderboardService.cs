@@ -442,7 +442,7 @@ public sealed class LeaderboardService : IAsyncDisposable
     /// <summary>
     /// The ranking: the public board shows each team's best public score; once the private scores are revealed (and unless
     /// <c>overridePublic</c>), each team is ranked by the better private score of its two best-public submissions (Kaggle's
-    /// automatic selection). Ties go to the earlier submission.
+    /// automatic selection). Better is the metric's goal (<see cref="LeaderboardRanking"/>); ties go to the earlier submission.
     /// </summary>
     public async Task<GetLeaderboardResponse> GetLeaderboardAsync(RpcRequest request, CancellationToken cancellationToken)
     {
@@ -481,23 +481,12 @@ public sealed class LeaderboardService : IAsyncDisposable
             .Where(s => s.Status == SubmissionState.Complete && s.PublicScore is not null)
             .ToList();
         var teamIds = _teams.ToDictionary(t => t.Name, t => t.Id, StringComparer.Ordinal);
-        return complete
-            .GroupBy(s => s.Team, StringComparer.Ordinal)
-            .Select(g =>
-            {
-                var byPublic = g.OrderBy(s => s.PublicScore).ThenBy(s => s.SubmittedUtc).ToList();
-                var chosen = usePrivate
-                    ? byPublic.Take(2).Where(s => s.PrivateScore is not null).OrderBy(s => s.PrivateScore).ThenBy(s => s.SubmittedUtc).FirstOrDefault()
-                    : byPublic[0];
-                return (Team: g.Key, Submission: chosen, Score: usePrivate ? chosen?.PrivateScore : chosen?.PublicScore);
-            })
-            .Where(x => x.Submission is not null && x.Score is not null)
-            .OrderBy(x => x.Score).ThenBy(x => x.Submission!.SubmittedUtc)
+        return LeaderboardRanking.Rank(complete, Competition.Metric, usePrivate)
             .Select(x => new ApiLeaderboardSubmission
             {
                 TeamId = teamIds.GetValueOrDefault(x.Team),
                 TeamName = x.Team,
-                SubmissionDate = x.Submission!.SubmittedUtc,
+                SubmissionDate = x.Submission.SubmittedUtc,
                 Score = FormatScore(x.Score),
             })
             .ToList();

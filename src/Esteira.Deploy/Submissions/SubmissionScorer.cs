@@ -19,9 +19,11 @@ public sealed record SubmissionCheck(long Rows, double? PublicScore, double? Pri
 }
 
 /// <summary>
-/// Checks a <c>row_id,meter_reading</c> submission in one streaming pass: every expected id exactly once and no other,
-/// every value a finite number ≥ 0; against a solution it also computes the public and private scores. Rows are parsed
-/// from byte spans and looked up in arrays indexed by row id, so a 41.7M-row file costs a few seconds, not minutes.
+/// Checks an <c>ID,TARGET</c> submission (the reference's own column names, in either order) in one streaming pass:
+/// every expected id exactly once and no other, every value what the metric needs (finite; ≥ 0 for RMSLE; within [0, 1]
+/// for log loss and accuracy); against a solution it also computes the public and private scores. Rows are parsed from
+/// byte spans and looked up in arrays indexed by the integer id (or through the id dictionary for other ids), so a
+/// 41.7M-row file costs a few seconds, not minutes.
 /// </summary>
 public static class SubmissionScorer
 {
@@ -75,6 +77,16 @@ public static class SubmissionScorer
         var usage = reference.Usage;
         var actual = reference.Actual;
         var metric = reference.Metric;
+        var index = reference.Index?.GetAlternateLookup<ReadOnlySpan<char>>();
+        var streams = ReferenceRows.Streams(metric);
+        var rmsle = metric == EvalMetric.Rmsle;
+        var mae = metric == EvalMetric.Mae;
+        var valueRule = ReferenceRows.ValueRule(metric);
+        var chars = index is null ? [] : new char[256];
+
+        // The metrics that are not sums of per-row terms (AUC, log loss, accuracy) keep every prediction and are scored
+        // by EvalMetric at the end; RMSLE, RMSE and MAE are summed as the file streams by.
+        var predicted = actual is not null && !streams ? new double[usage.Length] : null;
         var seen = new ulong[(usage.Length + 63) / 64];
         double sumPublic = 0, sumPrivate = 0;
         long nPublic = 0, nPrivate = 0;
@@ -102,31 +114,33 @@ public static class SubmissionScorer
                 return Fail(reader.LineNumber, idFirst ? valueColumn : idColumn, $"{Numbers.Quote(line)} has more than 2 columns, expected '{idColumn},{valueColumn}'");
             }
 
-            var first = line[cells[0]];
-            var second = line[cells[1]];
-            var idCell = idFirst ? first : second;
-            var valueCell = idFirst ? second : first;
-            if (!Numbers.TryParseRowId(idCell, out var id))
+            var idRange = idFirst ? cells[0] : cells[1];
+            var valueCell = line[idFirst ? cells[1] : cells[0]];
+            int slot, n = 0;
+            if (index is { } lookup)
             {
-                return Fail(reader.LineNumber, idColumn, $"{Numbers.Quote(idCell)} is not a non-negative integer");
+                n = ReferenceRows.IdChars(line, idRange, ref chars);
+                if (!lookup.TryGetValue(chars.AsSpan(0, n), out slot))
+                {
+                    return Fail(reader.LineNumber, idColumn, $"{idColumn} {ReferenceRows.QuoteId(chars.AsSpan(0, n))} is not in the sample submission; submit exactly its ids");
+                }
+            }
+            else if (!Numbers.TryParseRowId(line[idRange], out slot) || (uint)slot >= (uint)usage.Length || usage[slot] == 0)
+            {
+                return Fail(reader.LineNumber, idColumn, $"{idColumn} {Numbers.Quote(line[idRange])} is not in the sample submission; submit exactly its ids");
             }
 
-            if ((uint)id >= (uint)usage.Length || usage[id] == 0)
-            {
-                return Fail(reader.LineNumber, idColumn, $"{idColumn} {id} is not one of the competition's rows");
-            }
-
-            ref var word = ref seen[id >> 6];
-            var bit = 1UL << (id & 63);
+            ref var word = ref seen[slot >> 6];
+            var bit = 1UL << (slot & 63);
             if ((word & bit) != 0)
             {
-                return Fail(reader.LineNumber, idColumn, $"{idColumn} {id} appears more than once");
+                return Fail(reader.LineNumber, idColumn, $"{idColumn} {(index is null ? Numbers.Quote(line[idRange]) : ReferenceRows.QuoteId(chars.AsSpan(0, n)))} appears more than once; keep one row per id");
             }
 
             word |= bit;
-            if (!Numbers.TryParseValue(valueCell, out var value) || !double.IsFinite(value) || value < 0)
+            if (!Numbers.TryParseValue(valueCell, out var value) || !ReferenceRows.Accepts(metric, value))
             {
-                return Fail(reader.LineNumber, valueColumn, $"{Numbers.Quote(valueCell)} is not a finite number ≥ 0");
+                return Fail(reader.LineNumber, valueColumn, $"{Numbers.Quote(valueCell)} is not {valueRule}");
             }
 
             rows++;
@@ -135,11 +149,17 @@ public static class SubmissionScorer
                 continue;
             }
 
-            var kind = usage[id];
+            if (predicted is not null)
+            {
+                predicted[slot] = value;
+                continue;
+            }
+
+            var kind = usage[slot];
             if (kind is (byte)RowUsage.Public or (byte)RowUsage.Private)
             {
-                var d = metric == SubmissionMetric.Rmsle ? Math.Log(1.0 + value) - actual[id] : value - actual[id];
-                var term = metric == SubmissionMetric.Mae ? Math.Abs(d) : d * d;
+                var d = rmsle ? Math.Log(1.0 + value) - actual[slot] : value - actual[slot];
+                var term = mae ? Math.Abs(d) : d * d;
                 if (kind == (byte)RowUsage.Public)
                 {
                     sumPublic += term;
@@ -155,11 +175,15 @@ public static class SubmissionScorer
 
         if (rows != reference.Count)
         {
-            var missing = FirstMissing(usage, seen);
-            return Fail(reader.LineNumber + 1, idColumn, $"{reference.Count - rows} of the {reference.Count} rows are missing, the first is {idColumn} {missing}");
+            var missing = reference.IdOf(FirstMissing(usage, seen));
+            return Fail(reader.LineNumber + 1, idColumn,
+                $"{reference.Count - rows} of the sample submission's {reference.Count} ids are missing, e.g. {idColumn} {ReferenceRows.QuoteId(missing)}; add one row per id");
         }
 
-        return new SubmissionCheck(rows, Finish(sumPublic, nPublic, metric), Finish(sumPrivate, nPrivate, metric), null);
+        return predicted is null
+            ? new SubmissionCheck(rows, Finish(sumPublic, nPublic, mae), Finish(sumPrivate, nPrivate, mae), null)
+            : new SubmissionCheck(rows, Collected(predicted, actual!, usage, RowUsage.Public, reference.PublicCount, metric),
+                Collected(predicted, actual!, usage, RowUsage.Private, reference.PrivateCount, metric), null);
 
         SubmissionCheck Fail(long lineNumber, string column, string problem) =>
             new(rows, null, null, new SubmissionFormatError(lineNumber, column, problem));
@@ -184,8 +208,32 @@ public static class SubmissionScorer
         Convert.ToHexString(bytes[..Math.Min(8, bytes.Length)]).Chunk(2).Aggregate(new StringBuilder(), (text, pair) => text.Append(text.Length == 0 ? "" : " ").Append(pair)).ToString()
         + (bytes.Length > 8 ? " …" : "");
 
-    private static double? Finish(double sum, long n, SubmissionMetric metric) =>
-        n == 0 ? null : metric == SubmissionMetric.Mae ? sum / n : Math.Sqrt(sum / n);
+    private static double? Finish(double sum, long n, bool mae) =>
+        n == 0 ? null : mae ? sum / n : Math.Sqrt(sum / n);
+
+    /// <summary>The metric over one board's rows, in slot order, by <see cref="EvalMetric.Score(ReadOnlySpan{double}, ReadOnlySpan{double})"/>.</summary>
+    private static double? Collected(double[] predicted, float[] actual, byte[] usage, RowUsage board, int count, EvalMetric metric)
+    {
+        if (count == 0)
+        {
+            return null;
+        }
+
+        var p = new double[count];
+        var y = new double[count];
+        var k = 0;
+        for (var slot = 0; slot < usage.Length && k < count; slot++)
+        {
+            if (usage[slot] == (byte)board)
+            {
+                p[k] = predicted[slot];
+                y[k] = actual[slot];
+                k++;
+            }
+        }
+
+        return metric.Score(p, y);
+    }
 
     private static int FirstMissing(byte[] usage, ulong[] seen)
     {

@@ -96,7 +96,7 @@ public class TargetSettings : CommandSettings
 public sealed class DeploySettings : TargetSettings
 {
     [CommandOption("--file <PATH>")]
-    [Description("The submission file (row_id,meter_reading; .csv or .csv.gz).")]
+    [Description("The submission file (the sample submission's columns, e.g. row_id,meter_reading; .csv or .csv.gz).")]
     public string? File { get; init; }
 
     [CommandOption("--message <TEXT>")]
@@ -106,6 +106,10 @@ public sealed class DeploySettings : TargetSettings
     [CommandOption("--sample <PATH>")]
     [Description("sample_submission.csv[[.gz]] to check against (default: the one beside --file).")]
     public string? Sample { get; init; }
+
+    [CommandOption("--metric <NAME>")]
+    [Description("The competition metric, which decides what values the check accepts (rmsle: ≥ 0; logloss, accuracy: within [[0, 1]]; rmse, mae, auc: any finite number). Default: the workspace's competition metric, else rmsle.")]
+    public string? Metric { get; init; }
 
     [CommandOption("--allow-duplicate")]
     [Description("Send even if these exact bytes were sent to this target before.")]
@@ -181,6 +185,7 @@ public sealed partial class DeployCommand(IAnsiConsole console) : AsyncCommand<D
                 FilePath = champion?.Submission ?? settings.File!,
                 Message = message,
                 SamplePath = settings.Sample,
+                Metric = settings.Metric is null ? null : EvalMetric.Parse(settings.Metric, "--metric"),
                 Gate = champion?.Gate ?? GateVerdict.NotEvaluated,
                 Options = new GuardOptions { AllowDuplicate = settings.AllowDuplicate, OverrideGate = settings.OverrideGate },
             }, target, history, TimeProvider.System, progress, cancellationToken);
@@ -264,6 +269,7 @@ public sealed partial class DeployCommand
             File = settings.File,
             Message = settings.Message,
             Sample = settings.Sample ?? sample,
+            Metric = settings.Metric ?? workspace.CompetitionSettings.Metric,
             AllowDuplicate = settings.AllowDuplicate,
             OverrideGate = settings.OverrideGate,
             Log = settings.Log,
