@@ -1,6 +1,6 @@
 using System.ComponentModel;
+using Esteira.Config;
 using Esteira.Pipeline;
-using Esteira.Reporting;
 using Esteira.Reporting.Ui;
 using Esteira.Tracking;
 using Spectre.Console;
@@ -46,32 +46,30 @@ public sealed class UiCommand(IAnsiConsole console) : AsyncCommand<UiSettings>
 {
     public override async Task<int> ExecuteAsync(CommandContext context, UiSettings settings, CancellationToken cancellationToken)
     {
-        var token = NonEmpty(settings.Token) ?? NonEmpty(Environment.GetEnvironmentVariable(UiCommands.TokenVariable));
+        var token = WorkspaceConfig.Resolve(settings.Token, Environment.GetEnvironmentVariable(UiCommands.TokenVariable), null);
         UiServer.CheckUrls(settings.Urls, token);
-        var root = Workspace.Find(Directory.GetCurrentDirectory());
-        var workspace = root is null ? null : Workspace.Load(root);
-        var uri = workspace is null
-            ? NonEmpty(settings.Tracking) ?? NonEmpty(Environment.GetEnvironmentVariable(Stores.TrackingVariable))
-            : Stores.TrackingUri(workspace, Environment.GetEnvironmentVariable, settings.Tracking);
-        if (workspace is null && uri is null)
+        var root = WorkspaceConfig.Find(Directory.GetCurrentDirectory());
+        var config = root is null ? null : WorkspaceConfig.Load(root);
+        var uri = WorkspaceConfig.TrackingUri(config, settings.Tracking);
+        if (config is null && uri is null)
         {
             throw new EsteiraException(ErrorCode.Usage,
-                $"{Directory.GetCurrentDirectory()} is not in a workspace (no {Workspace.FileName} here or above); run esteira ui in one, or give --tracking URI");
+                $"{Directory.GetCurrentDirectory()} is not in a workspace (no {WorkspaceConfig.FileName} here or above); run esteira ui in one, or give --tracking URI");
         }
 
-        await using var store = await TrackingStores.OpenAsync(uri, workspace?.Root ?? Directory.GetCurrentDirectory(), null, cancellationToken);
+        await using var store = await TrackingStores.OpenAsync(uri, root ?? Directory.GetCurrentDirectory(), null, cancellationToken);
         await using var server = await UiServer.StartAsync(new UiOptions
         {
             Store = store,
-            WorkspaceRoot = workspace?.Root ?? Directory.GetCurrentDirectory(),
+            WorkspaceRoot = root ?? Directory.GetCurrentDirectory(),
             Urls = settings.Urls,
             Token = token,
-            ChampionModel = workspace?.ChampionModel,
+            ChampionModel = config is null ? null : config.Competition.Name ?? Workspace.DefaultModel,
+            Metric = "cv_" + (config?.Competition.Metric ?? EvalMetric.Rmsle.Name),
         }, cancellationToken);
         console.MarkupLineInterpolated($"[green]esteira ui[/] for {Secrets.MaskPasswords(store.Location)} at {string.Join(", ", server.Addresses)}{(token is null ? "" : " (open it once with ?token=…)")}; Ctrl+C stops");
         await server.WaitForShutdownAsync(cancellationToken);
         return 0;
     }
 
-    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 }
