@@ -147,6 +147,25 @@ public sealed class CompiledEnsembleTests
     }
 
     [Fact]
+    public void The_pipeline_predict_path_scores_as_LightGBM()
+    {
+        // Given a model and more rows than one prediction chunk (2^17), with NaNs
+        var options = new GbmOptions { Iterations = 30, Leaves = 63, LearningRate = 0.2, MinLeafRows = 5 };
+        var (columns, label) = Data(20_000, 3, 0.1);
+        using var data = GbmDataset.FromColumns(columns, label, null, options);
+        using var model = GbmModel.Train(data, options);
+        var (test, _) = Data(140_001, 4, 0.2);
+
+        // When GbmModel.Predict scores them (the compiled ensemble where the machine has the vectors)
+        var predicted = model.Predict(test);
+
+        // Then each is LightGBM's own score, as a float
+        var expected = new double[140_001];
+        model.PredictWithLightGbm(RowMajor(test), 140_001, expected);
+        Assert.Equal(expected.Select(v => (float)v), predicted);
+    }
+
+    [Fact]
     public void A_model_that_learned_nothing_scores_its_constant()
     {
         var options = new GbmOptions { Iterations = 5, Leaves = 7, MinLeafRows = 5 };
