@@ -6,6 +6,7 @@
 #   bench/predict.sh                 2M rows, 200 trees × 63 leaves, 32 features (FeatureBuilder.Names), 2 threads
 #   bench/predict.sh --model FILE    score a saved LightGBM model.txt instead (e.g. a full-scale run's final model)
 #   bench/predict.sh --rows N --threads N --repeats N --trees N --leaves N --no-build
+#   bench/predict.sh --passive       OMP_WAIT_POLICY=PASSIVE for LightGBM: fairer to it when the 2 cores are shared
 #
 # Without --model, the model is trained once on SYNTHETIC rows (see bench/predict/Program.cs) and kept in
 # $BENCH_PREDICT_DIR (default /tmp/esteira-bench-predict) for the next run; the scored rows are synthetic too.
@@ -19,11 +20,12 @@ build=1 model="" trees=200 leaves=63 pass=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --no-build) build=0 ;;
+    --passive) export OMP_WAIT_POLICY=PASSIVE ;;
     --model) model="$2"; shift ;;
     --trees) trees="$2"; shift ;;
     --leaves) leaves="$2"; shift ;;
     --rows|--threads|--repeats|--train-rows|--seed) pass+=("$1" "$2"); shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
   shift
