@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Summarise a bench/run.sh results folder: wall time and peak RSS of each tool (from /usr/bin/time -v),
-ratios peer/Esteira, per-stage times (from each tool's --json "stages"), CV RMSLE and, when a solution
+ratios of each peer to each Esteira variant (default, and every row: esteira-all), per-stage times (from each tool's --json "stages"), CV RMSLE and, when a solution
 file is given, test RMSLE (overall / Public / Private) of both submissions."""
 import argparse
 import json
@@ -11,7 +11,9 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from score import score  # noqa: E402
 
-TOOLS = ("esteira", "peer")
+TOOLS = ("esteira", "esteira-all", "peer-xgboost", "peer-lightgbm", "peer")  # "peer": an older results folder
+LABELS = {"esteira": "Esteira (default: <= 2.5M rows per model)", "esteira-all": "Esteira --max-train-rows 0 (every row)",
+          "peer-xgboost": "pandas + xgboost", "peer-lightgbm": "pandas + LightGBM", "peer": "pandas + xgboost"}
 
 
 def parse_time(path):
@@ -67,16 +69,20 @@ def main():
         res[t] = r
 
     synthetic = os.path.exists(os.path.join(a.data, "generator.json")) if a.data else False
-    print(f"\n=== Esteira vs Python peer — mode {a.mode}, data {a.data}{' (SYNTHETIC readings)' if synthetic else ''} ===")
-    print(f"{'tool':<10} {'exit':>4} {'wall s':>9} {'peak RSS MiB':>13} {'CPU':>6} {'CV RMSLE':>9}")
+    print(f"\n=== Esteira vs Python peers — mode {a.mode}, data {a.data}{' (SYNTHETIC readings)' if synthetic else ''} ===")
+    print(f"{'tool':<14} {'exit':>4} {'wall s':>9} {'peak RSS MiB':>13} {'CPU':>6} {'CV RMSLE':>9}  what")
     for t, r in res.items():
         tm = r["time"] or {}
         cv = (r["json"] or {}).get("cv_rmsle")
-        print(f"{t:<10} {r['rc']:>4} {tm.get('wall_s', float('nan')):>9.1f} {tm.get('rss_mib') or float('nan'):>13.0f} "
-              f"{tm.get('cpu') or '':>6} {('%.4f' % cv) if isinstance(cv, (int, float)) else 'n/a':>9}")
-    if all(t in res and res[t]["time"] for t in TOOLS):
-        e, p = res["esteira"]["time"], res["peer"]["time"]
-        print(f"ratio peer/esteira: time {p['wall_s'] / e['wall_s']:.2f}x, peak memory {p['rss_mib'] / e['rss_mib']:.2f}x")
+        print(f"{t:<14} {r['rc']:>4} {tm.get('wall_s', float('nan')):>9.1f} {tm.get('rss_mib') or float('nan'):>13.0f} "
+              f"{tm.get('cpu') or '':>6} {('%.4f' % cv) if isinstance(cv, (int, float)) else 'n/a':>9}  {LABELS[t]}")
+    ratios = []
+    for e_name in ("esteira", "esteira-all"):
+        for p_name in ("peer-xgboost", "peer-lightgbm", "peer"):
+            e, p = (res.get(e_name) or {}).get("time"), (res.get(p_name) or {}).get("time")
+            if e and p and e.get("rss_mib") and p.get("rss_mib"):
+                ratios.append({"esteira": e_name, "peer": p_name, "time": p["wall_s"] / e["wall_s"], "memory": p["rss_mib"] / e["rss_mib"]})
+                print(f"ratio {p_name}/{e_name}: time {p['wall_s'] / e['wall_s']:.2f}x, peak memory {p['rss_mib'] / e['rss_mib']:.2f}x")
 
     for t, r in res.items():
         stages = (r["json"] or {}).get("steps") or (r["json"] or {}).get("stages")
@@ -89,22 +95,22 @@ def main():
     if a.solution and os.path.exists(a.solution):
         label = "SYNTHETIC truth (not real accuracy)" if synthetic else "real truth"
         print(f"\ntest RMSLE vs {a.solution} — {label}:")
-        print(f"{'tool':<10} {'RMSLE':>8} {'Public':>8} {'Private':>8}")
+        print(f"{'tool':<14} {'RMSLE':>8} {'Public':>8} {'Private':>8}")
         for t, r in res.items():
             if not r["submission"]:
-                print(f"{t:<10} (no submission)")
+                print(f"{t:<14} (no submission)")
                 continue
             try:
                 s = score(r["submission"], a.solution)
                 f = lambda v: "n/a" if v is None else f"{v:.4f}"
-                print(f"{t:<10} {f(s['rmsle']):>8} {f(s['public']):>8} {f(s['private']):>8}")
+                print(f"{t:<14} {f(s['rmsle']):>8} {f(s['public']):>8} {f(s['private']):>8}")
                 r["score"] = s
             except ValueError as ex:
-                print(f"{t:<10} scoring failed: {ex}")
+                print(f"{t:<14} scoring failed: {ex}")
     summary = {t: {k: v for k, v in r.items() if k != "json"} | {"cv_rmsle": (r["json"] or {}).get("cv_rmsle"),
                "stages": (r["json"] or {}).get("steps") or (r["json"] or {}).get("stages")} for t, r in res.items()}
     with open(os.path.join(a.out, "summary.json"), "w") as fh:
-        json.dump({"mode": a.mode, "data": a.data, "synthetic": synthetic, "tools": summary}, fh, indent=1)
+        json.dump({"mode": a.mode, "data": a.data, "synthetic": synthetic, "tools": summary, "ratios": ratios}, fh, indent=1)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Esteira vs. the Python peer (pandas + xgboost) on the same GEPIII-layout data.
+# Esteira (its default, and with --max-train-rows 0) vs. two Python peers (pandas + xgboost, pandas + LightGBM's own
+# Python package) on the same GEPIII-layout data, in one run.
 #
 #   bench/run.sh                 full scale: SYNTHETIC 20.2M train / 41.7M test rows in $BENCH_DATA
 #                                (generated first if missing)
@@ -11,7 +12,8 @@
 #   --out DIR           results folder (default /tmp/esteira-bench-out/<mode>-<time>)
 #   --iterations N      boosting rounds for both tools (default 500)
 #   --leaves N          leaves per tree for both tools (default 255)
-#   --only esteira|peer run one tool only
+#   --only LIST         run only these tools, comma-separated: esteira, esteira-all (--max-train-rows 0),
+#                       peer-xgboost, peer-lightgbm; "peer" means both peers (default: all four)
 #   --passive           export OMP_WAIT_POLICY=PASSIVE (fairer when the 2 cores are shared; slower when idle)
 #   --no-build          do not (re)build Esteira / the generator
 # Environment:
@@ -19,6 +21,8 @@
 #   BENCH_SEED   generator seed (default 42);  BENCH_GZIP=1 generates .csv.gz files
 #   ESTEIRA_DLL  built CLI (default src/Esteira.Cli/bin/Release/net10.0/esteira.dll)
 #   PYTHON       Python with pandas + xgboost (default /usr/bin/python3, the Debian one)
+#   LIGHTGBM_PYTHON  LightGBM's Python package (default ../shared/vendor/lightgbm-python-4.6.0), set up once in
+#                $BENCH_LGBM_DIR (default /tmp/esteira-bench-lightgbm-python) over the NuGet package's lib_lightgbm.so
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -44,7 +48,7 @@ while [[ $# -gt 0 ]]; do
     --only) only="$2"; shift ;;
     --passive) export OMP_WAIT_POLICY=PASSIVE ;;
     --no-build) build=0 ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
   shift
@@ -79,34 +83,56 @@ else
   log "data: $data"
 fi
 
-# ---- (b) Esteira ----------------------------------------------------------------------------
-if [[ -z "$only" || "$only" == esteira ]]; then
+wanted() { [[ -z "$only" || ",$only," == *",$1,"* || ( "$1" == peer-* && ",$only," == *",peer,"* ) ]]; }
+
+# ---- (b) Esteira: its default (at most 2.5M rows per model) and every row ------------------
+if wanted esteira || wanted esteira-all; then
   if [[ $build == 1 ]]; then
     log "building $ESTEIRA_PROJECT (Release)"
     dotnet build "$ESTEIRA_PROJECT" -c Release -nologo -v quiet
   fi
   [[ -f "$ESTEIRA_DLL" ]] || { echo "Esteira CLI not found at $ESTEIRA_DLL (set ESTEIRA_DLL)" >&2; exit 1; }
-  log "running Esteira: iterations $iterations, leaves $leaves"
-  set +e
-  /usr/bin/time -v -o "$out/esteira.time" \
-    dotnet "$ESTEIRA_DLL" run --data "$data" --out "$out/esteira" --json --iterations "$iterations" --leaves "$leaves" \
-    > "$out/esteira.json" 2> "$out/esteira.err"
-  echo $? > "$out/esteira.rc"
-  set -e
-  log "Esteira exit code $(cat "$out/esteira.rc")"
 fi
+run_esteira() { # name, extra args...
+  local name="$1"; shift
+  log "running $name: iterations $iterations, leaves $leaves $*"
+  set +e
+  /usr/bin/time -v -o "$out/$name.time" \
+    dotnet "$ESTEIRA_DLL" run --data "$data" --out "$out/$name" --json --iterations "$iterations" --leaves "$leaves" "$@" \
+    > "$out/$name.json" 2> "$out/$name.err"
+  echo $? > "$out/$name.rc"
+  set -e
+  log "$name exit code $(cat "$out/$name.rc")"
+}
+wanted esteira && run_esteira esteira
+wanted esteira-all && run_esteira esteira-all --max-train-rows 0
 
-# ---- (c) the peer ---------------------------------------------------------------------------
-if [[ -z "$only" || "$only" == peer ]]; then
-  log "running the Python peer: iterations $iterations, max_leaves $leaves"
-  set +e
-  /usr/bin/time -v -o "$out/peer.time" \
-    "$PYTHON" bench/peer/peer.py --data "$data" --out "$out/peer" --json --iterations "$iterations" --max-leaves "$leaves" \
-    > "$out/peer.json" 2> "$out/peer.err"
-  echo $? > "$out/peer.rc"
-  set -e
-  log "peer exit code $(cat "$out/peer.rc")"
+# ---- (c) the peers: pandas + xgboost, pandas + LightGBM ---------------------------------------
+if wanted peer-lightgbm; then
+  lgbm_dir="${BENCH_LGBM_DIR:-/tmp/esteira-bench-lightgbm-python}"
+  lgbm_src="${LIGHTGBM_PYTHON:-$ROOT/../shared/vendor/lightgbm-python-4.6.0}"
+  lgbm_native="${LGBM_NATIVE:-$HOME/.nuget/packages/lightgbm/4.6.0/runtimes/linux-x64/native/lib_lightgbm.so}"
+  if ! PYTHONPATH="$lgbm_dir" "$PYTHON" -c 'import lightgbm' 2>/dev/null; then
+    log "setting up LightGBM's Python package from $lgbm_src in $lgbm_dir"
+    [[ -d "$lgbm_src/lightgbm" && -f "$lgbm_native" ]] || { echo "need $lgbm_src/lightgbm and $lgbm_native (dotnet restore fetches it)" >&2; exit 1; }
+    rm -rf "$lgbm_dir"; mkdir -p "$lgbm_dir"
+    cp -r "$lgbm_src/lightgbm" "$lgbm_dir/"
+    mkdir -p "$lgbm_dir/lightgbm/lib"; cp "$lgbm_native" "$lgbm_dir/lightgbm/lib/"
+  fi
 fi
+run_peer() { # library
+  local name="peer-$1"
+  log "running $name (pandas + $1): iterations $iterations, leaves $leaves"
+  set +e
+  PYTHONPATH="${lgbm_dir:-}${PYTHONPATH:+:$PYTHONPATH}" /usr/bin/time -v -o "$out/$name.time" \
+    "$PYTHON" bench/peer/peer.py --library "$1" --data "$data" --out "$out/$name" --json --iterations "$iterations" --max-leaves "$leaves" \
+    > "$out/$name.json" 2> "$out/$name.err"
+  echo $? > "$out/$name.rc"
+  set -e
+  log "$name exit code $(cat "$out/$name.rc")"
+}
+wanted peer-xgboost && run_peer xgboost
+wanted peer-lightgbm && run_peer lightgbm
 
 # ---- report -------------------------------------------------------------------------------
 "$PYTHON" bench/report.py --out "$out" --solution "$solution" --mode "$mode" --data "$data" | tee "$out/summary.txt"

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Python peer for the Esteira benchmark: the GEPIII job done "the usual Kaggle way" (pandas + xgboost).
+"""Python peer for the Esteira benchmark: the GEPIII job done "the usual Kaggle way" (pandas + xgboost, or pandas +
+LightGBM's own Python package with --library lightgbm; everything but the GBM library is the same code).
 
 Reads the six GEPIII CSVs (plain or .gz), aligns weather (UTC) to local meter time by the site offset,
 concatenates weather_train + weather_test, interpolates short weather gaps, builds features (building
@@ -10,6 +11,9 @@ model on all train rows, predicts test in chunks and writes OUT/submission.csv.g
 
 Run with the Debian python (apt-get install -y python3-pandas python3-xgboost):
     /usr/bin/python3 bench/peer/peer.py --data DIR --out OUTDIR [--iterations 500] [--max-leaves 255] [--json]
+    [--library xgboost|lightgbm]
+LightGBM's Python package 4.6.0 is vendored in /work/shared/vendor/lightgbm-python-4.6.0 (see its README; bench/run.sh
+puts it on PYTHONPATH over the same native lib_lightgbm 4.6.0 that Esteira calls).
 """
 import argparse
 import gc
@@ -21,7 +25,6 @@ import time
 
 import numpy as np
 import pandas as pd
-import xgboost as xgb
 
 # Site UTC offsets (hours, standard time) used by the GEPIII winners; local = UTC + offset.
 SITE_OFFSET = {0: -5, 1: 0, 2: -7, 3: -5, 4: -8, 5: 0, 6: -5, 7: -5, 8: -5, 9: -6, 10: -7, 11: -5,
@@ -113,6 +116,55 @@ def matrix(df):
     return np.ascontiguousarray(df[FEATURES].to_numpy(dtype=np.float32))
 
 
+class Gbm:
+    """The one part that differs between the peers: training and predicting with xgboost or LightGBM, same settings
+    (Esteira's: learning rate, leaves, min rows per leaf, feature fraction, L2, 255 bins, threads, seed)."""
+
+    def __init__(self, args):
+        self.args = args
+        self.library = args.library
+        if self.library == "xgboost":
+            import xgboost
+            self.lib, self.version = xgboost, xgboost.__version__
+            self.params = {
+                "objective": "reg:squarederror", "tree_method": "hist", "grow_policy": "lossguide",
+                "max_leaves": args.max_leaves, "max_depth": 0, "learning_rate": args.learning_rate,
+                "min_child_weight": args.min_child_weight, "colsample_bytree": args.colsample,
+                "reg_lambda": args.reg_lambda, "max_bin": 255, "nthread": args.threads, "seed": args.seed,
+                "verbosity": 1,
+            }
+        else:
+            import lightgbm
+            self.lib, self.version = lightgbm, lightgbm.__version__
+            # LightGBM's defaults otherwise (as a Kaggler would run it: no force_row_wise, no bagging)
+            self.params = {
+                "objective": "regression", "num_leaves": args.max_leaves, "learning_rate": args.learning_rate,
+                "min_data_in_leaf": int(args.min_child_weight), "feature_fraction": args.colsample,
+                "lambda_l2": args.reg_lambda, "max_bin": 255, "num_threads": args.threads, "seed": args.seed,
+                "verbosity": -1,
+            }
+
+    def train_consuming(self, rows):
+        """Trains on rows = [X, y], emptying the list so that the raw rows are freed once the library has binned them."""
+        X, y = rows
+        rows.clear()
+        if self.library == "xgboost":
+            dtrain = self.lib.QuantileDMatrix(X, label=y, max_bin=255, nthread=self.args.threads)
+        else:
+            dtrain = self.lib.Dataset(X, label=y, params={"max_bin": 255, "num_threads": self.args.threads, "verbosity": -1},
+                                      free_raw_data=True).construct()
+        del X, y
+        gc.collect()
+        booster = self.lib.train(self.params, dtrain, num_boost_round=self.args.iterations)
+        del dtrain
+        return booster
+
+    def predict(self, booster, X):
+        if self.library == "xgboost":
+            return booster.inplace_predict(X)
+        return booster.predict(X, num_threads=self.args.threads)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True, help="folder with the GEPIII CSVs (plain or .gz)")
@@ -127,19 +179,13 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--chunk-rows", type=int, default=4_000_000, help="test rows per prediction chunk")
+    ap.add_argument("--library", choices=("xgboost", "lightgbm"), default="xgboost", help="the GBM library")
     ap.add_argument("--json", action="store_true", help="print one JSON object (stages, cv_rmsle) on stdout at the end")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     t_all = time.perf_counter()
 
-    params = {
-        "objective": "reg:squarederror", "tree_method": "hist", "grow_policy": "lossguide",
-        "max_leaves": args.max_leaves, "max_depth": 0, "learning_rate": args.learning_rate,
-        "min_child_weight": args.min_child_weight, "colsample_bytree": args.colsample,
-        "reg_lambda": args.reg_lambda, "max_bin": 255, "nthread": args.threads, "seed": args.seed,
-        "verbosity": 1,
-    }
-
+    gbm = Gbm(args)
     with Stage("read train + metadata"):
         train = pd.read_csv(find(args.data, "train.csv"),
                             dtype={"building_id": np.int16, "meter": np.int8, "meter_reading": np.float32})
@@ -172,12 +218,10 @@ def main():
         end = last + 1 if i == k else first + (span * (i + 1) // (k + 1)) // 24 * 24
         with Stage(f"cv fold {i} train"):
             tr = hours < origin
-            dtrain = xgb.QuantileDMatrix(X[tr], label=y[tr], max_bin=255, nthread=args.threads)
-            booster = xgb.train(params, dtrain, num_boost_round=args.iterations)
-            del dtrain
+            booster = gbm.train_consuming([X[tr], y[tr]])
         with Stage(f"cv fold {i} validate"):
             va = (hours >= origin) & (hours < end)
-            p = np.clip(booster.inplace_predict(X[va]), 0, None)
+            p = np.clip(gbm.predict(booster, X[va]), 0, None)
             r = rmsle_log(p, y[va])
             sq_sum += float(np.sum((p.astype(np.float64) - y[va]) ** 2))
             n_val += int(va.sum())
@@ -190,11 +234,9 @@ def main():
     print(f"[peer] CV RMSLE (all validation rows) {cv:.4f}", file=sys.stderr)
 
     with Stage("final train"):
-        dtrain = xgb.QuantileDMatrix(X, label=y, max_bin=255, nthread=args.threads)
+        final = [X, y]
         del X, y, hours
-        gc.collect()
-        booster = xgb.train(params, dtrain, num_boost_round=args.iterations)
-        del dtrain
+        booster = gbm.train_consuming(final)  # the rows are freed once binned, before boosting
         gc.collect()
 
     row_ids, preds = [], []
@@ -208,13 +250,13 @@ def main():
             chunk = add_features(chunk, buildings, weather)
             Xc = matrix(chunk)
             t1 = time.perf_counter()
-            p = np.expm1(np.clip(booster.inplace_predict(Xc), 0, None)).astype(np.float32)
+            p = np.expm1(np.clip(gbm.predict(booster, Xc), 0, None)).astype(np.float32)
             t_pred += time.perf_counter() - t1
             t_feat += t1 - t0
             row_ids.append(chunk["row_id"].to_numpy())
             preds.append(p)
             del chunk, Xc
-        print(f"[peer]   of which test features {t_feat:.2f} s, xgboost predict {t_pred:.2f} s", file=sys.stderr)
+        print(f"[peer]   of which test features {t_feat:.2f} s, {args.library} predict {t_pred:.2f} s", file=sys.stderr)
     with Stage("write submission.csv.gz"):
         sub = pd.DataFrame({"row_id": np.concatenate(row_ids), "meter_reading": np.concatenate(preds)})
         path = os.path.join(args.out, "submission.csv.gz")
@@ -222,9 +264,9 @@ def main():
     total = time.perf_counter() - t_all
     print(f"[peer] submission {path} ({len(sub):,} rows); total {total:.1f} s; peak RSS {peak_rss_mib():,.0f} MiB", file=sys.stderr)
     if args.json:
-        print(json.dumps({"tool": "peer", "cv_rmsle": round(cv, 5), "folds": folds, "train_rows": n_train,
+        print(json.dumps({"tool": f"peer-{args.library}", "library": args.library, "library_version": gbm.version, "cv_rmsle": round(cv, 5), "folds": folds, "train_rows": n_train,
                           "test_rows": len(sub), "submission": path, "stages": STAGES, "seconds": round(total, 3),
-                          "peak_rss_mib": round(peak_rss_mib(), 1), "xgboost": xgb.__version__, "pandas": pd.__version__}))
+                          "peak_rss_mib": round(peak_rss_mib(), 1), "pandas": pd.__version__}))
 
 
 if __name__ == "__main__":

@@ -253,14 +253,16 @@ public sealed class GbmModel : IDisposable
 
     private readonly BoosterHandle _booster;
     private readonly string _parameters;
-    private readonly Lazy<TreeEnsemble?> _compiled;
+    private readonly Lazy<CompiledEnsemble?> _compiled;
+    private readonly Lazy<TreeEnsemble?> _walker;
 
     private GbmModel(BoosterHandle booster, int features, string parameters)
     {
         _booster = booster;
         Features = features;
         _parameters = parameters;
-        _compiled = new Lazy<TreeEnsemble?>(() => TreeEnsemble.TryCompile(ToText()));
+        _compiled = new Lazy<CompiledEnsemble?>(() => CompiledEnsemble.Cached(ToText()));
+        _walker = new Lazy<TreeEnsemble?>(() => _compiled.Value is null ? TreeEnsemble.TryCompile(ToText()) : null);
     }
 
     public int Features { get; }
@@ -315,8 +317,8 @@ public sealed class GbmModel : IDisposable
             chunk[f] = new float[Math.Min(ChunkRows, output.Length)];
         }
 
-        var picked = Enumerable.Range(0, chunk[0].Length).ToArray();
-        var rowMajor = new float[chunk[0].Length * Features];
+        int[]? picked = null;
+        float[]? rowMajor = null; // only when the compiled ensemble cannot score the model
         var scores = new double[chunk[0].Length];
         for (var done = 0; done < output.Length; done += ChunkRows)
         {
@@ -326,14 +328,23 @@ public sealed class GbmModel : IDisposable
                 read(f, start + done, chunk[f].AsSpan(0, length));
             }
 
-            GbmDataset.Transpose(chunk, picked.AsSpan(0, length), rowMajor);
             if (_compiled.Value is { } compiled)
             {
-                compiled.Predict(rowMajor, length, scores);
+                compiled.Predict(chunk, 0, length, scores);
             }
             else
             {
-                PredictWithLightGbm(rowMajor, length, scores);
+                picked ??= Enumerable.Range(0, chunk[0].Length).ToArray();
+                rowMajor ??= new float[chunk[0].Length * Features];
+                GbmDataset.Transpose(chunk, picked.AsSpan(0, length), rowMajor);
+                if (_walker.Value is { } walker)
+                {
+                    walker.Predict(rowMajor, length, scores);
+                }
+                else
+                {
+                    PredictWithLightGbm(rowMajor, length, scores);
+                }
             }
 
             for (var k = 0; k < length; k++)

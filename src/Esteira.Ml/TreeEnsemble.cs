@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -40,11 +39,7 @@ public sealed class TreeEnsemble
     /// </summary>
     public static TreeEnsemble? TryCompile(string modelText)
     {
-        var lines = modelText.Split('\n');
-        var header = Fields(lines, 0, out var firstTree);
-        var objective = header.GetValueOrDefault("objective", "");
-        if (!header.TryGetValue("max_feature_idx", out var maxFeature) || header.GetValueOrDefault("num_tree_per_iteration", "1") != "1"
-            || !objective.StartsWith("regression", StringComparison.Ordinal) || objective.Contains("sqrt", StringComparison.Ordinal))
+        if (LightGbmModelText.TryParse(modelText) is not var (features, trees))
         {
             return null;
         }
@@ -53,40 +48,21 @@ public sealed class TreeEnsemble
         var leafValues = new List<double>();
         var starts = new List<int>();
         var depths = new List<int>();
-        for (var at = firstTree; at < lines.Length && lines[at].StartsWith("Tree=", StringComparison.Ordinal);)
+        foreach (var tree in trees)
         {
-            var tree = Fields(lines, at + 1, out at);
-            if (tree.GetValueOrDefault("num_cat", "0") != "0" || tree.GetValueOrDefault("is_linear", "0") != "0")
-            {
-                return null;
-            }
-
             starts.Add(nodes.Count);
-            var leaves = int.Parse(tree["num_leaves"], CultureInfo.InvariantCulture);
-            var leafValue = Doubles(tree["leaf_value"]);
-            if (leaves == 1)
+            if (tree.LeafValue.Length == 1)
             {
                 nodes.Add(Node.Leaf(0));
-                leafValues.Add(leafValue[0]);
+                leafValues.Add(tree.LeafValue[0]);
                 depths.Add(0);
                 continue;
             }
 
-            var feature = Ints(tree["split_feature"]);
-            var threshold = Doubles(tree["threshold"]);
-            var decision = Ints(tree["decision_type"]);
-            var left = Ints(tree["left_child"]);
-            var right = Ints(tree["right_child"]);
-            if (decision.Any(d => (d & 1) != 0 || ((d >> 2) & 3) == 1))
-            {
-                return null; // categorical or zero-as-missing
-            }
-
-            depths.Add(Relayout(feature, threshold, decision, left, right, leafValue, nodes, leafValues));
+            depths.Add(Relayout(tree, nodes, leafValues));
         }
 
-        return starts.Count == 0 ? null
-            : new TreeEnsemble([.. nodes], [.. leafValues], [.. starts], [.. depths], int.Parse(maxFeature, CultureInfo.InvariantCulture) + 1);
+        return new TreeEnsemble([.. nodes], [.. leafValues], [.. starts], [.. depths], features);
     }
 
     /// <summary>Adds the model's score of each of <paramref name="rows"/> rows of <paramref name="rowMajor"/> to <paramref name="scores"/>, both cores at once.</summary>
@@ -187,10 +163,10 @@ public sealed class TreeEnsemble
     /// Appends one tree, breadth first, each internal node's children side by side; leaves loop to themselves so that
     /// walking past a leaf keeps it. Returns the depth.
     /// </summary>
-    private static int Relayout(int[] feature, double[] threshold, int[] decision, int[] left, int[] right, double[] leafValue, List<Node> nodes, List<double> leafValues)
+    private static int Relayout(LightGbmTree tree, List<Node> nodes, List<double> leafValues)
     {
         var start = nodes.Count;
-        var size = (2 * leafValue.Length) - 1;
+        var size = (2 * tree.LeafValue.Length) - 1;
         for (var k = 0; k < size; k++)
         {
             nodes.Add(default);
@@ -209,65 +185,18 @@ public sealed class TreeEnsemble
             if (child < 0)
             {
                 nodes[start + index] = Node.Leaf(index);
-                leafValues[start + index] = leafValue[~child];
+                leafValues[start + index] = tree.LeafValue[~child];
                 continue;
             }
 
-            var missing = (decision[child] >> 2) & 3; // 0 none (NaN is read as 0), 2 NaN
-            var defaultLeft = (decision[child] & 2) != 0;
-            var nanRight = missing == 2 ? !defaultLeft : 0 > threshold[child];
-            nodes[start + index] = new Node(feature[child], FloatAtMost(threshold[child]), next, nanRight ? 1 : 0);
-            queue.Enqueue((left[child], next, level + 1));
-            queue.Enqueue((right[child], next + 1, level + 1));
+            nodes[start + index] = new Node(tree.Feature[child], tree.FloatThreshold(child), next, tree.NanRight(child) ? 1 : 0);
+            queue.Enqueue((tree.Left[child], next, level + 1));
+            queue.Enqueue((tree.Right[child], next + 1, level + 1));
             next += 2;
         }
 
         return depth;
     }
-
-    /// <summary>The largest float not above <paramref name="value"/>: for a float x, x ≤ it exactly when (double)x ≤ value.</summary>
-    private static float FloatAtMost(double value)
-    {
-        var f = (float)value;
-        return f > value ? MathF.BitDecrement(f) : f;
-    }
-
-    /// <summary>The key=value lines from <paramref name="from"/> to the next blank line; <paramref name="next"/> is the first line after the blank ones.</summary>
-    private static Dictionary<string, string> Fields(string[] lines, int from, out int next)
-    {
-        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
-        var at = from;
-        for (; at < lines.Length && lines[at].TrimEnd('\r').Length > 0; at++)
-        {
-            var line = lines[at].TrimEnd('\r');
-            var eq = line.IndexOf('=', StringComparison.Ordinal);
-            if (eq > 0)
-            {
-                fields[line[..eq]] = line[(eq + 1)..];
-            }
-        }
-
-        while (at < lines.Length && lines[at].TrimEnd('\r').Length == 0)
-        {
-            at++;
-        }
-
-        next = at;
-        return fields;
-    }
-
-    private static int[] Ints(string text) => text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-
-    private static double[] Doubles(string text) => text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(Double).ToArray();
-
-    /// <summary>A number as C++ streams print it: LightGBM writes infinite thresholds as inf and -inf.</summary>
-    private static double Double(string text) => text switch
-    {
-        "inf" or "+inf" => double.PositiveInfinity,
-        "-inf" => double.NegativeInfinity,
-        "nan" or "-nan" => double.NaN,
-        _ => double.Parse(text, CultureInfo.InvariantCulture),
-    };
 
     [StructLayout(LayoutKind.Sequential)]
     private readonly record struct Node(int Feature, float Threshold, int FirstChild, int NanRight)
