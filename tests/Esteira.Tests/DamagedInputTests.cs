@@ -150,6 +150,34 @@ public sealed class DamagedInputTests
         Assert.DoesNotContain("MaxBufferSize", message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("train.csv", "0000-01-01 00:00:00")]
+    [InlineData("train.csv", "2100-01-05 00:00:00")]
+    [InlineData("test.csv", "1969-12-31 23:00:00")]
+    [InlineData("weather_train.csv", "2100-01-05 00:00:00")]
+    public void A_timestamp_outside_1970_to_2099_is_bad_input_naming_file_line_and_column(string file, string timestamp)
+    {
+        using var ds = new TempDataset();
+        var original = file == "test.csv" ? "2016-02-10 00:00:00" : "2016-01-05 00:00:00";
+        ds.Replace(file, original, timestamp);
+        var line = File.ReadAllLines(Path.Combine(ds.Data, file)).ToList().FindIndex(l => l.Contains(timestamp, StringComparison.Ordinal)) + 1;
+
+        var message = Fails(ds.Data).Message;
+
+        Assert.Equal($"{Path.Combine(ds.Data, file)}:{line} column 'timestamp': '{timestamp}' is outside the years 1970–2099 that Esteira reads (is the year a typo?); fix that cell or remove the row", message);
+    }
+
+    [Fact]
+    public void Cli_a_reading_in_the_year_2100_exits_2_with_one_line_before_any_training()
+    {
+        using var ds = new TempDataset();
+        ds.Replace("train.csv", "2016-01-05 00:00:00", "2100-01-05 00:00:00");
+        var (exit, stdout, stderr) = Cli.Esteira(ds.Root, "run", "--data", ds.Data, "--out", ds.Out);
+        AssertOneLineExit2(exit, stdout, stderr, "train.csv:194 column 'timestamp': '2100-01-05 00:00:00' is outside the years 1970–2099");
+        Assert.DoesNotContain("train ", stdout, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(ds.Out));
+    }
+
     [Fact]
     public void Cli_a_file_with_only_a_header_exits_2_with_one_line()
     {
