@@ -44,7 +44,11 @@ public sealed record RunResult(
     IReadOnlyList<FeatureGain> Importance,
     IReadOnlyList<Cache.PlannedStage> Plan,
     double Seconds,
-    OutOfFold OutOfFold);
+    OutOfFold OutOfFold)
+{
+    /// <summary>Dataset-wide quality warnings (sites without weather, unseen test series, …), from quality.json.</summary>
+    public IReadOnlyList<QualityFinding> Findings { get; init; } = [];
+}
 
 /// <summary>Out-of-fold predictions: for each validated training row, its fold and the prediction in log1p space.</summary>
 public sealed record OutOfFold(int[] Rows, int[] Fold, float[] PredictedLog1p, float[] ActualLog1p, IReadOnlyList<TimeFold> Folds);
@@ -104,7 +108,10 @@ public static class GepiiiRun
             experiment.Metrics.CvRmsle, experiment.Metrics.Folds, experiment.Submission, run.QualityReport,
             run.Features.TrainRows, run.Features.TestRows, run.Features.Series, run.Features.FlaggedRows, run.Features.Alignment,
             quality.Series, experiment.Metrics.Importance, run.Plan, run.Seconds,
-            new OutOfFold(ColumnTable.ReadInt(valid, "train_row"), ColumnTable.ReadInt(valid, "fold"), oof, ColumnTable.ReadFloat(valid, "label"), run.Features.Folds));
+            new OutOfFold(ColumnTable.ReadInt(valid, "train_row"), ColumnTable.ReadInt(valid, "fold"), oof, ColumnTable.ReadFloat(valid, "label"), run.Features.Folds))
+        {
+            Findings = quality.Findings ?? [],
+        };
     }
 
     /// <summary>
@@ -135,7 +142,7 @@ public static class GepiiiRun
         }
     }
 
-    private sealed record QualityJson(int FlaggedRows, IReadOnlyList<SeriesQuality> Series);
+    private sealed record QualityJson(int FlaggedRows, IReadOnlyList<SeriesQuality> Series, IReadOnlyList<QualityFinding>? Findings);
 }
 
 internal static class GepiiiStagesJson
