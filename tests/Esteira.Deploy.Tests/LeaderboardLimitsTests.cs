@@ -292,7 +292,7 @@ public sealed class LeaderboardLimitsTests(ITestOutputHelper output) : IDisposab
         using (var right = await http.SendAsync(Rpc(server, "ListSubmissions", new { competitionName = "tiny-comp" })))
         {
             Assert.Equal(HttpStatusCode.TooManyRequests, right.StatusCode);
-            Assert.Contains("too many failed logins for team 'alice' (more than 5 in 60 s); try again in 60 s", await MessageAsync(right));
+            Assert.Contains("too many failed logins for team 'alice' (5 within 60 s); try again in 60 s", await MessageAsync(right));
         }
 
         // Another team from the same address is not locked out by alice's attacker.
@@ -320,7 +320,7 @@ public sealed class LeaderboardLimitsTests(ITestOutputHelper output) : IDisposab
 
         var error = Assert.Throws<EsteiraException>(() => service.Authenticate("Bearer guess", "10.0.0.1"));
         Assert.Equal(ErrorCode.LimitExceeded, error.Code);
-        Assert.StartsWith("too many failed logins from this address", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith("too many failed logins from this address (6 within 60 s); try again in ", error.Message, StringComparison.Ordinal);
         Assert.True(error.Data[LeaderboardApi.RetryAfterKey] is int seconds && seconds > 0);
         Assert.Throws<EsteiraException>(() => service.Authenticate(Basic("bob", "hunter2"), "10.0.0.1"));
 

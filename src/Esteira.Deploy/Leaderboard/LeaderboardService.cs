@@ -154,9 +154,11 @@ public sealed class LeaderboardService : IAsyncDisposable
         if (wait is { } retry)
         {
             var seconds = (int)Math.Ceiling(retry.TotalSeconds);
+            var (who, max) = teamKey is not null && _teamLogins.RetryAfter(teamKey) is not null
+                ? ($"for team '{claimed}'", _teamLogins.MaxFailures)
+                : ("from this address", _addressLogins.MaxFailures);
             var error = new EsteiraException(ErrorCode.LimitExceeded,
-                $"too many failed logins {(teamKey is not null && _teamLogins.RetryAfter(teamKey) is not null ? $"for team '{claimed}'" : "from this address")} " +
-                $"(more than {_teamLogins.MaxFailures} in {Competition.LoginWindow.TotalSeconds:0} s); try again in {seconds} s with the right key");
+                $"too many failed logins {who} ({max} within {Competition.LoginWindow.TotalSeconds:0} s); try again in {seconds} s with the right key");
             error.Data[LeaderboardApi.RetryAfterKey] = seconds;
             throw error;
         }
