@@ -57,6 +57,17 @@ internal static class RunReport
             console.Write(quality);
         }
 
+        if (run.Findings.Count > 0)
+        {
+            var findings = new Spectre.Console.Table().Title("data quality (all files): warnings").Border(TableBorder.Rounded).AddColumns("finding", "count", "what");
+            foreach (var f in run.Findings)
+            {
+                findings.AddRow(new Text(f.Kind, new Style(Color.Yellow)), new Text(f.Count.ToString("N0")), new Text(f.Message));
+            }
+
+            console.Write(findings);
+        }
+
         foreach (var r in runs)
         {
             var folds = new Spectre.Console.Table().Title(runs.Count == 1 ? CvTitle(r) : $"{Path.GetFileName(Path.GetDirectoryName(r.Submission))}: {CvTitle(r)}")
@@ -93,6 +104,7 @@ internal static class RunJson
         test_rows = run.TestRows,
         series = run.Series,
         flagged_rows = run.FlaggedRows,
+        quality_findings = run.Findings.Select(f => new { kind = f.Kind, count = f.Count, message = f.Message }),
         stages = run.Plan.Select(s => new { name = s.Id, ran = s.Run, reason = s.Reason }),
         feature_importance = run.Importance.Select(p => new { feature = p.Feature, gain = p.Gain }),
         steps,

@@ -61,7 +61,64 @@ public static class GepiiiReader
         }
 
         counter.Flush();
+        CheckTimeline(source.DisplayName(TrainFile), train!.Hour, i => train.Line[i]);
+        CheckTimeline(source.DisplayName(TestFile), test!.Hour, i => i + 2L);
         return new GepiiiDataset { Train = train!, Test = test!, Buildings = buildings, Weather = weather!, SampleRowIds = sample! };
+    }
+
+    /// <summary>The longest stretch without a single row that a meter file may have inside it.</summary>
+    public const int MaxGapHours = 366 * 24;
+
+    /// <summary>
+    /// Refuses a file whose timestamps fall apart in two, more than <see cref="MaxGapHours"/> from each other: the smaller part is a
+    /// typo (a reading in 2099 among 2016's), and left in it would stretch the training period and its folds to the typo.
+    /// </summary>
+    internal static void CheckTimeline(string display, int[] hours, Func<int, long> lineOf)
+    {
+        if (hours.Length < 2)
+        {
+            return;
+        }
+
+        var (first, last) = (hours.Min(), hours.Max());
+        if ((long)last - first <= MaxGapHours)
+        {
+            return;
+        }
+
+        var present = new System.Collections.BitArray(last - first + 1);
+        foreach (var hour in hours)
+        {
+            present[hour - first] = true;
+        }
+
+        var (gapStart, gapEnd, previous) = (0, 0, 0);
+        for (var h = 1; h < present.Length; h++)
+        {
+            if (present[h])
+            {
+                if (h - previous > gapEnd - gapStart)
+                {
+                    (gapStart, gapEnd) = (previous, h);
+                }
+
+                previous = h;
+            }
+        }
+
+        if (gapEnd - gapStart <= MaxGapHours)
+        {
+            return;
+        }
+
+        var split = first + gapEnd;
+        var later = hours.Count(h => h >= split);
+        var outlierIsLater = later <= hours.Length - later;
+        var row = Array.FindIndex(hours, h => outlierIsLater ? h >= split : h < split);
+        var (restFrom, restTo) = outlierIsLater ? (first, first + gapStart) : (split, last);
+        throw EsteiraException.BadInput(display, lineOf(row), "timestamp",
+            $"'{Timestamps.Format(hours[row])}' is {(gapEnd - gapStart) / 24:N0} days {(outlierIsLater ? "after" : "before")} the file's other {(outlierIsLater ? hours.Length - later : later):N0} rows ({Timestamps.Format(restFrom)} .. {Timestamps.Format(restTo)}); is the year a typo?",
+            "fix that cell or remove the row");
     }
 
     public static Buildings ReadBuildings(DatasetSource source)

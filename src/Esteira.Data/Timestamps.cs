@@ -6,9 +6,15 @@ namespace Esteira.Data;
 /// </summary>
 public static class Timestamps
 {
+    /// <summary>The first year a timestamp may have: hours count from 1970-01-01, and weekdays and holidays assume no earlier one.</summary>
+    public const int MinYear = 1970;
+
+    /// <summary>The last year a timestamp may have: a meter reading from 2100 on is a typo, and would stretch every per-hour table to it.</summary>
+    public const int MaxYear = 2099;
+
     private static readonly int EpochDay = new DateOnly(1970, 1, 1).DayNumber;
 
-    /// <summary>Parses <c>yyyy-MM-dd HH:mm:ss</c> (or <c>yyyy-MM-dd HH:mm</c>) that falls on a whole hour.</summary>
+    /// <summary>Parses <c>yyyy-MM-dd HH:mm:ss</c> (or <c>yyyy-MM-dd HH:mm</c>) that falls on a whole hour, in the years <see cref="MinYear"/>–<see cref="MaxYear"/>.</summary>
     public static bool TryParseHour(ReadOnlySpan<char> s, out int hour, out string problem)
     {
         hour = 0;
@@ -33,7 +39,13 @@ public static class Timestamps
             return false;
         }
 
-        if (mo is < 1 or > 12 || d < 1 || d > DateTime.DaysInMonth(Math.Max(1, y), mo) || h > 23 || mi > 59 || sec > 59)
+        if (y is < MinYear or > MaxYear)
+        {
+            problem = $"is outside the years {MinYear}–{MaxYear} that Esteira reads (is the year a typo?)";
+            return false;
+        }
+
+        if (mo is < 1 or > 12 || d < 1 || d > DateTime.DaysInMonth(y, mo) || h > 23 || mi > 59 || sec > 59)
         {
             problem = "is not a valid date and time";
             return false;

@@ -52,6 +52,9 @@ public sealed record RunResult(
 {
     /// <summary>What the profile inferred about the data's columns (the tabular profile's <c>schema.json</c>); empty for GEPIII.</summary>
     public IReadOnlyList<Profiles.InferredColumn> Schema { get; init; } = [];
+
+    /// <summary>Dataset-wide quality warnings (sites without weather, unseen test series, …), from quality.json.</summary>
+    public IReadOnlyList<QualityFinding> Findings { get; init; } = [];
 }
 
 /// <summary>GEPIII's out-of-fold predictions: for each validated training row, its fold and the prediction in log1p space.</summary>
@@ -124,6 +127,7 @@ public static class GepiiiRun
                 : null)
         {
             Schema = File.Exists(schemaFile) ? JsonSerializer.Deserialize<List<Profiles.InferredColumn>>(File.ReadAllText(schemaFile), GepiiiStagesJson.Options)! : [],
+            Findings = quality.Findings ?? [],
         };
     }
 
@@ -158,7 +162,7 @@ public static class GepiiiRun
         }
     }
 
-    private sealed record QualityJson(int FlaggedRows, IReadOnlyList<SeriesQuality>? Series);
+    private sealed record QualityJson(int FlaggedRows, IReadOnlyList<SeriesQuality> Series, IReadOnlyList<QualityFinding>? Findings);
 }
 
 internal static class GepiiiStagesJson

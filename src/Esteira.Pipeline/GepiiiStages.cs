@@ -80,6 +80,7 @@ public static class GepiiiStages
                 "keep one reading per building, meter and hour"));
         CheckTestRows(data);
         var quality = QualityScreen.Screen(data.Train, series);
+        var findings = DatasetFindings.Find(data);
 
         // the submission check reads the sample's row ids from the features folder, and only validation needs the line
         // numbers: holding them through the features step would cost 250 MB at GEPIII scale
@@ -200,7 +201,7 @@ public static class GepiiiStages
 
         var summary = new FeaturesSummary(train.Count, testCount, series.Count, quality.FlaggedRows, horizon / 24, plan, alignment, FeatureBuilder.Names);
         File.WriteAllText(Path.Combine(output, SummaryFile), JsonSerializer.Serialize(summary, Json));
-        File.WriteAllText(Path.Combine(output, QualityFile), JsonSerializer.Serialize(new { flagged_rows = quality.FlaggedRows, alignment, series = quality.Series }, Json));
+        File.WriteAllText(Path.Combine(output, QualityFile), JsonSerializer.Serialize(new { flagged_rows = quality.FlaggedRows, findings, alignment, series = quality.Series }, Json));
         stage.Finish($"{FeatureBuilder.Names.Length} features, {plan.Count} folds, forecast horizon {horizon / 24} days");
         return summary;
     }

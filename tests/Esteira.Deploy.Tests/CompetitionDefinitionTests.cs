@@ -24,6 +24,27 @@ public sealed class CompetitionDefinitionTests : IDisposable
     }
 
     [Fact]
+    public void The_limits_that_keep_one_team_from_stalling_the_server_have_defaults_and_can_be_set()
+    {
+        var defaults = CompetitionDefinition.Load(TinyCompetition.Create(_temp.Path, name: "plain").Dir);
+        Assert.Equal(
+            (TimeSpan.FromSeconds(120), 2, TimeSpan.FromHours(1), 2 * defaults.MaxUploadBytes, 10, TimeSpan.FromSeconds(60)),
+            (defaults.ScoringTimeout, defaults.ScoringWorkers, defaults.UploadExpiry, defaults.EffectiveUploadQuotaBytes, defaults.LoginMaxFailures, defaults.LoginWindow));
+
+        var set = CompetitionDefinition.Load(TinyCompetition.Create(_temp.Path, name: "set",
+            config: "scoring_timeout_seconds: 30\nscoring_workers: 1\nupload_expiry_minutes: 15\nupload_quota_mb: 100\nlogin_max_failures: 0\nlogin_window_seconds: 300\n").Dir);
+        Assert.Equal(
+            (TimeSpan.FromSeconds(30), 1, TimeSpan.FromMinutes(15), 100L << 20, 0, TimeSpan.FromSeconds(300)),
+            (set.ScoringTimeout, set.ScoringWorkers, set.UploadExpiry, set.EffectiveUploadQuotaBytes, set.LoginMaxFailures, set.LoginWindow));
+        Assert.Equal(set.UploadExpiry, set.WithMaxUploadBytes(5).UploadExpiry);
+
+        var bad = TinyCompetition.Create(_temp.Path, name: "bad", config: "scoring_workers: 0\n");
+        var error = Assert.Throws<EsteiraException>(() => CompetitionDefinition.Load(bad.Dir));
+        Assert.Equal(ErrorCode.BadInput, error.Code);
+        Assert.Contains("scoring_workers 1-64", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Yaml_and_json_configs_set_every_key_and_teams_can_take_keys_from_the_environment()
     {
         var comp = TinyCompetition.Create(_temp.Path, config: "name: renamed\nmetric: mae\ndaily_limit: 0\ndeadline: 2026-01-01T00:00:00Z\ncount_format_errors: true\nteams:\n  - name: alice\n    key_env: ALICE_KEY\n");

@@ -52,6 +52,30 @@ public abstract class LeaderboardStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Open_upload_bytes_count_only_unsubmitted_slots_and_expired_ones_are_deleted_with_their_orphaned_files()
+    {
+        var submitted = await UploadAsync("alice", new string('1', 64));
+        await SubmitAsync("alice", submitted);
+        await UploadAsync("alice", new string('2', 64));
+        await UploadAsync("alice", new string('1', 64)); // the same bytes as the submitted file
+        var (_, empty) = TeamSecrets.NewToken();
+        await _store.CreateUploadAsync(Competition, new UploadRecord(empty, "alice", "e.csv", 500, Day.AddHours(2), null, null));
+        await UploadAsync("bob", new string('3', 64));
+
+        Assert.Equal(10 + 10 + 500, await _store.OpenUploadBytesAsync(Competition, "alice", Day));
+        Assert.Equal(500, await _store.OpenUploadBytesAsync(Competition, "alice", Day.AddHours(1)));
+        Assert.Equal(10, await _store.OpenUploadBytesAsync(Competition, "bob", Day));
+
+        var orphans = await _store.DeleteExpiredUploadsAsync(Competition, Day.AddHours(1));
+
+        Assert.Equal([new string('2', 64), new string('3', 64)], orphans.Order(StringComparer.Ordinal));
+        Assert.NotNull(await _store.FindUploadAsync(Competition, submitted));
+        Assert.NotNull(await _store.FindUploadAsync(Competition, empty));
+        Assert.Equal(500, await _store.OpenUploadBytesAsync(Competition, "alice", Day));
+        Assert.Empty(await _store.DeleteExpiredUploadsAsync(Competition, Day.AddHours(1)));
+    }
+
+    [Fact]
     public async Task Uploads_are_found_by_token_hash_and_completed()
     {
         var (_, tokenHash) = TeamSecrets.NewToken();

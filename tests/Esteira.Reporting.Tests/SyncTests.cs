@@ -128,6 +128,82 @@ public sealed class SyncTests(TrainedWorkspace trained)
     }
 
     [Fact]
+    public async Task A_damaged_stored_file_is_named_by_pull_and_not_taken_and_push_repairs_it()
+    {
+        // Given a store holding the pushed entries, one byte of the trained model flipped in the store
+        var storeFolder = trained.NewFolder("store");
+        var store = ArtifactStores.Open(storeFolder, trained.Workspace.Root);
+        await CacheSync.PushAsync(trained.Workspace.StateFolder, store);
+        var key = trained.ChallengerKey;
+        var manifest = (await CacheSync.ReadRemoteManifestAsync(store, key))!;
+        var name = manifest.Files!.Keys.Order(StringComparer.Ordinal).First(f => f.EndsWith(".txt", StringComparison.Ordinal) || f.EndsWith(".npy", StringComparison.Ordinal));
+        var stored = Directory.GetFiles(storeFolder, "*", SearchOption.AllDirectories).Single(f => f.Replace('\\', '/').EndsWith($"{key}/{name}", StringComparison.Ordinal));
+        var bytes = await File.ReadAllBytesAsync(stored);
+        bytes[bytes.Length / 2] ^= 0x20;
+        await File.WriteAllBytesAsync(stored, bytes);
+
+        // When a fresh workspace pulls
+        var fresh = trained.Fresh();
+        var pulled = await CacheSync.PullAsync(fresh.StateFolder, WorkspaceRunner.Plan(fresh, new RunRequest { OutDir = "out" }), store);
+
+        // Then the damaged entry is named, file and all, and not taken; the others come down
+        var damaged = Assert.Single(pulled.Entries, e => e.Action == SyncAction.Damaged);
+        Assert.Equal(key, damaged.Key);
+        Assert.Equal($"{CacheSync.RemoteKey(key, name)} is damaged: its SHA-256 differs from its manifest's", damaged.Problem);
+        Assert.False(Directory.Exists(Path.Combine(fresh.StateFolder, "cache", key)));
+        Assert.Equal(2, pulled.Count(SyncAction.Pulled));
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(fresh.StateFolder, "tmp")));
+
+        // When the laptop pushes again
+        var pushed = await CacheSync.PushAsync(trained.Workspace.StateFolder, store);
+
+        // Then it finds the damage and repairs that file only; the rest was already there
+        var repaired = Assert.Single(pushed.Entries, e => e.Action == SyncAction.Repaired);
+        Assert.Equal(key, repaired.Key);
+        Assert.Equal($"{CacheSync.RemoteKey(key, name)} is damaged (SHA-256 differs)", repaired.Problem);
+        Assert.Equal(2, repaired.Files); // the file and the manifest
+        Assert.All(pushed.Entries.Where(e => e.Key != key), e => Assert.Equal(SyncAction.AlreadyThere, e.Action));
+
+        // And the next pull takes it
+        var again = await CacheSync.PullAsync(fresh.StateFolder, WorkspaceRunner.Plan(fresh, new RunRequest { OutDir = "out" }), store);
+        Assert.Equal(SyncAction.Pulled, Assert.Single(again.Entries, e => e.Key == key).Action);
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(trained.Workspace.StateFolder, "cache", key, name)),
+            await File.ReadAllBytesAsync(Path.Combine(fresh.StateFolder, "cache", key, name)));
+    }
+
+    [Fact]
+    public async Task A_store_client_failing_on_an_object_is_one_line_naming_the_object_not_its_exception()
+    {
+        var inner = ArtifactStores.Open(trained.NewFolder("store"), trained.Workspace.Root);
+        await CacheSync.PushAsync(trained.Workspace.StateFolder, inner);
+        var failing = new FailingStore(inner, "summary.json");
+        var fresh = trained.Fresh();
+
+        var error = await Assert.ThrowsAsync<EsteiraException>(() => CacheSync.PullAsync(fresh.StateFolder, WorkspaceRunner.Plan(fresh, new RunRequest { OutDir = "out" }), failing));
+
+        Assert.Equal(ErrorCode.ExternalService, error.Code);
+        Assert.Matches(@"^file:.*: reading cache/[0-9a-f]{64}/summary\.json failed \(IOException: checksum mismatch\); pull again, and if it fails again the stored object is damaged: 'esteira push' from a machine that has this entry repairs it$", error.Message);
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(fresh.StateFolder, "tmp")));
+    }
+
+    /// <summary>A store whose client throws its own exception when one object is read, as an SDK does on a bad checksum.</summary>
+    private sealed class FailingStore(IArtifactStore inner, string suffix) : IArtifactStore
+    {
+        public string Location => inner.Location;
+
+        public Task<bool> ExistsAsync(string key, CancellationToken cancellationToken = default) => inner.ExistsAsync(key, cancellationToken);
+
+        public Task PutAsync(string key, Stream content, CancellationToken cancellationToken = default) => inner.PutAsync(key, content, cancellationToken);
+
+        public Task<Stream?> OpenReadAsync(string key, CancellationToken cancellationToken = default) =>
+            key.EndsWith(suffix, StringComparison.Ordinal) ? throw new IOException("checksum mismatch") : inner.OpenReadAsync(key, cancellationToken);
+
+        public IAsyncEnumerable<string> ListAsync(string prefix, CancellationToken cancellationToken = default) => inner.ListAsync(prefix, cancellationToken);
+
+        public Task DeleteAsync(string key, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, cancellationToken);
+    }
+
+    [Fact]
     public void The_environment_overrides_esteira_yaml_and_a_missing_store_says_what_to_do()
     {
         var workspace = trained.Workspace;

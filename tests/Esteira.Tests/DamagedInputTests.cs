@@ -150,6 +150,52 @@ public sealed class DamagedInputTests
         Assert.DoesNotContain("MaxBufferSize", message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("train.csv", "0000-01-01 00:00:00")]
+    [InlineData("train.csv", "2100-01-05 00:00:00")]
+    [InlineData("test.csv", "1969-12-31 23:00:00")]
+    [InlineData("weather_train.csv", "2100-01-05 00:00:00")]
+    public void A_timestamp_outside_1970_to_2099_is_bad_input_naming_file_line_and_column(string file, string timestamp)
+    {
+        using var ds = new TempDataset();
+        var original = file == "test.csv" ? "2016-02-10 00:00:00" : "2016-01-05 00:00:00";
+        ds.Replace(file, original, timestamp);
+        var line = File.ReadAllLines(Path.Combine(ds.Data, file)).ToList().FindIndex(l => l.Contains(timestamp, StringComparison.Ordinal)) + 1;
+
+        var message = Fails(ds.Data).Message;
+
+        Assert.Equal($"{Path.Combine(ds.Data, file)}:{line} column 'timestamp': '{timestamp}' is outside the years 1970–2099 that Esteira reads (is the year a typo?); fix that cell or remove the row", message);
+    }
+
+    [Fact]
+    public void A_reading_years_away_from_the_rest_of_its_file_is_bad_input_naming_it()
+    {
+        using var ds = new TempDataset();
+        ds.Replace("train.csv", "1,0,2016-01-05 00:00:00", "1,0,2099-01-05 00:00:00");
+        var days = (int)((new DateTime(2099, 1, 5) - new DateTime(2016, 2, 9, 23, 0, 0)).TotalHours / 24);
+        Assert.Equal($"{Path.Combine(ds.Data, "train.csv")}:194 column 'timestamp': '2099-01-05 00:00:00' is {days:N0} days after the file's other 1,919 rows (2016-01-01 00:00:00 .. 2016-02-09 23:00:00); is the year a typo?; fix that cell or remove the row",
+            Fails(ds.Data).Message);
+
+        using var early = new TempDataset();
+        early.Replace("test.csv", "0,1,0,2016-02-10 00:00:00", "0,1,0,2014-02-10 00:00:00");
+        Assert.Equal($"{Path.Combine(early.Data, "test.csv")}:2 column 'timestamp': '2014-02-10 00:00:00' is 730 days before the file's other 479 rows (2016-02-10 00:00:00 .. 2016-02-19 23:00:00); is the year a typo?; fix that cell or remove the row",
+            Fails(early.Data).Message);
+    }
+
+    [Theory]
+    [InlineData("2100-01-05 00:00:00", "outside the years 1970–2099")]
+    [InlineData("2099-01-05 00:00:00", "days after the file's other 1,919 rows")]
+    public void Cli_a_reading_in_the_year_2100_or_2099_exits_2_with_one_line_before_any_training(string timestamp, string expected)
+    {
+        using var ds = new TempDataset();
+        ds.Replace("train.csv", "2016-01-05 00:00:00", timestamp);
+        var (exit, stdout, stderr) = Cli.Esteira(ds.Root, "run", "--data", ds.Data, "--out", ds.Out);
+        AssertOneLineExit2(exit, stdout, stderr, $"train.csv:194 column 'timestamp': '{timestamp}' is ");
+        Assert.Contains(expected, stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("train ", stdout, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(ds.Out));
+    }
+
     [Fact]
     public void Cli_a_file_with_only_a_header_exits_2_with_one_line()
     {

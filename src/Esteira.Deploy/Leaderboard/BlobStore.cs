@@ -68,6 +68,8 @@ public sealed class BlobStore
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             if (File.Exists(target))
             {
+                // Fresh again: the sweeper of expired uploads leaves recently received files alone.
+                File.SetLastWriteTimeUtc(target, DateTime.UtcNow);
                 File.Delete(temp);
             }
             else
@@ -85,6 +87,22 @@ public sealed class BlobStore
                 File.Delete(temp);
             }
         }
+    }
+
+    /// <summary>
+    /// Deletes a stored blob unless it was received in the last minute (a PUT of the same bytes may be recording it right now);
+    /// true when it was deleted.
+    /// </summary>
+    public bool Delete(string sha256)
+    {
+        var path = PathOf(sha256);
+        if (!File.Exists(path) || DateTime.UtcNow - File.GetLastWriteTimeUtc(path) < TimeSpan.FromMinutes(1))
+        {
+            return false;
+        }
+
+        File.Delete(path);
+        return true;
     }
 
     /// <summary>The path of a stored blob; the hash must be 64 lower-case hex digits.</summary>

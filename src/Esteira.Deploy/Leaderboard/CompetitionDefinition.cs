@@ -36,7 +36,12 @@ public sealed record TeamKey(string Name, string Key)
 /// <c>metric</c> (any <see cref="EvalMetric"/>: rmsle | rmse | mae | auc | logloss | accuracy, default rmsle), <c>daily_limit</c> (default 5, 0 = none), <c>deadline</c> and
 /// <c>private_reveal</c> (ISO-8601 UTC; the reveal defaults to the deadline, and with neither the private scores stay hidden),
 /// <c>count_format_errors</c> (default false), <c>max_upload_mb</c> (default 2048), <c>solution</c> (a path relative to
-/// the folder) and <c>teams</c> (a list of <c>{name, key}</c> or <c>{name, key_env}</c>).
+/// the folder) and <c>teams</c> (a list of <c>{name, key}</c> or <c>{name, key_env}</c>). Limits that keep one team from
+/// stalling the server: <c>scoring_timeout_seconds</c> (default 120), <c>scoring_workers</c> (default 2),
+/// <c>upload_expiry_minutes</c> (default 60: an upload never passed to CreateSubmission is deleted),
+/// <c>upload_quota_mb</c> (default twice <c>max_upload_mb</c>: what a team's not yet submitted uploads may hold),
+/// <c>login_max_failures</c> (default 10 per team, three times that per client address; 0 = no throttle) and
+/// <c>login_window_seconds</c> (default 60).
 /// </remarks>
 public sealed class CompetitionDefinition
 {
@@ -64,6 +69,51 @@ public sealed class CompetitionDefinition
     public bool CountFormatErrors { get; init; }
     public long MaxUploadBytes { get; init; } = 2048L << 20;
     public IReadOnlyList<TeamKey> Teams { get; init; } = [];
+
+    /// <summary>How long one submission may be scored before it is refused (ERROR, not counted).</summary>
+    public TimeSpan ScoringTimeout { get; init; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>How many submissions are scored at once (never two of one team).</summary>
+    public int ScoringWorkers { get; init; } = 2;
+
+    /// <summary>An upload slot not passed to CreateSubmission within this time is deleted with its file.</summary>
+    public TimeSpan UploadExpiry { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>Bytes a team's open (not yet submitted, not expired) uploads may hold; null = twice <see cref="MaxUploadBytes"/>.</summary>
+    public long? UploadQuotaBytes { get; init; }
+
+    /// <summary>The quota in effect.</summary>
+    public long EffectiveUploadQuotaBytes => UploadQuotaBytes ?? 2 * MaxUploadBytes;
+
+    /// <summary>Failed logins per team in one window before it is refused (429) until the window ends; 0 = no throttle.</summary>
+    public int LoginMaxFailures { get; init; } = 10;
+
+    /// <summary>The window of <see cref="LoginMaxFailures"/>.</summary>
+    public TimeSpan LoginWindow { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>A copy with another upload limit (<c>--max-upload-mb</c>).</summary>
+    public CompetitionDefinition WithMaxUploadBytes(long maxUploadBytes) => new()
+    {
+        Name = Name,
+        Title = Title,
+        Description = Description,
+        Directory = Directory,
+        SolutionPath = SolutionPath,
+        ConfigPath = ConfigPath,
+        Metric = Metric,
+        DailyLimit = DailyLimit,
+        Deadline = Deadline,
+        PrivateReveal = PrivateReveal,
+        CountFormatErrors = CountFormatErrors,
+        MaxUploadBytes = maxUploadBytes,
+        Teams = Teams,
+        ScoringTimeout = ScoringTimeout,
+        ScoringWorkers = ScoringWorkers,
+        UploadExpiry = UploadExpiry,
+        UploadQuotaBytes = UploadQuotaBytes,
+        LoginMaxFailures = LoginMaxFailures,
+        LoginWindow = LoginWindow,
+    };
 
     public bool IsRevealed(DateTimeOffset now) => PrivateReveal is { } reveal && now.UtcDateTime >= reveal;
 
@@ -119,6 +169,13 @@ public sealed class CompetitionDefinition
             throw new EsteiraException(ErrorCode.BadInput, $"{configName}: max_upload_mb must be positive");
         }
 
+        if (config.ScoringTimeoutSeconds is <= 0 || config.ScoringWorkers is <= 0 or > 64 || config.UploadExpiryMinutes is <= 0 || config.UploadQuotaMb is <= 0
+            || config.LoginMaxFailures is < 0 || config.LoginWindowSeconds is <= 0)
+        {
+            throw new EsteiraException(ErrorCode.BadInput,
+                $"{configName}: scoring_timeout_seconds, upload_expiry_minutes, upload_quota_mb and login_window_seconds must be positive, scoring_workers 1-64 and login_max_failures ≥ 0 (0 = no throttle)");
+        }
+
         var teams = new List<TeamKey>();
         foreach (var team in config.Teams ?? [])
         {
@@ -152,6 +209,12 @@ public sealed class CompetitionDefinition
             CountFormatErrors = config.CountFormatErrors ?? false,
             MaxUploadBytes = (config.MaxUploadMb ?? 2048) << 20,
             Teams = teams,
+            ScoringTimeout = TimeSpan.FromSeconds(config.ScoringTimeoutSeconds ?? 120),
+            ScoringWorkers = config.ScoringWorkers ?? 2,
+            UploadExpiry = TimeSpan.FromMinutes(config.UploadExpiryMinutes ?? 60),
+            UploadQuotaBytes = config.UploadQuotaMb is { } quota ? (long)(quota * (1 << 20)) : null,
+            LoginMaxFailures = config.LoginMaxFailures ?? 10,
+            LoginWindow = TimeSpan.FromSeconds(config.LoginWindowSeconds ?? 60),
         };
     }
 
@@ -210,6 +273,12 @@ public sealed class CompetitionDefinition
         public long? MaxUploadMb { get; set; }
         public string? Solution { get; set; }
         public List<TeamEntry>? Teams { get; set; }
+        public double? ScoringTimeoutSeconds { get; set; }
+        public int? ScoringWorkers { get; set; }
+        public double? UploadExpiryMinutes { get; set; }
+        public double? UploadQuotaMb { get; set; }
+        public int? LoginMaxFailures { get; set; }
+        public double? LoginWindowSeconds { get; set; }
     }
 
     internal sealed class TeamEntry

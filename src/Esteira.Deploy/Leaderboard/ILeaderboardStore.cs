@@ -87,6 +87,18 @@ public interface ILeaderboardStore : IAsyncDisposable
     /// <summary>Moves a PENDING submission to ERROR; <paramref name="counts"/> says whether it still uses a daily slot.</summary>
     Task FailSubmissionAsync(string competition, long submissionRef, string errorDescription, bool counts, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Bytes held by the team's uploads created at or after <paramref name="sinceUtc"/> and not yet passed to CreateSubmission
+    /// (the received size, or the declared one while nothing arrived): what counts against the upload quota.
+    /// </summary>
+    Task<long> OpenUploadBytesAsync(string competition, string team, DateTime sinceUtc, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Deletes the upload slots created before <paramref name="beforeUtc"/> that no submission uses, and returns the SHA-256s
+    /// of their files that nothing (another slot, a submission) refers to any more, so their bytes can be deleted.
+    /// </summary>
+    Task<IReadOnlyList<string>> DeleteExpiredUploadsAsync(string competition, DateTime beforeUtc, CancellationToken cancellationToken = default);
+
     /// <summary>Refs still PENDING, oldest first (to re-queue after a restart).</summary>
     Task<IReadOnlyList<long>> ListPendingAsync(string competition, CancellationToken cancellationToken = default);
 }

@@ -20,6 +20,9 @@ public static class LeaderboardApi
     /// <summary>Key in <see cref="Exception.Data"/> that overrides the HTTP status of an <see cref="EsteiraException"/>.</summary>
     public const string HttpStatusKey = "esteira.http";
 
+    /// <summary>Key in <see cref="Exception.Data"/> giving the seconds of a 429's Retry-After (default: until 00:00 UTC, the daily limit's reset).</summary>
+    public const string RetryAfterKey = "esteira.retryAfter";
+
     private const long MaxRpcBodyBytes = 1 << 20;
 
     public static void Map(IEndpointRouteBuilder app, LeaderboardService service, string? publicUrl = null)
@@ -101,7 +104,7 @@ public static class LeaderboardApi
     private static async Task<IResult> IntrospectAsync(HttpContext context, LeaderboardService service)
     {
         var request = await ReadRequestAsync(context);
-        var team = request.Token is { Length: > 0 } token ? service.Authenticate("Bearer " + token) : null;
+        var team = request.Token is { Length: > 0 } token ? service.Authenticate("Bearer " + token, Address(context)) : null;
         return Json(team is null
             ? new IntrospectTokenResponse { Active = false }
             : new IntrospectTokenResponse { Active = true, Username = team.Name, UserId = team.Id, ClientId = "esteira", Scope = "resources.admin:*" });
@@ -115,8 +118,10 @@ public static class LeaderboardApi
             throw new EsteiraException(ErrorCode.Unauthorized, "missing credentials; send Authorization: Basic base64(team:key) or Bearer <key>");
         }
 
-        return service.Authenticate(header) ?? throw new EsteiraException(ErrorCode.Unauthorized, "unknown team or wrong key; check KAGGLE_USERNAME and KAGGLE_KEY");
+        return service.Authenticate(header, Address(context)) ?? throw new EsteiraException(ErrorCode.Unauthorized, "unknown team or wrong key; check KAGGLE_USERNAME and KAGGLE_KEY");
     }
+
+    private static string Address(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 
     private static async Task<RpcRequest> ReadRequestAsync(HttpContext context)
     {
@@ -157,7 +162,11 @@ public static class LeaderboardApi
                 context.Response.Headers.WWWAuthenticate = "Basic realm=\"esteira-leaderboard\", Bearer";
             }
 
-            if (status == 429 && e.Code == ErrorCode.LimitExceeded)
+            if (status == 429 && e.Data[RetryAfterKey] is int seconds)
+            {
+                context.Response.Headers.RetryAfter = Math.Max(1, seconds).ToString(CultureInfo.InvariantCulture);
+            }
+            else if (status == 429 && e.Code == ErrorCode.LimitExceeded)
             {
                 var untilReset = DateTime.UtcNow.Date.AddDays(1) - DateTime.UtcNow;
                 context.Response.Headers.RetryAfter = Math.Ceiling(untilReset.TotalSeconds).ToString(CultureInfo.InvariantCulture);

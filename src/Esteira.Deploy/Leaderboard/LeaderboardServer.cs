@@ -72,22 +72,7 @@ public sealed class LeaderboardServer : IAsyncDisposable
         var competition = CompetitionDefinition.Load(options.CompetitionDir, options.Environment ?? Kaggle.KaggleCredentialLocator.ProcessEnvironment());
         if (options.MaxUploadBytes is { } max)
         {
-            competition = new CompetitionDefinition
-            {
-                Name = competition.Name,
-                Title = competition.Title,
-                Description = competition.Description,
-                Directory = competition.Directory,
-                SolutionPath = competition.SolutionPath,
-                ConfigPath = competition.ConfigPath,
-                Metric = competition.Metric,
-                DailyLimit = competition.DailyLimit,
-                Deadline = competition.Deadline,
-                PrivateReveal = competition.PrivateReveal,
-                CountFormatErrors = competition.CountFormatErrors,
-                MaxUploadBytes = max,
-                Teams = competition.Teams,
-            };
+            competition = competition.WithMaxUploadBytes(max);
         }
 
         var teams = options.Teams;
@@ -121,7 +106,7 @@ public sealed class LeaderboardServer : IAsyncDisposable
             k.AddServerHeader = false;
             k.Limits.MaxRequestBodySize = competition.MaxUploadBytes + (1 << 20);
         });
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(3));
 
         var app = builder.Build();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Esteira.Leaderboard");
@@ -140,6 +125,9 @@ public sealed class LeaderboardServer : IAsyncDisposable
 
         LeaderboardApi.Map(app, service, options.PublicUrl);
         LeaderboardPages.Map(app, service, options.Time, options.PublicUrl);
+
+        // SIGTERM or Ctrl+C: scoring stops at once (what was being scored stays PENDING), while Kestrel finishes open requests.
+        app.Lifetime.ApplicationStopping.Register(service.BeginStop);
         try
         {
             await app.StartAsync(cancellationToken);

@@ -4,7 +4,6 @@ using System.IO.Compression;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
-using System.Threading.Channels;
 using Esteira.Deploy.Kaggle;
 using Esteira.Deploy.Submissions;
 using Microsoft.Extensions.Logging;
@@ -39,20 +38,24 @@ public sealed class LeaderboardService : IAsyncDisposable
 {
     private const int DefaultPageSize = 50;
     private const int MaxPageSize = 500;
-    private static readonly TimeSpan UploadSlotLifetime = TimeSpan.FromHours(24);
+    /// <summary>Per client address, this many times a team's failed-login limit (several teams may share one address).</summary>
+    private const int AddressFailureFactor = 3;
     private static readonly TimeSpan FileLinkLifetime = TimeSpan.FromHours(1);
 
     private readonly ILeaderboardStore _store;
     private readonly BlobStore _blobs;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly Channel<long> _queue = Channel.CreateUnbounded<long>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly FairQueue _queue = new();
+    private readonly LoginThrottle _teamLogins;
+    private readonly LoginThrottle _addressLogins;
     private readonly byte[] _linkKey = RandomNumberGenerator.GetBytes(32);
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _archiveLock = new(1, 1);
     private readonly ConcurrentDictionary<string, byte> _receiving = new(StringComparer.Ordinal);
     private IReadOnlyList<TeamRecord> _teams = [];
-    private Task? _worker;
+    private readonly List<Task> _workers = [];
+    private Task? _sweeper;
 
     private LeaderboardService(CompetitionDefinition competition, ReferenceRows solution, ILeaderboardStore store, BlobStore blobs, TimeProvider time, ILogger logger)
     {
@@ -62,7 +65,15 @@ public sealed class LeaderboardService : IAsyncDisposable
         _blobs = blobs;
         _time = time;
         _logger = logger;
+        _teamLogins = new LoginThrottle(time, competition.LoginMaxFailures, competition.LoginWindow);
+        _addressLogins = new LoginThrottle(time, competition.LoginMaxFailures * AddressFailureFactor, competition.LoginWindow);
     }
+
+    /// <summary>Test seam: runs before a submission is scored, with the scoring's cancellation token.</summary>
+    internal Func<SubmissionRecord, CancellationToken, Task>? BeforeScoring { get; set; }
+
+    /// <summary>Test seam: called with each ref once its scoring finished (COMPLETE or ERROR).</summary>
+    internal Action<long>? Scored { get; set; }
 
     public CompetitionDefinition Competition { get; }
 
@@ -94,21 +105,100 @@ public sealed class LeaderboardService : IAsyncDisposable
 
     public IReadOnlyList<TeamRecord> Teams => _teams;
 
-    /// <summary>Starts the scoring worker and queues every submission a previous run left PENDING.</summary>
+    /// <summary>
+    /// Starts the scoring workers (<see cref="CompetitionDefinition.ScoringWorkers"/>, served round robin per team) and the
+    /// sweeper of expired uploads, and queues every submission a previous run left PENDING.
+    /// </summary>
     public async Task StartScoringAsync(CancellationToken cancellationToken = default)
     {
         foreach (var pending in await _store.ListPendingAsync(Competition.Name, cancellationToken))
         {
-            _queue.Writer.TryWrite(pending);
+            if (await _store.GetSubmissionAsync(Competition.Name, pending, cancellationToken) is { } record)
+            {
+                _queue.Enqueue(record.Team, pending);
+            }
         }
 
-        // A dedicated thread: scoring a large file is seconds of CPU that should not sit on a thread-pool thread.
-        _worker = Task.Factory.StartNew(() => ScoreLoopAsync(_stopping.Token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        // Dedicated threads: scoring a large file is seconds of CPU that should not sit on a thread-pool thread.
+        for (var i = 0; i < Competition.ScoringWorkers; i++)
+        {
+            _workers.Add(Task.Factory.StartNew(() => ScoreLoopAsync(_stopping.Token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap());
+        }
+
+        _sweeper = SweepLoopAsync(_stopping.Token);
+    }
+
+    /// <summary>Stops scoring at once: a submission being scored stays PENDING and is scored again at the next start.</summary>
+    public void BeginStop()
+    {
+        if (!_stopping.IsCancellationRequested)
+        {
+            _stopping.Cancel();
+        }
     }
 
     // ---- authentication ----
 
-    /// <summary>The team named by a Basic (team:key) or Bearer (key) header, or null when it matches none.</summary>
+    /// <summary>
+    /// The team named by the header, or null when it matches none (counted as a failed login of the claimed team and of
+    /// <paramref name="address"/>).
+    /// </summary>
+    /// <exception cref="EsteiraException"><see cref="ErrorCode.LimitExceeded"/> (HTTP 429 with Retry-After): too many failed logins of
+    /// this team or from this address in the current window; the key is not even checked.</exception>
+    public TeamRecord? Authenticate(string? authorization, string address)
+    {
+        var claimed = ClaimedTeam(authorization);
+        var teamKey = claimed is null ? null : "team:" + claimed;
+        var addressKey = "address:" + address;
+        var wait = _addressLogins.RetryAfter(addressKey) ?? (teamKey is null ? null : _teamLogins.RetryAfter(teamKey));
+        if (wait is { } retry)
+        {
+            var seconds = (int)Math.Ceiling(retry.TotalSeconds);
+            var (who, max) = teamKey is not null && _teamLogins.RetryAfter(teamKey) is not null
+                ? ($"for team '{claimed}'", _teamLogins.MaxFailures)
+                : ("from this address", _addressLogins.MaxFailures);
+            var error = new EsteiraException(ErrorCode.LimitExceeded,
+                $"too many failed logins {who} ({max} within {Competition.LoginWindow.TotalSeconds:0} s); try again in {seconds} s with the right key");
+            error.Data[LeaderboardApi.RetryAfterKey] = seconds;
+            throw error;
+        }
+
+        var team = Authenticate(authorization);
+        if (team is null && !string.IsNullOrWhiteSpace(authorization))
+        {
+            _addressLogins.Fail(addressKey);
+            if (teamKey is not null)
+            {
+                _teamLogins.Fail(teamKey);
+            }
+        }
+
+        return team;
+    }
+
+    /// <summary>The known team a Basic header names (whatever its key), or null.</summary>
+    private string? ClaimedTeam(string? authorization)
+    {
+        if (string.IsNullOrWhiteSpace(authorization) || !AuthenticationHeaderValue.TryParse(authorization, out var header) || header.Parameter is null
+            || !header.Scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        try
+        {
+            var decoded = Encoding.UTF8.GetString(Convert.FromBase64String(header.Parameter));
+            var colon = decoded.IndexOf(':', StringComparison.Ordinal);
+            var name = colon <= 0 ? null : decoded[..colon];
+            return name is not null && _teams.Any(t => t.Name == name) ? name : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The team named by a Basic (team:key) or Bearer (key) header, or null when it matches none (not throttled).</summary>
     public TeamRecord? Authenticate(string? authorization)
     {
         if (string.IsNullOrWhiteSpace(authorization) || !AuthenticationHeaderValue.TryParse(authorization, out var header) || header.Parameter is null)
@@ -329,6 +419,18 @@ public sealed class LeaderboardService : IAsyncDisposable
             throw BlobStore.TooLarge(Competition.MaxUploadBytes);
         }
 
+        var now = _time.GetUtcNow().UtcDateTime;
+        var open = await _store.OpenUploadBytesAsync(Competition.Name, team.Name, now - Competition.UploadExpiry, cancellationToken);
+        var quota = Competition.EffectiveUploadQuotaBytes;
+        if (open + request.ContentLength > quota)
+        {
+            var error = new EsteiraException(ErrorCode.LimitExceeded,
+                $"upload quota reached: team '{team.Name}' holds {Size(open)} in uploads not yet submitted and this file adds {Size(request.ContentLength)}, over the quota of {Size(quota)}; " +
+                $"submit those uploads with CreateSubmission, or wait: an upload not submitted within {Competition.UploadExpiry.TotalMinutes:0} min is deleted");
+            error.Data[LeaderboardApi.RetryAfterKey] = (int)Math.Ceiling(Competition.UploadExpiry.TotalSeconds);
+            throw error;
+        }
+
         var (token, tokenHash) = TeamSecrets.NewToken();
         await _store.CreateUploadAsync(Competition.Name,
             new UploadRecord(tokenHash, team.Name, fileName, request.ContentLength, _time.GetUtcNow().UtcDateTime, null, null), cancellationToken);
@@ -339,9 +441,10 @@ public sealed class LeaderboardService : IAsyncDisposable
     public async Task ReceiveUploadAsync(string token, Stream body, CancellationToken cancellationToken)
     {
         var upload = await _store.FindUploadAsync(Competition.Name, TeamSecrets.TokenHash(token), cancellationToken);
-        if (upload is null || _time.GetUtcNow().UtcDateTime - upload.CreatedUtc > UploadSlotLifetime)
+        if (upload is null || IsExpired(upload))
         {
-            throw new EsteiraException(ErrorCode.NotFound, "unknown or expired upload URL; call StartSubmissionUpload again");
+            throw new EsteiraException(ErrorCode.NotFound,
+                $"unknown or expired upload URL (an upload not submitted within {Competition.UploadExpiry.TotalMinutes:0} min is deleted); call StartSubmissionUpload again");
         }
 
         // Exactly one PUT per URL may be in flight; the others are told so at once instead of racing to record their file.
@@ -382,6 +485,12 @@ public sealed class LeaderboardService : IAsyncDisposable
             throw new EsteiraException(ErrorCode.NotFound, "blobFileTokens is not an upload of this team; call StartSubmissionUpload first");
         }
 
+        if (IsExpired(upload))
+        {
+            throw new EsteiraException(ErrorCode.NotFound,
+                $"this upload expired: an upload not submitted within {Competition.UploadExpiry.TotalMinutes:0} min is deleted; upload the file again");
+        }
+
         if (upload.ContentSha256 is null || upload.Size is null)
         {
             throw new EsteiraException(ErrorCode.BadInput, "the file was never uploaded; PUT its bytes to the createUrl before CreateSubmission");
@@ -393,7 +502,7 @@ public sealed class LeaderboardService : IAsyncDisposable
             Competition.DailyLimit, now.Date, cancellationToken);
         if (created)
         {
-            _queue.Writer.TryWrite(record.Ref);
+            _queue.Enqueue(record.Team, record.Ref);
             if (_logger.IsEnabled(LogLevel.Information))
             {
                 _logger.LogInformation("submission {Ref} from team {Team}: {File} ({Bytes} bytes)", record.Ref, team.Name, record.FileName, record.TotalBytes);
@@ -511,7 +620,12 @@ public sealed class LeaderboardService : IAsyncDisposable
             return;
         }
 
-        var check = SubmissionScorer.Check(path, Solution);
+        if (BeforeScoring is { } hook)
+        {
+            await hook(record, cancellationToken);
+        }
+
+        var check = SubmissionScorer.Check(path, Solution, ScoringLimits.For(Solution.Count, Competition.ScoringTimeout), cancellationToken);
         if (check.Error is { } error)
         {
             await _store.FailSubmissionAsync(Competition.Name, record.Ref, error.ToString(), Competition.CountFormatErrors, cancellationToken);
@@ -535,44 +649,102 @@ public sealed class LeaderboardService : IAsyncDisposable
     {
         try
         {
-            while (await _queue.Reader.WaitToReadAsync(cancellationToken))
+            while (true)
             {
-                while (_queue.Reader.TryRead(out var submissionRef))
+                var (team, submissionRef) = await _queue.DequeueAsync(cancellationToken);
+                try
                 {
-                    try
-                    {
-                        await ScoreAsync(submissionRef, cancellationToken);
-                    }
-                    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-                    {
-                        return;
-                    }
-                    catch (Exception e)
-                    {
-                        _logger.LogError(e, "scoring submission {Ref} failed", submissionRef);
-                        await _store.FailSubmissionAsync(Competition.Name, submissionRef,
-                            $"the server could not score this file ({e.GetType().Name}); it does not count, submit it again", counts: false, CancellationToken.None);
-                    }
+                    await ScoreAsync(submissionRef, cancellationToken);
+                    Scored?.Invoke(submissionRef);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception e)
+                {
+                    _logger.LogError(e, "scoring submission {Ref} failed", submissionRef);
+                    await _store.FailSubmissionAsync(Competition.Name, submissionRef,
+                        $"the server could not score this file ({e.GetType().Name}); it does not count, submit it again", counts: false, CancellationToken.None);
+                    Scored?.Invoke(submissionRef);
+                }
+                finally
+                {
+                    _queue.Done(team);
                 }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // Shutting down: submissions still queued stay PENDING and are picked up by the next start.
+            // Shutting down: submissions still queued, or cut off while being scored, stay PENDING and are scored at the next start.
+        }
+    }
+
+    /// <summary>
+    /// Deletes upload slots older than <see cref="CompetitionDefinition.UploadExpiry"/> that no submission uses, and the files
+    /// only they held. The sweeper runs this every few minutes; returns how many files were deleted.
+    /// </summary>
+    public async Task<int> SweepExpiredUploadsAsync(CancellationToken cancellationToken)
+    {
+        var orphans = await _store.DeleteExpiredUploadsAsync(Competition.Name, _time.GetUtcNow().UtcDateTime - Competition.UploadExpiry, cancellationToken);
+        var deleted = 0;
+        foreach (var sha in orphans)
+        {
+            if (_blobs.Delete(sha))
+            {
+                deleted++;
+            }
+        }
+
+        if (deleted > 0 && _logger.IsEnabled(LogLevel.Information))
+        {
+            _logger.LogInformation("deleted {Count} uploaded files never submitted within {Minutes:0} min", deleted, Competition.UploadExpiry.TotalMinutes);
+        }
+
+        return deleted;
+    }
+
+    private async Task SweepLoopAsync(CancellationToken cancellationToken)
+    {
+        var period = TimeSpan.FromTicks(Math.Clamp(Competition.UploadExpiry.Ticks / 4, TimeSpan.TicksPerSecond, TimeSpan.TicksPerMinute * 5));
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(period, cancellationToken);
+                try
+                {
+                    await SweepExpiredUploadsAsync(cancellationToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    _logger.LogWarning(e, "deleting expired uploads failed; trying again in {Period}", period);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
         }
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _stopping.CancelAsync();
-        _queue.Writer.TryComplete();
-        if (_worker is not null)
+        BeginStop();
+        var all = _workers.Append(_sweeper ?? Task.CompletedTask).ToArray();
+        try
         {
-            await _worker.WaitAsync(TimeSpan.FromSeconds(60));
+            // Scoring watches the token every few thousand lines, so this is quick; a stuck worker is left behind rather than
+            // holding up the stop (its submission stays PENDING).
+            await Task.WhenAll(all).WaitAsync(TimeSpan.FromSeconds(3));
+        }
+        catch (TimeoutException)
+        {
+            _logger.LogWarning("a scoring worker did not stop within 3 s; its submission stays PENDING for the next start");
         }
 
         _stopping.Dispose();
         _archiveLock.Dispose();
+        _queue.Dispose();
     }
 
     // ---- helpers ----
@@ -595,6 +767,12 @@ public sealed class LeaderboardService : IAsyncDisposable
 
     /// <summary>Scores go over the wire as strings with five decimals, as Kaggle shows them.</summary>
     public static string? FormatScore(double? score) => score?.ToString("F5", CultureInfo.InvariantCulture);
+
+    private bool IsExpired(UploadRecord upload) => _time.GetUtcNow().UtcDateTime - upload.CreatedUtc > Competition.UploadExpiry;
+
+    private static string Size(long bytes) => bytes >= 1 << 20
+        ? (bytes / (double)(1 << 20)).ToString("0.#", CultureInfo.InvariantCulture) + " MiB"
+        : (bytes / 1024.0).ToString("0.#", CultureInfo.InvariantCulture) + " KiB";
 
     private void RequireCompetition(RpcRequest request)
     {

@@ -203,6 +203,52 @@ public abstract class SqlLeaderboardStore : ILeaderboardStore
         }
     }
 
+    public async Task<long> OpenUploadBytesAsync(string competition, string team, DateTime sinceUtc, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = Command(connection, null,
+            "SELECT COALESCE(SUM(COALESCE(u.size, u.declared_length)), 0) FROM lb_uploads u WHERE u.competition = @c AND u.team = @t AND u.created_ms >= @m " +
+            "AND NOT EXISTS (SELECT 1 FROM lb_submissions s WHERE s.upload_token_hash = u.token_hash)",
+            ("c", competition), ("t", team), ("m", ToMs(sinceUtc)));
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public async Task<IReadOnlyList<string>> DeleteExpiredUploadsAsync(string competition, DateTime beforeUtc, CancellationToken cancellationToken = default)
+    {
+        using (await EnterWriteAsync(cancellationToken))
+        {
+            await using var connection = await OpenAsync(cancellationToken);
+            await using var transaction = await BeginWriteAsync(connection, cancellationToken);
+            const string expired = "u.competition = @c AND u.created_ms < @m AND NOT EXISTS (SELECT 1 FROM lb_submissions s WHERE s.upload_token_hash = u.token_hash)";
+            var hashes = new List<string>();
+            await using (var select = Command(connection, transaction, $"SELECT DISTINCT u.content_sha256 FROM lb_uploads u WHERE {expired} AND u.content_sha256 IS NOT NULL",
+                ("c", competition), ("m", ToMs(beforeUtc))))
+            await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    hashes.Add(reader.GetString(0));
+                }
+            }
+
+            await ExecuteAsync(connection, transaction, $"DELETE FROM lb_uploads WHERE token_hash IN (SELECT u.token_hash FROM lb_uploads u WHERE {expired})",
+                cancellationToken, ("c", competition), ("m", ToMs(beforeUtc)));
+            var orphans = new List<string>();
+            foreach (var hash in hashes)
+            {
+                await using var used = Command(connection, transaction,
+                    "SELECT (SELECT COUNT(*) FROM lb_uploads WHERE content_sha256 = @s) + (SELECT COUNT(*) FROM lb_submissions WHERE content_sha256 = @s)", ("s", hash));
+                if (Convert.ToInt64(await used.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture) == 0)
+                {
+                    orphans.Add(hash);
+                }
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+            return orphans;
+        }
+    }
+
     public async Task<IReadOnlyList<long>> ListPendingAsync(string competition, CancellationToken cancellationToken = default)
     {
         await using var connection = await OpenAsync(cancellationToken);

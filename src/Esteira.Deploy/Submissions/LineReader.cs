@@ -27,6 +27,9 @@ internal sealed class LineReader : IDisposable
     /// <summary>1-based number of the line last returned.</summary>
     public long LineNumber { get; private set; }
 
+    /// <summary>How many (decompressed) bytes were read so far.</summary>
+    public long BytesRead { get; private set; }
+
     /// <summary>Opens a plain, gzipped or zipped (one entry) text file.</summary>
     public static LineReader Open(string path)
     {
@@ -137,6 +140,7 @@ internal sealed class LineReader : IDisposable
             }
 
             _end += read;
+            BytesRead += read;
             if (_end - _start >= BufferSize / 2)
             {
                 return;

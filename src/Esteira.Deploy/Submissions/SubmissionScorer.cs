@@ -19,6 +19,25 @@ public sealed record SubmissionCheck(long Rows, double? PublicScore, double? Pri
 }
 
 /// <summary>
+/// What one submission may cost the server: lines (blank ones included), decompressed bytes and wall time. A file past a
+/// limit is refused with a format error saying which; <see cref="For"/> derives the first two from the solution's row count.
+/// </summary>
+public sealed record ScoringLimits(long MaxLines, long MaxBytes, TimeSpan TimeBudget)
+{
+    /// <summary>Blank lines tolerated on top of the header and the rows.</summary>
+    public const long BlankLineAllowance = 10_000;
+
+    /// <summary>Decompressed bytes allowed per expected row (a quoted id, a long value and CRLF fit in far less).</summary>
+    public const long BytesPerRow = 256;
+
+    /// <summary>No limit at all (tests and the guard's local check).</summary>
+    public static ScoringLimits None { get; } = new(long.MaxValue, long.MaxValue, Timeout.InfiniteTimeSpan);
+
+    /// <summary>Limits for a solution of <paramref name="rows"/> rows: the rows, the header and 10,000 blank lines; 256 bytes a row plus 16 MiB.</summary>
+    public static ScoringLimits For(long rows, TimeSpan timeBudget) => new(rows + 1 + BlankLineAllowance, (rows * BytesPerRow) + (16L << 20), timeBudget);
+}
+
+/// <summary>
 /// Checks an <c>ID,TARGET</c> submission (the reference's own column names, in either order) in one streaming pass:
 /// every expected id exactly once and no other, every value what the metric needs (finite; ≥ 0 for RMSLE; within [0, 1]
 /// for log loss and accuracy); against a solution it also computes the public and private scores. Rows are parsed from
@@ -28,13 +47,20 @@ public sealed record SubmissionCheck(long Rows, double? PublicScore, double? Pri
 public static class SubmissionScorer
 {
     /// <summary>Checks (and scores, when <paramref name="reference"/> has true values) a plain, .gz or .zip file.</summary>
-    public static SubmissionCheck Check(string path, ReferenceRows reference)
+    public static SubmissionCheck Check(string path, ReferenceRows reference) => Check(path, reference, ScoringLimits.None, CancellationToken.None);
+
+    /// <summary>
+    /// Checks and scores within <paramref name="limits"/>; a file past one is refused with a format error naming the limit.
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired (checked every few thousand lines).</exception>
+    public static SubmissionCheck Check(string path, ReferenceRows reference, ScoringLimits limits, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(reference);
+        ArgumentNullException.ThrowIfNull(limits);
         try
         {
             using var reader = LineReader.Open(path);
-            return Check(reader, reference);
+            return Check(reader, reference, limits, cancellationToken);
         }
         catch (InvalidDataException e)
         {
@@ -42,8 +68,12 @@ public static class SubmissionScorer
         }
     }
 
-    internal static SubmissionCheck Check(LineReader reader, ReferenceRows reference)
+    internal static SubmissionCheck Check(LineReader reader, ReferenceRows reference) => Check(reader, reference, ScoringLimits.None, CancellationToken.None);
+
+    internal static SubmissionCheck Check(LineReader reader, ReferenceRows reference, ScoringLimits limits, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         long rows = 0;
         var idColumn = reference.IdColumn;
         var valueColumn = reference.ValueColumn;
@@ -93,6 +123,28 @@ public static class SubmissionScorer
         Span<Range> cells = stackalloc Range[2];
         while (reader.TryReadLine(out var line))
         {
+            if (reader.LineNumber > limits.MaxLines)
+            {
+                return Fail(reader.LineNumber, "",
+                    $"is past this competition's limit of {limits.MaxLines:N0} lines ({reference.Count:N0} rows, the header and {ScoringLimits.BlankLineAllowance:N0} blank lines); remove the blank lines");
+            }
+
+            if ((reader.LineNumber & 4095) == 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (reader.BytesRead > limits.MaxBytes)
+                {
+                    return Fail(reader.LineNumber, "",
+                        $"is past this competition's limit of {limits.MaxBytes >> 20:N0} MiB of (decompressed) text for {reference.Count:N0} rows; write one '{idColumn},{valueColumn}' row per line, nothing else");
+                }
+
+                if (limits.TimeBudget != Timeout.InfiniteTimeSpan && System.Diagnostics.Stopwatch.GetElapsedTime(started) > limits.TimeBudget)
+                {
+                    return Fail(reader.LineNumber, "",
+                        $"was reached when scoring stopped: the server scores a submission for at most {(limits.TimeBudget.TotalSeconds >= 1 ? $"{limits.TimeBudget.TotalSeconds:0.#} s" : $"{limits.TimeBudget.TotalMilliseconds:0.###} ms")}; this file does not count, submit a smaller or plain file");
+                }
+            }
+
             if (line.IsEmpty)
             {
                 continue;

@@ -20,6 +20,18 @@ public enum SyncAction
 
     /// <summary>Pull: neither the local cache nor the store holds it; <c>esteira run</c> will compute it.</summary>
     NotInStore,
+
+    /// <summary>
+    /// Push: the store's entry was damaged (a file missing, of another size or hash than the manifest says) and the
+    /// damaged files were uploaded again; <see cref="SyncEntry.Problem"/> names them.
+    /// </summary>
+    Repaired,
+
+    /// <summary>
+    /// Pull: the store's entry is damaged and was not taken; <see cref="SyncEntry.Problem"/> names the file.
+    /// <c>esteira run</c> will compute it, and <c>esteira push</c> from a machine that has it repairs the store.
+    /// </summary>
+    Damaged,
 }
 
 /// <summary>One cache entry of a push or pull.</summary>
@@ -29,7 +41,8 @@ public enum SyncAction
 /// <param name="Files">Files moved (manifest included); 0 when nothing moved.</param>
 /// <param name="Bytes">Bytes moved.</param>
 /// <param name="Run">The run number that produced the entry, when known.</param>
-public sealed record SyncEntry(string Stage, string Key, SyncAction Action, int Files, long Bytes, int? Run);
+/// <param name="Problem">For <see cref="SyncAction.Repaired"/> and <see cref="SyncAction.Damaged"/>: which file of the store was damaged and how.</param>
+public sealed record SyncEntry(string Stage, string Key, SyncAction Action, int Files, long Bytes, int? Run, string? Problem = null);
 
 /// <summary>The outcome of a push or pull.</summary>
 public sealed record SyncResult(string Store, IReadOnlyList<SyncEntry> Entries, double Seconds)
@@ -78,17 +91,29 @@ public static partial class CacheSync
         {
             cancellationToken.ThrowIfCancellationRequested();
             var folder = cache.EntryFolder(key);
-            if (await store.ExistsAsync(RemoteKey(key, StageCache.ManifestFile), cancellationToken))
-            {
-                Report(new SyncEntry(manifest.Stage, key, SyncAction.AlreadyThere, 0, 0, manifest.Run));
-                continue;
-            }
-
             var files = Directory.GetFiles(folder, "*", SearchOption.AllDirectories)
                 .Select(f => Path.GetRelativePath(folder, f).Replace(Path.DirectorySeparatorChar, '/'))
                 .Where(f => f != StageCache.ManifestFile)
                 .Order(StringComparer.Ordinal)
                 .ToList();
+            string? problem = null;
+            if (await store.ExistsAsync(RemoteKey(key, StageCache.ManifestFile), cancellationToken))
+            {
+                // A complete remote entry: check it against this cache's manifest, file by file, and upload what is damaged.
+                var damaged = await DamagedRemoteFilesAsync(store, key, folder, files, manifest, cancellationToken);
+                if (damaged.Count == 0)
+                {
+                    Report(new SyncEntry(manifest.Stage, key, SyncAction.AlreadyThere, 0, 0, manifest.Run));
+                    continue;
+                }
+
+                problem = string.Join("; ", damaged.Select(d => $"{RemoteKey(key, d.File)} {d.Problem}"));
+                files = damaged.Select(d => d.File).Where(f => f != StageCache.ManifestFile).ToList();
+
+                // Incomplete again while it is repaired, so no pull takes it half way.
+                await store.DeleteAsync(RemoteKey(key, StageCache.ManifestFile), cancellationToken);
+            }
+
             long bytes = 0;
             await Parallel.ForEachAsync(files, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (relative, ct) =>
             {
@@ -106,7 +131,7 @@ public static partial class CacheSync
                 bytes += stream.Length;
             }
 
-            Report(new SyncEntry(manifest.Stage, key, SyncAction.Pushed, files.Count + 1, bytes, manifest.Run));
+            Report(new SyncEntry(manifest.Stage, key, problem is null ? SyncAction.Pushed : SyncAction.Repaired, files.Count + 1, bytes, manifest.Run, problem));
         }
 
         return new SyncResult(store.Location, entries, clock.Elapsed.TotalSeconds);
@@ -214,11 +239,21 @@ public static partial class CacheSync
                 }
 
                 Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                await using var source = await store.OpenReadAsync(key, ct)
-                    ?? throw new EsteiraException(ErrorCode.ExternalService, $"{store.Location}: '{key}' was listed but could not be read; pull again");
-                await using var file = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
-                await source.CopyToAsync(file, ct);
-                Interlocked.Add(ref bytes, file.Length);
+                try
+                {
+                    await using var source = await store.OpenReadAsync(key, ct)
+                        ?? throw new EsteiraException(ErrorCode.ExternalService, $"{store.Location}: '{key}' was listed but could not be read; pull again");
+                    await using var file = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
+                    await source.CopyToAsync(file, ct);
+                    Interlocked.Add(ref bytes, file.Length);
+                }
+                catch (Exception e) when (e is not (EsteiraException or OperationCanceledException or OutOfMemoryException))
+                {
+                    // The store's client (an SDK) failed on this object: say which, in one line, instead of its exception.
+                    throw new EsteiraException(ErrorCode.ExternalService,
+                        $"{store.Location}: reading {key} failed ({e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}); pull again, and if it fails again the stored object is damaged: " +
+                        "'esteira push' from a machine that has this entry repairs it", e);
+                }
             });
 
             var manifest = ReadManifest(Path.Combine(work, StageCache.ManifestFile));
@@ -226,6 +261,21 @@ public static partial class CacheSync
             {
                 throw new EsteiraException(ErrorCode.BadInput,
                     $"{store.Location}: {RemoteKey(stage.Key, StageCache.ManifestFile)} describes key '{manifest?.Key}', not '{stage.Key}'; delete that entry from the store and push again");
+            }
+
+            // Every file the manifest lists must have come down whole: a damaged one is named, and the entry is not taken.
+            foreach (var (name, expected) in manifest.Files ?? new Dictionary<string, CachedFile>())
+            {
+                var path = Path.Combine(work, name);
+                var problem = !File.Exists(path) ? "is missing"
+                    : new FileInfo(path).Length != expected.Size ? $"has {new FileInfo(path).Length:N0} bytes, its manifest says {expected.Size:N0}"
+                    : expected.Sha256 is { } sha && !string.Equals(await Sha256Async(File.OpenRead(path), cancellationToken), sha, StringComparison.OrdinalIgnoreCase)
+                        ? "is damaged: its SHA-256 differs from its manifest's"
+                        : null;
+                if (problem is not null)
+                {
+                    return new SyncEntry(stage.Id, stage.Key, SyncAction.Damaged, 0, 0, manifest.Run, $"{RemoteKey(stage.Key, name)} {problem}");
+                }
             }
 
             var target = cache.EntryFolder(stage.Key);
@@ -248,6 +298,118 @@ public static partial class CacheSync
                 Directory.Delete(work, recursive: true);
             }
         }
+    }
+
+    /// <summary>
+    /// The files of a complete remote entry that do not match this cache's entry: the remote manifest itself when it
+    /// differs, and each file that is missing or whose size or SHA-256 is not the local manifest's (read and hashed, not kept).
+    /// </summary>
+    private static async Task<List<(string File, string Problem)>> DamagedRemoteFilesAsync(IArtifactStore store, string key, string folder, IReadOnlyList<string> files,
+        CacheManifest local, CancellationToken cancellationToken)
+    {
+        var damaged = new List<(string File, string Problem)>();
+        CacheManifest? remote;
+        try
+        {
+            remote = await ReadRemoteManifestAsync(store, key, cancellationToken);
+        }
+        catch (EsteiraException)
+        {
+            remote = null;
+        }
+
+        var expectedFiles = local.Files ?? files.ToDictionary(f => f, f => new CachedFile(new FileInfo(Path.Combine(folder, f)).Length, null));
+        if (remote?.Key != key || remote.Files is null || remote.Files.Count != expectedFiles.Count
+            || remote.Files.Any(f => !expectedFiles.TryGetValue(f.Key, out var mine) || mine.Size != f.Value.Size || !string.Equals(mine.Sha256, f.Value.Sha256, StringComparison.OrdinalIgnoreCase)))
+        {
+            damaged.Add((StageCache.ManifestFile, "differs from this cache's manifest"));
+        }
+
+        var found = new System.Collections.Concurrent.ConcurrentBag<(string File, string Problem)>();
+        await Parallel.ForEachAsync(files, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (relative, ct) =>
+        {
+            var local = Path.Combine(folder, relative);
+            var expected = expectedFiles.TryGetValue(relative, out var e) ? e : new CachedFile(new FileInfo(local).Length, null);
+            var sha = expected.Sha256 ?? await Sha256Async(File.OpenRead(local), ct);
+            try
+            {
+                await using var remoteStream = await store.OpenReadAsync(RemoteKey(key, relative), ct);
+                if (remoteStream is null)
+                {
+                    found.Add((relative, "is missing"));
+                    return;
+                }
+
+                var counting = new CountingStream(remoteStream);
+                var remoteSha = await Sha256Async(counting, ct, leaveOpen: true);
+                if (counting.Count != expected.Size)
+                {
+                    found.Add((relative, $"has {counting.Count:N0} bytes, not {expected.Size:N0}"));
+                }
+                else if (!string.Equals(remoteSha, sha, StringComparison.OrdinalIgnoreCase))
+                {
+                    found.Add((relative, "is damaged (SHA-256 differs)"));
+                }
+            }
+            catch (Exception ex) when (ex is not (EsteiraException or OperationCanceledException or OutOfMemoryException))
+            {
+                found.Add((relative, $"cannot be read ({ex.GetType().Name})"));
+            }
+        });
+
+        damaged.AddRange(found.OrderBy(f => f.File, StringComparer.Ordinal));
+        return damaged;
+    }
+
+    private static async Task<string> Sha256Async(Stream stream, CancellationToken cancellationToken, bool leaveOpen = false)
+    {
+        try
+        {
+            return Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(stream, cancellationToken));
+        }
+        finally
+        {
+            if (!leaveOpen)
+            {
+                await stream.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>Counts the bytes read through it.</summary>
+    private sealed class CountingStream(Stream inner) : Stream
+    {
+        public long Count { get; private set; }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => Count; set => throw new NotSupportedException(); }
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var n = inner.Read(buffer, offset, count);
+            Count += n;
+            return n;
+        }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var n = await inner.ReadAsync(buffer, cancellationToken);
+            Count += n;
+            return n;
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     /// <summary>The complete entries of the local cache (those with a readable manifest), oldest first.</summary>

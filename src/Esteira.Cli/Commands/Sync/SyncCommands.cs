@@ -42,7 +42,7 @@ public static class SyncCommands
             {
                 store = result.Store,
                 seconds = Math.Round(result.Seconds, 3),
-                entries = result.Entries.Select(e => new { stage = e.Stage, key = e.Key, action = e.Action, files = e.Files, bytes = e.Bytes, run = e.Run }),
+                entries = result.Entries.Select(e => new { stage = e.Stage, key = e.Key, action = e.Action, files = e.Files, bytes = e.Bytes, run = e.Run, problem = e.Problem }),
             }, TrackingJson.Indented));
             return;
         }
@@ -51,7 +51,7 @@ public static class SyncCommands
         var verb = push ? "pushed" : "pulled";
         var there = push ? "already in the store" : "already local";
         Say.Line(console,
-            $"[bold]{result.Count(moved)}[/] {verb} ({Size(result.BytesMoved)}), {result.Count(SyncAction.AlreadyThere)} {there}{(push ? "" : $", {result.Count(SyncAction.NotInStore)} not in the store")} — {result.Store}, {result.Seconds.ToString("0.0", CultureInfo.InvariantCulture)} s");
+            $"[bold]{result.Count(moved)}[/] {verb} ({Size(result.BytesMoved)}), {result.Count(SyncAction.AlreadyThere)} {there}{(push ? "" : $", {result.Count(SyncAction.NotInStore)} not in the store")}{(result.Count(push ? SyncAction.Repaired : SyncAction.Damaged) is > 0 and var bad ? $", {bad} {(push ? "repaired" : "damaged in the store")}" : "")} — {result.Store}, {result.Seconds.ToString("0.0", CultureInfo.InvariantCulture)} s");
     }
 
     internal static void Line(IAnsiConsole console, SyncEntry entry, string store, bool push)
@@ -71,6 +71,12 @@ public static class SyncCommands
                 break;
             case SyncAction.NotInStore:
                 Say.Line(console, $"[yellow]not in the store:[/] {entry.Stage} (key {key}); esteira run will compute it");
+                break;
+            case SyncAction.Repaired:
+                Say.Line(console, $"[yellow]repaired[/] {entry.Stage} (key {key}, {entry.Files} files, {Size(entry.Bytes)}) in {store}: {entry.Problem}");
+                break;
+            case SyncAction.Damaged:
+                Say.Line(console, $"[red]damaged in the store:[/] {entry.Stage} (key {key}): {entry.Problem}; not pulled, esteira run will compute it ('esteira push' from a machine that has it repairs the store)");
                 break;
         }
     }
