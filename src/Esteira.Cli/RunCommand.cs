@@ -253,7 +253,7 @@ public sealed class InitCommand(IAnsiConsole console) : Command<InitSettings>
     public override int Execute(CommandContext context, InitSettings settings, CancellationToken cancellationToken)
     {
         var data = settings.Data ?? Path.GetFullPath(SampleData.Locate());
-        var written = WorkspaceTemplate.Create(settings.Dir, data);
+        var written = WorkspaceTemplate.Create(settings.Dir, data, Competition(data));
         foreach (var file in written)
         {
             console.MarkupLineInterpolated($"created [green]{file}[/]");
@@ -272,5 +272,24 @@ public sealed class InitCommand(IAnsiConsole console) : Command<InitSettings>
 
         console.MarkupLineInterpolated($"next: cd {settings.Dir} && esteira run");
         return 0;
+    }
+
+    /// <summary>The competition section for <paramref name="data"/>: inferred from a local dataset by its profile; a remote one is named only.</summary>
+    private static CompetitionSettings Competition(string data)
+    {
+        if (data.StartsWith("kaggle://", StringComparison.OrdinalIgnoreCase))
+        {
+            return new CompetitionSettings { Name = data["kaggle://".Length..].Trim('/') };
+        }
+
+        if (data.Contains("://", StringComparison.Ordinal))
+        {
+            return new CompetitionSettings { Name = Workspace.DefaultModel };
+        }
+
+        var path = Path.GetFullPath(data);
+        var name = Path.GetFileNameWithoutExtension(path.TrimEnd(Path.DirectorySeparatorChar));
+        var described = Esteira.Pipeline.Profiles.CompetitionProfiles.Resolve(null, path).Describe(path, new CompetitionSettings());
+        return described with { Name = described.Name ?? name };
     }
 }

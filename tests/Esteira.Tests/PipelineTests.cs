@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics;
 using System.Text.Json;
 using Esteira.Pipeline;
@@ -297,9 +298,10 @@ public sealed class WorkspaceTests
     }
 
     [Theory]
-    [InlineData("esteira.yaml", "  folds: 2", "  foldz: 2", "esteira.yaml:6 key 'cv.foldz': unknown key")]
-    [InlineData("esteira.yaml", "folds: 2", "folds: two", "esteira.yaml:6 key 'cv.folds': 'two' is not a whole number")]
+    [InlineData("esteira.yaml", "  folds: 2", "  foldz: 2", "esteira.yaml:{line} key 'cv.foldz': unknown key")]
+    [InlineData("esteira.yaml", "folds: 2", "folds: two", "esteira.yaml:{line} key 'cv.folds': 'two' is not a whole number")]
     [InlineData("esteira.yaml", "metric: rmsle", "metric: [rmsle", "esteira.yaml:")]
+    [InlineData("esteira.yaml", "metric: rmsle", "metric: r2", "esteira.yaml:{line} key 'competition.metric': metric 'r2' is not supported; use one of rmsle, rmse, mae, auc, logloss, accuracy")]
     [InlineData("experiments/baseline/experiment.yaml", "leaves: 15", "leaves: -3", "experiment.yaml:4 key 'params.leaves': '-3' is not a whole number from 2")]
     [InlineData("experiments/baseline/experiment.yaml", "kind: lightgbm", "kind: xgboost", "experiment.yaml:1 key 'kind': 'xgboost' is not an experiment kind")]
     [InlineData("experiments/baseline/experiment.yaml", "kind: lightgbm", "kind: command", "key 'command': missing")]
@@ -308,7 +310,9 @@ public sealed class WorkspaceTests
         using var ds = new TempDataset();
         var root = Create(ds);
         var path = Path.Combine(root, file);
-        File.WriteAllText(path, File.ReadAllText(path).Replace(from, to, StringComparison.Ordinal));
+        var text = File.ReadAllText(path).Replace(from, to, StringComparison.Ordinal);
+        File.WriteAllText(path, text);
+        expected = expected.Replace("{line}", (text.Split('\n').ToList().FindIndex(l => l.Contains(to.Trim(), StringComparison.Ordinal)) + 1).ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
         var (exit, _, stderr) = Cli.Esteira(root, "run");
         Assert.Equal(2, exit);
         Assert.Single(stderr.Trim().Split('\n'));

@@ -1,3 +1,4 @@
+using Esteira.Config;
 using Esteira.Data;
 using Esteira.Ml;
 using Esteira.Pipeline.Cache;
@@ -18,6 +19,9 @@ public sealed class GepiiiProfile : ICompetitionProfile
         using var source = DatasetSource.Open(dataset);
         return source.Has(GepiiiReader.BuildingsFile) || source.Has(GepiiiReader.WeatherTrainFile);
     }
+
+    public CompetitionSettings Describe(string dataset, CompetitionSettings given) =>
+        given with { Name = given.Name ?? "ashrae-energy-prediction", Profile = ProfileName, Metric = EvalMetric.Rmsle.Name };
 
     public IReadOnlyList<(string Name, string Hash)> DatasetHashes(string dataset, FileHasher hasher)
     {

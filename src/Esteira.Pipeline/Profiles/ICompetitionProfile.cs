@@ -25,6 +25,13 @@ public interface ICompetitionProfile
     /// <summary>True when <paramref name="dataset"/> (a folder or one .zip) is laid out for this profile.</summary>
     bool Recognises(string dataset);
 
+    /// <summary>
+    /// The competition settings for <paramref name="dataset"/>: <paramref name="given"/> with what it leaves open inferred
+    /// from the data (profile, metric, and a tabular profile's id, target, time column and task), for <c>esteira init</c>
+    /// to write into esteira.yaml where the user can edit it.
+    /// </summary>
+    CompetitionSettings Describe(string dataset, CompetitionSettings given);
+
     /// <summary>The dataset's files with their content hashes: they key the features stage.</summary>
     IReadOnlyList<(string Name, string Hash)> DatasetHashes(string dataset, FileHasher hasher);
 
