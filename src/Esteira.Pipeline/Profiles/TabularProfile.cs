@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Esteira.Data;
 using Esteira.Data.Tabular;
@@ -25,6 +26,9 @@ public sealed class TabularProfile : ICompetitionProfile
 
     /// <summary>test.csv's ids and the sample submission's, as read (strings).</summary>
     public const string IdsFile = "ids.json";
+
+    /// <summary>GEPIII's JSON conventions, but quotes and arrows written as themselves: people read quality.json and schema.json.</summary>
+    private static readonly JsonSerializerOptions Json = new(GepiiiRun.JsonOptions) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static TabularProfile Instance { get; } = new();
 
@@ -230,7 +234,7 @@ public sealed class TabularProfile : ICompetitionProfile
         var summary = GepiiiStages.ReadSummary(features);
         var metric = MetricOf(summary);
         var meta = ReadMeta(features);
-        var ids = JsonSerializer.Deserialize<TabularIds>(File.ReadAllText(Path.Combine(features, IdsFile)), GepiiiRun.JsonOptions)!;
+        var ids = JsonSerializer.Deserialize<TabularIds>(File.ReadAllText(Path.Combine(features, IdsFile)), Json)!;
         stage.Start("check", ids.Test.Length, "rows");
         var predictions = ColumnTable.ReadFloat(Path.Combine(model, "test"), "prediction");
         if (predictions.Length != ids.Test.Length)
@@ -247,7 +251,7 @@ public sealed class TabularProfile : ICompetitionProfile
 
     /// <summary>Reads the profile's account of a features folder it wrote.</summary>
     public static TabularMeta ReadMeta(string features) =>
-        JsonSerializer.Deserialize<TabularMeta>(File.ReadAllText(Path.Combine(features, MetaFile)), GepiiiRun.JsonOptions)!;
+        JsonSerializer.Deserialize<TabularMeta>(File.ReadAllText(Path.Combine(features, MetaFile)), Json)!;
 
     /// <summary>The rows fold <paramref name="fold"/> trains on: before its origin (time blocks) or every other fold's (K-fold).</summary>
     private static int[] TrainingRows(FeaturesSummary summary, TimeFold fold, int[] time, int[] trainFold) => summary.FoldKind == "time"
@@ -348,7 +352,7 @@ public sealed class TabularProfile : ICompetitionProfile
         names.Zip(columns, (n, v) => (n, (Array)v)).ToList();
 
     private static void WriteJson<T>(string folder, string file, T value) =>
-        File.WriteAllText(Path.Combine(folder, file), JsonSerializer.Serialize(value, GepiiiRun.JsonOptions));
+        File.WriteAllText(Path.Combine(folder, file), JsonSerializer.Serialize(value, Json));
 
     private sealed class RowProgress(IRunObserver observer) : IProgress<long>
     {
