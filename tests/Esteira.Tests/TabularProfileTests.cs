@@ -120,7 +120,7 @@ public sealed class TabularProfileTests
         using var ds = new TabularDataset();
         ds.Train("id,iso,us,compact,plain,y",
             Enumerable.Range(0, 10).Select(i => $"{i},2014-10-{13 + i},10/{13 + i}/2014,201410{13 + i}T000000,201410{13 + i},{i}"));
-        ds.Test("id,iso,us,compact,plain", Enumerable.Range(10, 3).Select(i => $"{i},2014-11-0{i - 9},11/0{i - 9}/2014,2014110{i - 9}T120000,2014110{i - 9}"));
+        ds.Test("id,iso,us,compact,plain", Enumerable.Range(10, 3).Select(i => $"{i},2014-10-2{i - 9},10/2{i - 9}/2014,2014102{i - 9}T120000,2014102{i - 9}"));
         ds.Sample("id,y", Enumerable.Range(10, 3).Select(i => $"{i},0"));
 
         var schema = ds.Infer();
@@ -148,6 +148,21 @@ public sealed class TabularProfileTests
         Assert.Equal([1.5f, float.NaN, float.NaN, float.NaN, float.NaN, float.NaN, -2000f], features.Train[0]);
         Assert.Equal([float.NaN, 3f], features.Test[0]);
         Assert.Equal(("regression", "rmse"), (schema.Task, schema.Metric.Name));
+    }
+
+    [Fact]
+    public void ANumberWhoseTestValuesAllLieOutsideTheTrainingRangeIsLeftOut()
+    {
+        using var ds = new TabularDataset();
+        ds.Train("id,step,x,y", Enumerable.Range(0, 20).Select(i => $"{i},{i},{i % 4},{i * 1.5}"));
+        ds.Test("id,step,x", ["100,40,1", "101,41,2"]);
+        ds.Sample("id,y", ["100,0", "101,0"]);
+
+        var schema = ds.Infer(new(Time: "none"));
+        var features = TabularEncoder.Encode(schema, ds.Read("train.csv"), ds.Read("test.csv"));
+
+        Assert.Equal(["x"], features.Names);
+        Assert.Contains(features.Findings, f => f.Column == "step" && f.Finding.Contains("outside its training range [0, 19]", StringComparison.Ordinal));
     }
 
     [Fact]

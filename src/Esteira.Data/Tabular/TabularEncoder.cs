@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Esteira.Data.Tabular;
 
 /// <summary>The model's inputs: float32 feature columns for train and test, and which of them are categorical codes.</summary>
@@ -41,8 +43,17 @@ public static class TabularEncoder
         var taken = new HashSet<string>(["label", "time", "keep", "fold", "train_row", "row", "baseline", "prediction"], StringComparer.OrdinalIgnoreCase);
         var rareBelow = train.Rows >= 1000 ? 10 : 1;
 
-        void Add(string name, float[] trainValues, float[] testValues, bool isCategorical)
+        void Add(string name, float[] trainValues, float[] testValues, bool isCategorical, bool trend = false)
         {
+            // a number whose test values all lie beyond the training range sends every test row down the same side of
+            // every split: it cannot tell test rows apart, only bias them (a day of month when test has the month's last
+            // days). A trend (a year, days since 1970) is exempt: carrying the latest level forward is what it is for.
+            if (!isCategorical && !trend && OutsideTrainingRange(trainValues, testValues) is { } outside)
+            {
+                findings.Add(new(name, $"left out: {outside}"));
+                return;
+            }
+
             var safe = SafeName(name);
             while (!taken.Add(safe))
             {
@@ -85,14 +96,14 @@ public static class TabularEncoder
                         var a = trainDates.Select(d => Part(d, part)).ToArray();
                         if (a.Where(v => !float.IsNaN(v)).Distinct().Count() > 1)
                         {
-                            Add($"{column.Name}_{part}", a, testDates.Select(d => Part(d, part)).ToArray(), false);
+                            Add($"{column.Name}_{part}", a, testDates.Select(d => Part(d, part)).ToArray(), false, trend: part == "year");
                         }
                     }
 
                     if (column.Name != schema.TimeColumn)
                     {
                         // a date that is not the time axis (a birth date, an opening day): its distance in days is a number too
-                        Add($"{column.Name}_days", trainDates.Select(Days).ToArray(), testDates.Select(Days).ToArray(), false);
+                        Add($"{column.Name}_days", trainDates.Select(Days).ToArray(), testDates.Select(Days).ToArray(), false, trend: true);
                     }
 
                     break;
@@ -119,6 +130,25 @@ public static class TabularEncoder
     {
         var chars = name.Trim().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').ToArray();
         return chars.Length == 0 ? "column" : new string(chars);
+    }
+
+    /// <summary>Why a feature's test values (95 % of those present or more) lie outside its training range; null when they do not.</summary>
+    private static string? OutsideTrainingRange(float[] train, float[] test)
+    {
+        var (min, max) = (float.PositiveInfinity, float.NegativeInfinity);
+        foreach (var v in train)
+        {
+            if (!float.IsNaN(v))
+            {
+                (min, max) = (MathF.Min(min, v), MathF.Max(max, v));
+            }
+        }
+
+        var present = test.Count(v => !float.IsNaN(v));
+        var outside = test.Count(v => v < min || v > max);
+        return present > 0 && min <= max && outside >= 0.95 * present
+            ? $"{100.0 * outside / present:F0} % of its test values lie outside its training range [{min.ToString(CultureInfo.InvariantCulture)}, {max.ToString(CultureInfo.InvariantCulture)}]: it cannot tell test rows apart"
+            : null;
     }
 
     private static float[] Numbers(string[] values)
