@@ -115,6 +115,29 @@ public sealed class TabularProfileTests
     }
 
     [Fact]
+    public void TheWorkspaceRunnerRunsATabularDatasetAndCachesIt()
+    {
+        using var dir = new TempFolder();
+        var options = new RunOptions
+        {
+            DataPath = SharedData("adult-income"),
+            OutDir = Path.Combine(dir.Root, "out"),
+            StateRoot = dir.Root,
+            Gbm = Quick,
+        };
+
+        var result = GepiiiRun.Execute(options);
+        var again = GepiiiRun.Execute(options);
+
+        Assert.Equal("auc", result.Metric);
+        Assert.True(result.Cv > 0.9, $"CV AUC {result.Cv}");
+        Assert.Equal(result.Cv, again.Cv);
+        Assert.Contains(result.Schema, c => c.Name == "income_gt_50k" && c.Role == "target");
+        Assert.Null(result.OutOfFold);
+        Assert.Equal(16_281, TabularProfileTests.ReadSubmission(result.Submission).Ids.Count);
+    }
+
+    [Fact]
     public void DatesInEveryLayoutAreDatetimeColumns()
     {
         using var ds = new TabularDataset();
