@@ -50,6 +50,8 @@ public sealed class TabularProfileTests
 
         Assert.Contains("datetime_hour", summary.FeatureNames);
         Assert.Contains("datetime_year", summary.FeatureNames);
+        Assert.Contains("datetime_days", summary.FeatureNames); // the trend
+        Assert.DoesNotContain("datetime_day", summary.FeatureNames); // test holds days 20 to 31, train 1 to 19
         Assert.Contains("temp", summary.FeatureNames);
 
         // forward-chaining blocks: every fold trains on rows strictly before its origin
