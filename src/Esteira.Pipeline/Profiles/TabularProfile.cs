@@ -161,16 +161,15 @@ public sealed class TabularProfile : ICompetitionProfile
         {
             foreach (var (fold, index) in summary.Folds.Select((f, i) => (f, i)))
             {
-                var rows = TrainingRows(summary, fold, time, trainFold);
-                var done = (long)index * gbm.Iterations;
-                using var model = Train(train, target, rows, gbm, i => stage.Progress(done + i));
                 var first = Array.IndexOf(validFold, fold.Index);
                 var count = validFold.Count(f => f == fold.Index);
                 if (count == 0)
                 {
-                    continue;
+                    continue; // nothing to validate: its score is NaN
                 }
 
+                var done = (long)index * gbm.Iterations;
+                using var model = Train(train, target, TrainingRows(summary, fold, time, trainFold), gbm, i => stage.Progress(done + i));
                 var predicted = oof.AsSpan(first, count);
                 model.Predict(valid.Read, first, predicted);
                 for (var k = 0; k < count; k++)
