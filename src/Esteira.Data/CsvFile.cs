@@ -22,9 +22,13 @@ internal sealed class CsvFile : IDisposable
         _reader = reader;
         _columns = columns;
         _ordinals = ordinals;
+        Header = Enumerable.Range(0, reader.FieldCount).Select(i => reader.GetName(i).Trim()).ToArray();
     }
 
     public string Display { get; }
+
+    /// <summary>Every column name of the header, trimmed, in file order.</summary>
+    public IReadOnlyList<string> Header { get; }
 
     /// <summary>1-based line number of the current row (the header is line 1).</summary>
     public long Line { get; private set; } = 1;
@@ -117,6 +121,9 @@ internal sealed class CsvFile : IDisposable
     }
 
     public ReadOnlySpan<char> Span(int column) => _reader.GetFieldSpan(_ordinals[column]);
+
+    /// <summary>The current row's field at header position <paramref name="ordinal"/> (not one of the columns asked for at open).</summary>
+    public ReadOnlySpan<char> Field(int ordinal) => _reader.GetFieldSpan(ordinal);
 
     public int Int(int column)
     {

@@ -34,14 +34,21 @@ public sealed record GbmOptions
     /// <summary>Threads LightGBM may use; 0 means one per core.</summary>
     public int Threads { get; init; }
 
+    /// <summary>LightGBM's objective: <c>regression</c> (squared error) or <c>binary</c> (log loss; predictions are probabilities).</summary>
+    public string Objective { get; init; } = "regression";
+
+    /// <summary>Positions of the features LightGBM treats as categories (codes ≥ 0, NaN missing); none by default.</summary>
+    public IReadOnlyList<int> CategoricalFeatures { get; init; } = [];
+
     /// <summary>
     /// The options as LightGBM's parameter string; datasets and boosters must be given the same one. Row-wise histograms
     /// are forced: LightGBM picks them anyway for many rows and few features, and forcing saves its timing trial per model.
     /// </summary>
     internal string Parameters => string.Create(CultureInfo.InvariantCulture,
-        $"objective=regression num_leaves={Leaves} learning_rate={LearningRate} min_data_in_leaf={MinLeafRows} " +
+        $"objective={Objective} num_leaves={Leaves} learning_rate={LearningRate} min_data_in_leaf={MinLeafRows} " +
         $"feature_fraction={FeatureFraction} bagging_fraction={BaggingFraction} bagging_freq={(BaggingFraction < 1 ? 1 : 0)} lambda_l2={L2} max_bin={MaxBins} seed={Seed} " +
-        $"num_threads={(Threads > 0 ? Threads : Environment.ProcessorCount)} force_row_wise=true verbosity=-1");
+        $"num_threads={(Threads > 0 ? Threads : Environment.ProcessorCount)} force_row_wise=true verbosity=-1") +
+        (CategoricalFeatures.Count == 0 ? "" : " categorical_feature=" + string.Join(",", CategoricalFeatures));
 }
 
 /// <summary>Copies rows [start, start + destination.Length) of feature column <paramref name="feature"/> into <paramref name="destination"/>.</summary>

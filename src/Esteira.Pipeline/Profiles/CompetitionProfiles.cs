@@ -4,7 +4,7 @@ namespace Esteira.Pipeline.Profiles;
 public static class CompetitionProfiles
 {
     // GEPIII first: its folder also holds train.csv, test.csv and sample_submission.csv
-    private static readonly ICompetitionProfile[] Known = [GepiiiProfile.Instance];
+    private static readonly ICompetitionProfile[] Known = [GepiiiProfile.Instance, TabularProfile.Instance];
 
     public static IReadOnlyList<ICompetitionProfile> All => Known;
 

@@ -1,0 +1,375 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Esteira.Data;
+using Esteira.Data.Tabular;
+using Esteira.Ml;
+using Esteira.Pipeline.Cache;
+
+namespace Esteira.Pipeline.Profiles;
+
+/// <summary>
+/// The usual Kaggle competition: train.csv, test.csv and a sample submission (sample_submission.csv or
+/// sampleSubmission.csv; plain, gzipped or in one .zip), one target, regression or binary classification.
+/// </summary>
+/// <remarks>
+/// The id is the sample submission's first column and the target its second, unless the settings say otherwise; the
+/// task follows the target's values (exactly two: binary), the metric the task (rmse, auc) unless one is given; each
+/// column's type follows its values in train and test. With a date column in both files the CV folds are forward-chaining
+/// time blocks, otherwise K-fold (stratified for binary). <c>label</c> is in the target's own units everywhere.
+/// </remarks>
+public sealed class TabularProfile : ICompetitionProfile
+{
+    public const string ProfileName = "tabular";
+
+    /// <summary>The profile's own account of the features folder: columns, classes, sample submission header.</summary>
+    public const string MetaFile = "tabular.json";
+
+    /// <summary>test.csv's ids and the sample submission's, as read (strings).</summary>
+    public const string IdsFile = "ids.json";
+
+    /// <summary>GEPIII's JSON conventions, but quotes and arrows written as themselves: people read quality.json and schema.json.</summary>
+    private static readonly JsonSerializerOptions Json = new(GepiiiRun.JsonOptions) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static TabularProfile Instance { get; } = new();
+
+    public string Name => ProfileName;
+
+    public bool Recognises(string dataset)
+    {
+        using var source = DatasetSource.Open(dataset);
+        return TabularFiles.Recognises(source);
+    }
+
+    public IReadOnlyList<(string Name, string Hash)> DatasetHashes(string dataset, FileHasher hasher)
+    {
+        if (File.Exists(dataset))
+        {
+            return [(Path.GetFileName(dataset), hasher.Hash(dataset))];
+        }
+
+        using var source = DatasetSource.Open(dataset);
+        return TabularFiles.Present(source).Select(f =>
+        {
+            var display = source.DisplayName(f);
+            return (Path.GetFileName(display), hasher.Hash(display));
+        }).ToList();
+    }
+
+    public FeaturesSummary Features(FeaturesRequest request, string output, IRunObserver observer)
+    {
+        var stage = new GepiiiStages.StageClock(observer);
+        RawTable train, test, sample;
+        string sampleName;
+        using (var source = DatasetSource.Open(request.Dataset))
+        {
+            sampleName = TabularFiles.SampleName(source) ?? throw new EsteiraException(ErrorCode.BadInput,
+                $"{request.Dataset}: missing file sample_submission.csv (or sampleSubmission.csv); a tabular competition needs train.csv, test.csv and the sample submission");
+            stage.Start("ingest", null, "rows");
+            var progress = new RowProgress(observer);
+            train = TabularFiles.Read(source, TabularFiles.TrainFile, progress);
+            progress.Offset = train.Rows;
+            test = TabularFiles.Read(source, TabularFiles.TestFile, progress);
+            progress.Offset += test.Rows;
+            sample = TabularFiles.Read(source, sampleName, progress);
+            stage.Finish($"train {train.Rows:N0}, test {test.Rows:N0} rows, {train.Header.Length} columns");
+        }
+
+        stage.Start("validate", null, "rows");
+        var c = request.Competition;
+        var schema = TabularSchema.Infer(train, test, sample, new TabularOptions(c.Id, c.Target, c.Time, c.Task, c.Metric));
+        stage.Finish($"id {schema.IdColumn}, target {schema.TargetColumn} ({schema.Task}, {schema.Metric.Name}), time {schema.TimeColumn ?? "none"}");
+
+        stage.Start("features", null, "rows");
+        var encoded = TabularEncoder.Encode(schema, train, test);
+        var label = schema.Label;
+        sample = null!;
+        var (plan, trainFold, validRows, validFold, kind) = Folds(schema, encoded, request);
+
+        var trainColumns = Named(encoded.Names, encoded.Train);
+        trainColumns.Add(("label", label));
+        trainColumns.Add(("time", encoded.TrainTime));
+        trainColumns.Add(("keep", Enumerable.Repeat((byte)1, train.Rows).ToArray()));
+        trainColumns.Add(("fold", trainFold));
+        ColumnTable.Write(Path.Combine(output, "train"), trainColumns);
+
+        var validColumns = Named(encoded.Names, encoded.Train.Select(f => GepiiiStages.Gather(f, validRows)).ToArray());
+        validColumns.Add(("fold", validFold));
+        validColumns.Add(("train_row", validRows));
+        validColumns.Add(("label", GepiiiStages.Gather(label, validRows)));
+        ColumnTable.Write(Path.Combine(output, "valid"), validColumns);
+
+        var testColumns = Named(encoded.Names, encoded.Test);
+        testColumns.Add(("row", Enumerable.Range(0, test.Rows).ToArray()));
+        testColumns.Add(("time", encoded.TestTime));
+        ColumnTable.Write(Path.Combine(output, "test"), testColumns);
+
+        var horizon = schema.TimeColumn is null || test.Rows == 0 ? 0 : Math.Max(0, (encoded.TestTime.Max() - encoded.TrainTime.Max()) / 24);
+        var summary = new FeaturesSummary(train.Rows, test.Rows, 0, 0, horizon, plan, [], encoded.Names)
+        {
+            Profile = ProfileName,
+            Metric = schema.Metric.Name,
+            Task = schema.Task,
+            FoldKind = kind,
+        };
+        var schemaJson = schema.Columns.Select(col => new InferredColumn(col.Name, col.Role, col.Type, col.Missing, col.Distinct, col.Note)).ToList();
+        var findings = schema.Findings.Concat(encoded.Findings).ToList();
+        var meta = new TabularMeta(schema.IdColumn, schema.TargetColumn, schema.TimeColumn, schema.Classes, [.. encoded.Categorical.Select(i => encoded.Names[i])],
+            schema.SampleHeader, sampleName);
+        WriteJson(output, GepiiiStages.SummaryFile, summary);
+        WriteJson(output, GepiiiRun.SchemaFile, schemaJson);
+        WriteJson(output, GepiiiStages.QualityFile, new { flagged_rows = 0, series = Array.Empty<object>(), findings });
+        WriteJson(output, MetaFile, meta);
+        WriteJson(output, IdsFile, new TabularIds(schema.TestIds, schema.SampleIds));
+        foreach (var finding in findings)
+        {
+            observer.Info($"{finding.Column}: {finding.Finding}");
+        }
+
+        stage.Finish($"{encoded.Names.Length} features ({encoded.Categorical.Length} categorical), {plan.Count} {(kind == "time" ? "time-block" : "K-fold")} folds");
+        return summary;
+    }
+
+    public ModelMetrics TrainLightGbm(string features, GbmOptions options, string output, IRunObserver observer)
+    {
+        var summary = GepiiiStages.ReadSummary(features);
+        var meta = ReadMeta(features);
+        var metric = MetricOf(summary);
+        var stage = new GepiiiStages.StageClock(observer);
+        var trainFolder = Path.Combine(features, "train");
+        var label = ColumnTable.ReadFloat(trainFolder, "label");
+        var time = ColumnTable.ReadInt(trainFolder, "time");
+        var trainFold = ColumnTable.ReadInt(trainFolder, "fold");
+        var binary = summary.Task == TabularSchema.Binary;
+
+        // rmsle is rmse in log1p space: the model learns there and its predictions come back with expm1
+        var log = metric == EvalMetric.Rmsle;
+        var target = log ? label.Select(y => MathF.Log(1 + y)).ToArray() : label;
+        var gbm = options with
+        {
+            Objective = binary ? "binary" : "regression",
+            CategoricalFeatures = [.. meta.Categorical.Select(n => Array.IndexOf(summary.FeatureNames, n))],
+        };
+        float Back(float p) => log ? MathF.Max(0, MathF.Exp(p) - 1) : binary ? Math.Clamp(p, 0, 1) : p;
+
+        var models = summary.Folds.Count + 1;
+        stage.Start("train", (long)models * gbm.Iterations, "iterations");
+        var validFolder = Path.Combine(features, "valid");
+        var validFold = ColumnTable.ReadInt(validFolder, "fold");
+        var oof = new float[validFold.Length];
+        using var train = new ColumnTable.FloatColumns(trainFolder, summary.FeatureNames);
+        using (var valid = new ColumnTable.FloatColumns(validFolder, summary.FeatureNames))
+        {
+            foreach (var (fold, index) in summary.Folds.Select((f, i) => (f, i)))
+            {
+                var first = Array.IndexOf(validFold, fold.Index);
+                var count = validFold.Count(f => f == fold.Index);
+                if (count == 0)
+                {
+                    continue; // nothing to validate: its score is NaN
+                }
+
+                var done = (long)index * gbm.Iterations;
+                using var model = Train(train, target, TrainingRows(summary, fold, time, trainFold), gbm, i => stage.Progress(done + i));
+                var predicted = oof.AsSpan(first, count);
+                model.Predict(valid.Read, first, predicted);
+                for (var k = 0; k < count; k++)
+                {
+                    predicted[k] = Back(predicted[k]);
+                }
+            }
+        }
+
+        using var final = Train(train, target, Enumerable.Range(0, label.Length).ToArray(), gbm, i => stage.Progress(((long)(models - 1) * gbm.Iterations) + i));
+        final.Save(Path.Combine(output, "model.txt"));
+        stage.Finish($"{models} models × {gbm.Iterations} iterations, {label.Length:N0} rows × {summary.FeatureNames.Length} features");
+
+        stage.Start("predict", summary.TestRows, "rows");
+        using var test = new ColumnTable.FloatColumns(Path.Combine(features, "test"), summary.FeatureNames);
+        var predictions = new float[test.Rows];
+        final.Predict(test.Read, 0, predictions, stage.Progress);
+        for (var k = 0; k < predictions.Length; k++)
+        {
+            predictions[k] = Back(predictions[k]);
+        }
+
+        stage.Finish($"{test.Rows:N0} rows");
+        var importance = summary.FeatureNames.Zip(final.Importance()).OrderByDescending(p => p.Second).Select(p => new FeatureGain(p.First, (float)p.Second)).ToList();
+        return WritePredictions(features, oof, predictions, importance, output);
+    }
+
+    public ModelMetrics WritePredictions(string features, float[] oof, float[] test, IReadOnlyList<FeatureGain> importance, string output)
+    {
+        var summary = GepiiiStages.ReadSummary(features);
+        var metric = MetricOf(summary);
+        var validFolder = Path.Combine(features, "valid");
+        var label = ColumnTable.ReadFloat(validFolder, "label");
+        var fold = ColumnTable.ReadInt(validFolder, "fold");
+        CheckPredictions("oof", oof, label.Length, "valid/", metric);
+        CheckPredictions("test", test, ColumnTable.Rows(Path.Combine(features, "test")), "test/", metric);
+
+        var trainFolder = Path.Combine(features, "train");
+        var time = ColumnTable.ReadInt(trainFolder, "time");
+        var trainFold = ColumnTable.ReadInt(trainFolder, "fold");
+        var timeFolds = summary.FoldKind == "time";
+        var scores = summary.Folds.Select(f =>
+        {
+            var rows = Enumerable.Range(0, fold.Length).Where(k => fold[k] == f.Index).ToArray();
+            var score = rows.Length == 0 ? double.NaN : metric.Score(GepiiiStages.Gather(oof, rows), GepiiiStages.Gather(label, rows));
+            return new FoldScore(f.Index,
+                timeFolds ? Timestamps.Format(f.Origin)[..10] : "",
+                timeFolds ? Timestamps.Format(f.End - 1)[..10] : "",
+                TrainingRows(summary, f, time, trainFold).Length, rows.Length, Math.Round(score, 5));
+        }).ToList();
+        var metrics = new ModelMetrics(metric.Name, Math.Round(metric.Score(oof, label), 5), scores, importance);
+        ColumnTable.Write(Path.Combine(output, "oof"), [("prediction", oof)]);
+        ColumnTable.Write(Path.Combine(output, "test"), [("prediction", test)]);
+        WriteJson(output, GepiiiStages.MetricsFile, metrics);
+        return metrics;
+    }
+
+    public long Submission(string features, string model, string output, IRunObserver observer)
+    {
+        var stage = new GepiiiStages.StageClock(observer);
+        var summary = GepiiiStages.ReadSummary(features);
+        var metric = MetricOf(summary);
+        var meta = ReadMeta(features);
+        var ids = JsonSerializer.Deserialize<TabularIds>(File.ReadAllText(Path.Combine(features, IdsFile)), Json)!;
+        stage.Start("check", ids.Test.Length, "rows");
+        var predictions = ColumnTable.ReadFloat(Path.Combine(model, "test"), "prediction");
+        if (predictions.Length != ids.Test.Length)
+        {
+            throw new EsteiraException(ErrorCode.PipelineFailed, $"{Path.Combine(model, "test")}: {predictions.Length:N0} predictions for {ids.Test.Length:N0} test rows; rerun the model stage");
+        }
+
+        var path = Path.Combine(output, GepiiiStages.SubmissionFile);
+        TabularSubmission.WriteAtomic(path, meta.SampleHeader, ids.Test, predictions);
+        var rows = TabularSubmission.Check(path, meta.SampleHeader, ids.Sample, metric == EvalMetric.Rmsle, metric.Classification);
+        stage.Finish($"{rows:N0} rows match {meta.SampleFile}");
+        return rows;
+    }
+
+    /// <summary>Reads the profile's account of a features folder it wrote.</summary>
+    public static TabularMeta ReadMeta(string features) =>
+        JsonSerializer.Deserialize<TabularMeta>(File.ReadAllText(Path.Combine(features, MetaFile)), Json)!;
+
+    /// <summary>The rows fold <paramref name="fold"/> trains on: before its origin (time blocks) or every other fold's (K-fold).</summary>
+    private static int[] TrainingRows(FeaturesSummary summary, TimeFold fold, int[] time, int[] trainFold) => summary.FoldKind == "time"
+        ? Enumerable.Range(0, time.Length).Where(i => time[i] < fold.Origin).ToArray()
+        : Enumerable.Range(0, trainFold.Length).Where(i => trainFold[i] != fold.Index).ToArray();
+
+    private static EvalMetric MetricOf(FeaturesSummary summary) => EvalMetric.Parse(summary.Metric, GepiiiStages.SummaryFile);
+
+    private static (IReadOnlyList<TimeFold> Plan, int[] TrainFold, int[] ValidRows, int[] ValidFold, string Kind) Folds(
+        TabularSchema schema, TabularFeatures encoded, FeaturesRequest request)
+    {
+        var rows = schema.Label.Length;
+        if (schema.TimeColumn is not null)
+        {
+            var time = encoded.TrainTime;
+            var plan = TimeBlockFolds.Plan(time.Min(), time.Max(), Math.Max(1, request.Folds));
+            var validRows = new List<int>();
+            var validFold = new List<int>();
+            foreach (var fold in plan)
+            {
+                for (var i = 0; i < rows; i++)
+                {
+                    if (time[i] >= fold.Origin && time[i] < fold.End)
+                    {
+                        validRows.Add(i);
+                        validFold.Add(fold.Index);
+                    }
+                }
+            }
+
+            return (plan, Enumerable.Repeat(-1, rows).ToArray(), [.. validRows], [.. validFold], "time");
+        }
+
+        var k = Math.Max(2, request.Folds);
+        if (rows < k)
+        {
+            throw new EsteiraException(ErrorCode.BadInput, $"train.csv has {rows} rows, too few for {k}-fold cross-validation; add rows or use fewer folds");
+        }
+
+        var assigned = KFold(schema.Label, schema.Task == TabularSchema.Binary, k, request.Seed);
+        var order = Enumerable.Range(1, k).SelectMany(f => Enumerable.Range(0, rows).Where(i => assigned[i] == f)).ToArray();
+        return (Enumerable.Range(1, k).Select(f => new TimeFold(f, 0, 0)).ToList(), assigned, order, [.. order.Select(i => assigned[i])], "kfold");
+    }
+
+    /// <summary>
+    /// Folds 1..k: rows are shuffled (seeded) and dealt in turn; for a binary target each class is dealt separately,
+    /// continuing the turn, so that every fold has the same share of each class (to one row).
+    /// </summary>
+    internal static int[] KFold(float[] label, bool stratify, int k, int seed)
+    {
+        var random = new Random(seed);
+        var fold = new int[label.Length];
+        var groups = stratify
+            ? label.Select((y, i) => (y, i)).GroupBy(p => p.y).OrderBy(g => g.Key).Select(g => g.Select(p => p.i).ToArray()).ToList()
+            : [Enumerable.Range(0, label.Length).ToArray()];
+        var dealt = 0;
+        foreach (var rows in groups)
+        {
+            random.Shuffle(rows);
+            foreach (var row in rows)
+            {
+                fold[row] = (dealt++ % k) + 1;
+            }
+        }
+
+        return fold;
+    }
+
+    private static GbmModel Train(ColumnTable.FloatColumns train, float[] target, int[] rows, GbmOptions options, Action<int> iterationDone)
+    {
+        rows = RowSample.Uniform(rows, options.MaxTrainRows, options.Seed);
+        using var data = GbmDataset.Build(train.Rows, train.Columns, train.Read, target, rows, options);
+        return GbmModel.Train(data, options, iterationDone);
+    }
+
+    private static void CheckPredictions(string name, float[] values, int expected, string table, EvalMetric metric)
+    {
+        if (values.Length != expected)
+        {
+            throw new EsteiraException(ErrorCode.PipelineFailed, $"{name}: {values.Length:N0} predictions, expected {expected:N0} (one per row of {table}); write one prediction per row, in its order");
+        }
+
+        for (var i = 0; i < values.Length; i++)
+        {
+            var v = values[i];
+            var problem = !float.IsFinite(v) ? "is not finite"
+                : metric == EvalMetric.Rmsle && v < 0 ? "is negative; rmsle needs predictions ≥ 0"
+                : metric.Classification && v is < 0 or > 1 ? $"is not a probability; {metric.Name} needs values in [0, 1]"
+                : null;
+            if (problem is not null)
+            {
+                throw new EsteiraException(ErrorCode.PipelineFailed, $"{name}: row {i}: value {v} {problem}; fix the model's predictions");
+            }
+        }
+    }
+
+    private static List<(string Name, Array Values)> Named(string[] names, float[][] columns) =>
+        names.Zip(columns, (n, v) => (n, (Array)v)).ToList();
+
+    private static void WriteJson<T>(string folder, string file, T value) =>
+        File.WriteAllText(Path.Combine(folder, file), JsonSerializer.Serialize(value, Json));
+
+    private sealed class RowProgress(IRunObserver observer) : IProgress<long>
+    {
+        public long Offset { get; set; }
+
+        public void Report(long value) => observer.Progress(Offset + value);
+    }
+}
+
+/// <summary>What the tabular profile keeps about a features folder beside its tables (<c>tabular.json</c>).</summary>
+/// <param name="IdColumn">test.csv's id column.</param>
+/// <param name="Target">train.csv's target column.</param>
+/// <param name="TimeColumn">The column the CV blocks follow; null for K-fold.</param>
+/// <param name="Classes">Binary with a non-0/1 target: the values label 0 and 1 stand for.</param>
+/// <param name="Categorical">The features LightGBM treats as categories.</param>
+/// <param name="SampleHeader">The sample submission's header, which the submission repeats.</param>
+/// <param name="SampleFile">The sample submission's file name.</param>
+public sealed record TabularMeta(string IdColumn, string Target, string? TimeColumn, string[]? Classes, string[] Categorical, string[] SampleHeader, string SampleFile);
+
+/// <summary>test.csv's ids in file order and the sample submission's, as read.</summary>
+public sealed record TabularIds(string[] Test, string[] Sample);
