@@ -10,7 +10,7 @@ internal static class RunReport
     private static string CvTitle(RunResult r) => r.Folds.All(f => f.ValidFrom.Length == 0) ? $"{r.Folds.Count}-fold cross-validation" : "time-block cross-validation";
 
     /// <summary>What the tabular profile inferred from the data: one row per column.</summary>
-    private static void RenderSchema(IAnsiConsole console, IReadOnlyList<Pipeline.Profiles.InferredColumn> schema)
+    private static void RenderSchema(IAnsiConsole console, IReadOnlyList<Esteira.Data.Tabular.TabularColumn> schema)
     {
         var table = new Spectre.Console.Table().Title("inferred from the data (override with --id, --target, --time, --task or competition: in esteira.yaml)")
             .Border(TableBorder.Rounded).AddColumns("column", "role", "type", "missing", "distinct", "note");

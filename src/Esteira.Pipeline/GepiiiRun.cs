@@ -51,7 +51,7 @@ public sealed record RunResult(
     OutOfFold? OutOfFold)
 {
     /// <summary>What the profile inferred about the data's columns (the tabular profile's <c>schema.json</c>); empty for GEPIII.</summary>
-    public IReadOnlyList<Profiles.InferredColumn> Schema { get; init; } = [];
+    public IReadOnlyList<Esteira.Data.Tabular.TabularColumn> Schema { get; init; } = [];
 
     /// <summary>Dataset-wide quality warnings (sites without weather, unseen test series, …), from quality.json.</summary>
     public IReadOnlyList<QualityFinding> Findings { get; init; } = [];
@@ -126,12 +126,12 @@ public static class GepiiiRun
                     ColumnTable.ReadFloat(valid, "label"), run.Features.Folds)
                 : null)
         {
-            Schema = File.Exists(schemaFile) ? JsonSerializer.Deserialize<List<Profiles.InferredColumn>>(File.ReadAllText(schemaFile), GepiiiStagesJson.Options)! : [],
+            Schema = File.Exists(schemaFile) ? JsonSerializer.Deserialize<List<Esteira.Data.Tabular.TabularColumn>>(File.ReadAllText(schemaFile), GepiiiStagesJson.Options)! : [],
             Findings = quality.Findings ?? [],
         };
     }
 
-    /// <summary>A profile's account of the columns it inferred (a list of <see cref="Profiles.InferredColumn"/>), in the features folder.</summary>
+    /// <summary>A profile's account of the columns it inferred (a list of <see cref="Esteira.Data.Tabular.TabularColumn"/>), in the features folder.</summary>
     public const string SchemaFile = "schema.json";
 
     /// <summary>

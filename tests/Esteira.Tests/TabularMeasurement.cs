@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Esteira.Config;
 using Esteira.Ml;
 using Esteira.Pipeline;
 using Esteira.Pipeline.Profiles;

@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Text.Json;
+using Esteira.Config;
 using Esteira.Data;
 using Esteira.Data.Tabular;
 using Esteira.Ml;
@@ -385,8 +386,8 @@ public sealed class TabularProfileTests
 
     private static FeaturesRequest Request(string data, CompetitionSettings settings, int folds = 3) => new(data, folds, false, 42, settings);
 
-    private static Dictionary<string, InferredColumn> Schema(string features) =>
-        JsonSerializer.Deserialize<List<InferredColumn>>(File.ReadAllText(Path.Combine(features, GepiiiRun.SchemaFile)), GepiiiStagesJson.Options)!.ToDictionary(c => c.Name);
+    private static Dictionary<string, Esteira.Data.Tabular.TabularColumn> Schema(string features) =>
+        JsonSerializer.Deserialize<List<Esteira.Data.Tabular.TabularColumn>>(File.ReadAllText(Path.Combine(features, GepiiiRun.SchemaFile)), GepiiiStagesJson.Options)!.ToDictionary(c => c.Name);
 
     private static TabularColumn Column(TabularSchema schema, string name) => schema.Columns.Single(c => c.Name == name);
 

@@ -50,14 +50,3 @@ public interface ICompetitionProfile
     /// <summary>check: writes the submission from the test predictions and checks it against the sample submission.</summary>
     long Submission(string features, string model, string output, IRunObserver observer);
 }
-
-/// <summary>
-/// What a profile inferred about one column of the data (<c>schema.json</c> in the features folder, a list of these).
-/// </summary>
-/// <param name="Name">The column's header.</param>
-/// <param name="Role"><c>id</c>, <c>target</c>, <c>time</c>, <c>feature</c>, or <c>ignored</c> (e.g. a training-only column).</param>
-/// <param name="Type"><c>numeric</c>, <c>categorical</c>, <c>datetime</c> or <c>text</c>.</param>
-/// <param name="Missing">Values that were empty or a missing-value token (<c>?</c>, <c>NA</c>, …), train and test together.</param>
-/// <param name="Distinct">Distinct values seen (capped by the profile where counting more would not change the type).</param>
-/// <param name="Note">Why, when it is not obvious (e.g. "in train only: left out").</param>
-public sealed record InferredColumn(string Name, string Role, string Type, long Missing, int Distinct, string? Note = null);

@@ -1,5 +1,6 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Esteira.Config;
 using Esteira.Data;
 using Esteira.Data.Tabular;
 using Esteira.Ml;
@@ -53,6 +54,24 @@ public sealed class TabularProfile : ICompetitionProfile
             var display = source.DisplayName(f);
             return (Path.GetFileName(display), hasher.Hash(display));
         }).ToList();
+    }
+
+    public CompetitionSettings Describe(string dataset, CompetitionSettings given)
+    {
+        using var source = DatasetSource.Open(dataset);
+        var sampleName = TabularFiles.SampleName(source) ?? throw new EsteiraException(ErrorCode.BadInput,
+            $"{dataset}: missing file sample_submission.csv (or sampleSubmission.csv); a tabular competition needs train.csv, test.csv and the sample submission");
+        var schema = TabularSchema.Infer(TabularFiles.Read(source, TabularFiles.TrainFile), TabularFiles.Read(source, TabularFiles.TestFile), TabularFiles.Read(source, sampleName),
+            new TabularOptions(given.Id, given.Target, given.Time, given.Task, given.Metric));
+        return given with
+        {
+            Profile = ProfileName,
+            Metric = schema.Metric.Name,
+            Id = schema.IdColumn,
+            Target = schema.TargetColumn,
+            Time = schema.TimeColumn ?? "none",
+            Task = schema.Task,
+        };
     }
 
     public FeaturesSummary Features(FeaturesRequest request, string output, IRunObserver observer)
@@ -111,7 +130,7 @@ public sealed class TabularProfile : ICompetitionProfile
             Task = schema.Task,
             FoldKind = kind,
         };
-        var schemaJson = schema.Columns.Select(col => new InferredColumn(col.Name, col.Role, col.Type, col.Missing, col.Distinct, col.Note)).ToList();
+        var schemaJson = schema.Columns;
         var findings = schema.Findings.Concat(encoded.Findings).ToList();
         var meta = new TabularMeta(schema.IdColumn, schema.TargetColumn, schema.TimeColumn, schema.Classes, [.. encoded.Categorical.Select(i => encoded.Names[i])],
             schema.SampleHeader, sampleName);
