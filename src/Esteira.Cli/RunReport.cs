@@ -62,7 +62,7 @@ internal static class RunReport
             var findings = new Spectre.Console.Table().Title("data quality (all files): warnings").Border(TableBorder.Rounded).AddColumns("finding", "count", "what");
             foreach (var f in run.Findings)
             {
-                findings.AddRow(new Text(f.Kind, new Style(Color.Yellow)), new Text(f.Count.ToString("N0")), new Text(f.Message));
+                findings.AddRow(new Text(f.Kind, new Style(Color.Yellow)), new Text(f.Count > 0 ? f.Count.ToString("N0") : ""), new Text(f.Message));
             }
 
             console.Write(findings);

@@ -131,7 +131,7 @@ public sealed class TabularProfile : ICompetitionProfile
             FoldKind = kind,
         };
         var schemaJson = schema.Columns;
-        var findings = schema.Findings.Concat(encoded.Findings).ToList();
+        var findings = schema.Findings.Concat(encoded.Findings).Select(f => new QualityFinding(f.Column, 0, f.Finding)).ToList();
         var meta = new TabularMeta(schema.IdColumn, schema.TargetColumn, schema.TimeColumn, schema.Classes, [.. encoded.Categorical.Select(i => encoded.Names[i])],
             schema.SampleHeader, sampleName);
         WriteJson(output, GepiiiStages.SummaryFile, summary);
@@ -141,7 +141,7 @@ public sealed class TabularProfile : ICompetitionProfile
         WriteJson(output, IdsFile, new TabularIds(schema.TestIds, schema.SampleIds));
         foreach (var finding in findings)
         {
-            observer.Info($"{finding.Column}: {finding.Finding}");
+            observer.Info($"{finding.Kind}: {finding.Message}");
         }
 
         stage.Finish($"{encoded.Names.Length} features ({encoded.Categorical.Length} categorical), {plan.Count} {(kind == "time" ? "time-block" : "K-fold")} folds");

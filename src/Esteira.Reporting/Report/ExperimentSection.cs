@@ -66,18 +66,54 @@ internal sealed class ExperimentSection
         Baseline?.Run.Metric(TrackingLookup.Metric) ?? (_baselineResiduals is null ? null : Math.Round(ReportAnalysis.Rmsle(_baselineResiduals), 5));
 
     /// <summary>One row per experiment: score, baseline, change, gate.</summary>
-    public static Table SummaryTable(IReadOnlyList<ExperimentReport> experiments) => new(
-        ["experiment", "cv_rmsle", "compared with", "baseline cv_rmsle", "Δ", "gate"],
-        [Align.Left, Align.Right, Align.Left, Align.Right, Align.Right, Align.Left],
-        experiments.Select(e => (IReadOnlyList<string>)
-        [
-            $"`{e.Experiment}`",
-            F5(e.CvRmsle),
-            e.Baseline ?? "no champion",
-            e.BaselineCvRmsle is { } b ? F5(b) : "–",
-            e.BaselineCvRmsle is { } c ? $"{Delta(e.CvRmsle - c)} ({Verdict(e.CvRmsle - c)})" : "–",
-            e.GatePassed switch { true => "passed", false => "**failed**", null => e.ReproducesBaseline ? "reproduces it" : "not recorded" },
-        ]).ToList());
+    public static Table SummaryTable(IReadOnlyList<ExperimentReport> experiments, EvalMetric? metric = null)
+    {
+        metric ??= EvalMetric.Rmsle;
+        return new(
+            ["experiment", metric.TrackingKey, "compared with", $"baseline {metric.TrackingKey}", "Δ", "gate"],
+            [Align.Left, Align.Right, Align.Left, Align.Right, Align.Right, Align.Left],
+            experiments.Select(e => (IReadOnlyList<string>)
+            [
+                $"`{e.Experiment}`",
+                F5(e.CvRmsle),
+                e.Baseline ?? "no champion",
+                e.BaselineCvRmsle is { } b ? F5(b) : "–",
+                e.BaselineCvRmsle is { } c ? $"{Delta(e.CvRmsle - c)} ({Verdict(e.CvRmsle - c, metric)})" : "–",
+                e.GatePassed switch { true => "passed", false => "**failed**", null => e.ReproducesBaseline ? "reproduces it" : "not recorded" },
+            ]).ToList());
+    }
+
+    /// <summary>
+    /// The section of a profile without GEPIII's series (a tabular competition): the score in the competition's metric
+    /// against the champion's, the gate's verdict and the per-fold scores.
+    /// </summary>
+    public static (IReadOnlyList<Block> Blocks, ExperimentReport Headline) Generic(string name, string modelKey, ModelMetrics metrics, TrackingFacts? facts)
+    {
+        var metric = metrics.Eval;
+        var baselineCv = facts?.Baseline?.Run.Metric(metric.TrackingKey);
+        var reproduces = facts?.Challenger?.Lineage.ExperimentHash is { } hash && hash == facts.Baseline?.Run.Lineage.ExperimentHash;
+        var text = $"**{metric.TrackingKey} {F5(metrics.Cv)}** ({(metric.Goal == MetricGoal.Minimize ? "lower" : "higher")} is better)";
+        if (facts?.Baseline is { } baseline && baselineCv is { } b)
+        {
+            var d = metrics.Cv - b;
+            text += $" against the {baseline.Label}: {F5(b)}, **{Delta(d)} ({Percent(d, b)})**, {Verdict(d, metric)}.";
+        }
+
+        if (facts?.Challenger?.Gate is { } gate)
+        {
+            text += gate.Passed ? " The gate passed." : " **The gate refused it.**";
+        }
+
+        var folds = new Table(["fold", "validation", "rows", metric.Name.ToUpperInvariant()], [Align.Right, Align.Left, Align.Right, Align.Right],
+            metrics.Folds.Select(f => (IReadOnlyList<string>)[I(f.Fold), f.ValidFrom.Length == 0 ? "K-fold" : $"{f.ValidFrom} … {f.ValidTo}", I(f.ValidRows), F5(f.Score)]).ToList());
+        Block[] blocks = [new Heading(3, $"Experiment `{name}`"), new Paragraph(text), new Heading(4, "Scores by fold"), folds];
+        var headline = new ExperimentReport(name, modelKey, metrics.Cv, facts?.Baseline?.Label, baselineCv, facts?.Challenger?.Id, facts?.Challenger?.Gate?.Passed, false)
+        {
+            ReproducesBaseline = reproduces,
+            Metric = metric.TrackingKey,
+        };
+        return (blocks, headline);
+    }
 
     public IEnumerable<Block> Build()
     {
@@ -312,5 +348,9 @@ internal sealed class ExperimentSection
     internal static string Percent(double delta, double baseline) =>
         baseline == 0 || !double.IsFinite(delta) ? "–" : (delta / baseline * 100).ToString("+0.00;-0.00;0.00", CultureInfo.InvariantCulture) + " %";
 
-    internal static string Verdict(double delta) => delta < -1e-9 ? "better" : delta > 1e-9 ? "worse" : "same";
+    internal static string Verdict(double delta, EvalMetric? metric = null)
+    {
+        var better = (metric?.Goal ?? MetricGoal.Minimize) == MetricGoal.Minimize ? -delta : delta;
+        return better > 1e-9 ? "better" : better < -1e-9 ? "worse" : "same";
+    }
 }

@@ -36,6 +36,9 @@ public sealed record ExperimentReport(
 {
     /// <summary>True when the result is a rerun of the baseline's experiment on the same data: nothing for the gate to decide.</summary>
     public bool ReproducesBaseline { get; init; }
+
+    /// <summary>The tracked name of the score (<c>cv_rmsle</c>, <c>cv_auc</c>, …).</summary>
+    public string Metric { get; init; } = EvalMetric.Rmsle.TrackingKey;
 }
 
 /// <summary>What <see cref="Reports.WriteAsync"/> wrote.</summary>
@@ -114,6 +117,16 @@ public static class Reports
         {
             var modelFolder = cache.EntryFolder(model.Key);
             var metrics = GepiiiStages.ReadMetrics(modelFolder);
+            if (summary.Profile != Pipeline.Profiles.GepiiiProfile.ProfileName)
+            {
+                var lookup = tracking is null ? null : await TrackingLookup.ReadAsync(tracking, name, request.Model ?? workspace.ChampionModel, request.Against, model.Key, metrics.Cv, cancellationToken);
+                var (generic, headline) = ExperimentSection.Generic(name, model.Key, metrics, lookup);
+                experimentBlocks.AddRange(generic);
+                experimentBlocks.AddRange(ProgramOutputs(name, modelFolder, outDir));
+                headlines.Add(headline);
+                continue;
+            }
+
             var data = OofData.Load(featuresFolder, modelFolder);
             TrackingFacts? facts = null;
             if (tracking is not null)
@@ -136,8 +149,8 @@ public static class Reports
 
         blocks.Add(new Heading(2, "Esteira report"));
         blocks.Add(new Paragraph(string.Create(CultureInfo.InvariantCulture,
-            $"Cached results of the current inputs: {summary.TrainRows:N0} training rows, {summary.Series:N0} series, {summary.Folds.Count} time-block folds, features key `{TrackingLookup.Short(features.Key)}`.")));
-        blocks.Add(ExperimentSection.SummaryTable(headlines));
+            $"Cached results of the current inputs: {summary.TrainRows:N0} training rows, {(summary.Series > 0 ? $"{summary.Series:N0} series, " : "")}{summary.Folds.Count} {(summary.FoldKind == "kfold" ? "K-fold" : "time-block")} folds, scored with {summary.Metric}, features key `{TrackingLookup.Short(features.Key)}`.")));
+        blocks.Add(ExperimentSection.SummaryTable(headlines, EvalMetric.Find(summary.Metric)));
         if (notes.Count > 0)
         {
             blocks.Add(new BulletList(notes));

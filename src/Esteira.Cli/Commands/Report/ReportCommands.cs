@@ -127,7 +127,7 @@ public sealed class ReportCommand(IAnsiConsole console) : AsyncCommand<ReportSet
                 ? string.Create(CultureInfo.InvariantCulture, $"; {e.Baseline} {b:0.00000}, Δ {e.CvRmsle - b:+0.00000;-0.00000;0.00000}")
                 : "; no champion to compare with";
             var gate = e.GatePassed switch { true => "; gate passed", false => "; gate FAILED", null => "" };
-            Say.Line(console, $"  {e.Experiment}: cv_rmsle {e.CvRmsle.ToString("0.00000", CultureInfo.InvariantCulture)}{against}{gate}");
+            Say.Line(console, $"  {e.Experiment}: {e.Metric} {e.CvRmsle.ToString("0.00000", CultureInfo.InvariantCulture)}{against}{gate}");
         }
 
         foreach (var note in result.Notes)
