@@ -22,7 +22,9 @@ public sealed class TabularMeasurement(ITestOutputHelper output)
         var data = TabularProfileTests.SharedData("bike-sharing-demand");
         var (metrics, submission, seconds) = Run(data, new CompetitionSettings { Metric = "rmsle" });
 
-        var truth = File.ReadLines(Path.Combine(data, "solution.csv")).Skip(1).Select(l => l.Split(','))
+        using var gz = new System.IO.Compression.GZipStream(File.OpenRead(Path.Combine(data, "solution.csv.gz")), System.IO.Compression.CompressionMode.Decompress);
+        using var reader = new StreamReader(gz);
+        var truth = reader.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l.TrimEnd('\r').Split(','))
             .ToDictionary(f => f[0], f => double.Parse(f[1], CultureInfo.InvariantCulture));
         var (_, ids, values) = TabularProfileTests.ReadSubmission(submission);
         var test = EvalMetric.Rmsle.Score(values.ToArray(), ids.Select(id => truth[id]).ToArray());

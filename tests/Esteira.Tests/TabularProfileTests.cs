@@ -17,11 +17,11 @@ public sealed class TabularProfileTests
 {
     private static readonly GbmOptions Quick = new() { Iterations = 40, Leaves = 15, LearningRate = 0.1, MinLeafRows = 20 };
 
-    /// <summary>The shared real data sets, beside the repository (<c>../shared/data</c>); a missing one fails the test.</summary>
+    /// <summary>The real tabular data sets bundled in <c>samples/</c> (gzipped copies, with their licence READMEs).</summary>
     internal static string SharedData(string name)
     {
-        var path = Path.GetFullPath(Path.Combine(Repository.Root, "..", "shared", "data", name));
-        Assert.True(Directory.Exists(path), $"{path} is missing: the tabular tests read the shared real data sets from ../shared/data beside the repository");
+        var path = Path.GetFullPath(Path.Combine(Repository.Root, "samples", name));
+        Assert.True(Directory.Exists(path), $"{path} is missing: the tabular tests read the real data sets bundled in samples/");
         return path;
     }
 
