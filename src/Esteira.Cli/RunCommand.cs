@@ -289,6 +289,10 @@ public sealed class InitCommand(IAnsiConsole console) : Command<InitSettings>
 
         var path = Path.GetFullPath(data);
         var name = Path.GetFileNameWithoutExtension(path.TrimEnd(Path.DirectorySeparatorChar));
+        if (name is "data" or "input" && Path.GetDirectoryName(path.TrimEnd(Path.DirectorySeparatorChar)) is { } parent)
+        {
+            name = Path.GetFileName(parent); // data/ inside the workspace: the workspace's name
+        }
         var described = Esteira.Pipeline.Profiles.CompetitionProfiles.Resolve(null, path).Describe(path, new CompetitionSettings());
         return described with { Name = described.Name ?? name };
     }

@@ -100,7 +100,7 @@ public static class WorkspaceTemplate
         {
             if (value is not null)
             {
-                lines.Add($"  {key}: {value}".PadRight(28) + $"# {comment}");
+                lines.Add($"  {key}: {value}".PadRight(27) + $" # {comment}");
             }
         }
 

@@ -59,6 +59,7 @@ public sealed class TabularEndToEndTests : IDisposable
         Assert.Contains("target: income_gt_50k", yaml, StringComparison.Ordinal);
         Assert.Contains("direction: maximize", yaml, StringComparison.Ordinal);
         Assert.Contains("dataset: data", yaml, StringComparison.Ordinal);
+        Assert.Contains("name: ws ", yaml, StringComparison.Ordinal);
         var baseline = Path.Combine(workspace, "experiments", "baseline", "experiment.yaml");
         File.WriteAllText(baseline, File.ReadAllText(baseline).Replace("iterations: 400", "iterations: 80", StringComparison.Ordinal));
 
@@ -114,5 +115,29 @@ public sealed class TabularEndToEndTests : IDisposable
         }
 
         return (header, ids);
+    }
+}
+
+public sealed class WorkspaceTemplateTests
+{
+    [Fact]
+    public void The_competition_section_reads_back_as_written_comments_and_all()
+    {
+        var root = Directory.CreateTempSubdirectory("esteira-template-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(root, "data"));
+            var competition = new Config.CompetitionSettings { Name = "a-rather-long-competition-name", Profile = "tabular", Metric = "auc", Id = "id", Target = "y", Time = "none", Task = "binary" };
+            Pipeline.WorkspaceTemplate.Create(root, Path.Combine(root, "data"), competition);
+
+            var config = Config.WorkspaceConfig.Load(root);
+
+            Assert.Equal(competition, config.Competition);
+            Assert.Equal("data", config.Dataset);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
     }
 }
