@@ -18,6 +18,12 @@ public sealed class TabularProfileTests
     private static readonly GbmOptions Quick = new() { Iterations = 40, Leaves = 15, LearningRate = 0.1, MinLeafRows = 20 };
 
     /// <summary>The real tabular data sets bundled in <c>samples/</c> (gzipped copies, with their licence READMEs).</summary>
+    private static string[] ReadLines(string gzPath)
+    {
+        using var reader = new StreamReader(new System.IO.Compression.GZipStream(File.OpenRead(gzPath), System.IO.Compression.CompressionMode.Decompress));
+        return reader.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToArray();
+    }
+
     internal static string SharedData(string name)
     {
         var path = Path.GetFullPath(Path.Combine(Repository.Root, "samples", name));
@@ -79,7 +85,7 @@ public sealed class TabularProfileTests
         Assert.All(metrics.Folds, f => Assert.True(double.IsFinite(f.Score) && f.ValidRows > 0 && f.TrainRows > 0 && f.ValidFrom.Length == 10));
         Assert.Equal(6_493, rows);
         var (header, ids, values) = ReadSubmission(Path.Combine(dir.Model, GepiiiStages.SubmissionFile));
-        var sample = File.ReadAllLines(Path.Combine(data, "sampleSubmission.csv"));
+        var sample = ReadLines(Path.Combine(data, "sampleSubmission.csv.gz"));
         Assert.Equal(sample[0], header);
         Assert.Equal(sample.Skip(1).Select(l => l[..l.IndexOf(',', StringComparison.Ordinal)]), ids);
         Assert.All(values, v => Assert.True(v >= 0 && double.IsFinite(v)));
@@ -111,7 +117,7 @@ public sealed class TabularProfileTests
         Assert.True(metrics.Cv > 0.9, $"CV AUC {metrics.Cv}");
         Assert.All(metrics.Folds, f => Assert.Equal(("", ""), (f.ValidFrom, f.ValidTo)));
         var (header, ids, values) = ReadSubmission(Path.Combine(dir.Model, GepiiiStages.SubmissionFile));
-        var sample = File.ReadAllLines(Path.Combine(data, "sample_submission.csv"));
+        var sample = ReadLines(Path.Combine(data, "sample_submission.csv.gz"));
         Assert.Equal(sample[0], header);
         Assert.Equal(sample.Skip(1).Select(l => l[..l.IndexOf(',', StringComparison.Ordinal)]), ids);
         Assert.All(values, v => Assert.InRange(v, 0, 1));
