@@ -230,7 +230,8 @@ public sealed partial class GitLabPipelineTests(ToolPackage tool)
         return JsonSerializer.Deserialize<LedgerPage>(stdout, WebJson)!.Submissions;
     }
 
-    private static readonly JsonSerializerOptions WebJson = new(JsonSerializerDefaults.Web);
+    // esteira's --json is snake_case (and enums are strings)
+    private static readonly JsonSerializerOptions WebJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     private sealed record LedgerPage(List<LedgerEntry> Submissions);
 
