@@ -257,6 +257,22 @@ public sealed class TabularProfileTests
     }
 
     [Fact]
+    public void ATimeColumnSpanningLessThanTheFoldsNeedFallsBackToKFold()
+    {
+        using var ds = new TabularDataset();
+        var rows = Enumerable.Range(0, 60).ToList();
+        ds.Train("id,when,x,y", rows.Select(i => $"{i},2024-01-01 {i % 24:00}:00:00,{i % 7},{(i % 7) * 2}"));
+        ds.Test("id,when,x", [$"100,2024-01-02 00:00:00,3"]);
+        ds.Sample("id,y", ["100,0"]);
+        using var dir = new TempFolder();
+
+        var summary = TabularProfile.Instance.Features(Request(ds.Root, new()), dir.Features, SilentObserver.Instance);
+
+        Assert.Equal("kfold", summary.FoldKind);
+        Assert.Equal(3, summary.Folds.Count);
+    }
+
+    [Fact]
     public void AClassificationMetricOnARegressionTaskIsRefused()
     {
         using var ds = new TabularDataset();

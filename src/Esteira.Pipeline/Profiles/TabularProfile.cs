@@ -282,7 +282,8 @@ public sealed class TabularProfile : ICompetitionProfile
         TabularSchema schema, TabularFeatures encoded, FeaturesRequest request)
     {
         var rows = schema.Label.Length;
-        if (schema.TimeColumn is not null)
+        // A time column whose training span is too short for day-aligned blocks (a few hours or days) orders nothing: K-fold.
+        if (schema.TimeColumn is not null && (long)encoded.TrainTime.Max() - encoded.TrainTime.Min() + 1 >= (Math.Max(1, request.Folds) + 1) * 24L)
         {
             var time = encoded.TrainTime;
             var plan = TimeBlockFolds.Plan(time.Min(), time.Max(), Math.Max(1, request.Folds));
