@@ -256,6 +256,14 @@ public sealed class UiBrowserTests(UiWorkspace ws) : IClassFixture<UiWorkspace>
         Assert.Contains(delta.ToString("+0.0000;-0.0000;0.0000", CultureInfo.InvariantCulture),
             await page.InnerTextAsync("#metric-diff tr:has(th:text-is('cv_rmsle'))"), StringComparison.Ordinal);
         Assert.Equal(4, await page.Locator("svg#fold-overlay rect.bar").CountAsync());
+
+        // The report's segment view: per building, both runs' out-of-fold RMSLE on the same rows, largest change first.
+        var series = page.Locator("#series-diff-1 tbody tr");
+        Assert.InRange(await series.CountAsync(), 1, 10);
+        var cells = await series.First.Locator("td").AllInnerTextsAsync();
+        var change = double.Parse(cells[4], CultureInfo.InvariantCulture);
+        var expected = double.Parse(cells[3], CultureInfo.InvariantCulture) - double.Parse(cells[2], CultureInfo.InvariantCulture);
+        Assert.True(Math.Abs(expected - change) <= 0.00011, $"Δ {change} but the columns differ by {expected}");
         await browser.ScreenshotAsync("compare");
         browser.AssertNoConsoleErrors();
     }

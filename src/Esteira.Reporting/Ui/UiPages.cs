@@ -525,8 +525,9 @@ internal static class UiPages
                 html.Append("<td class=\"num\">").Append(Html.Score(value));
                 if (i > 0 && value is { } v && baseline is { } b)
                 {
-                    // The CV metric is an error: lower is better; other metrics are shown without a judgement.
-                    var cls = name == options.Metric && v != b ? (v < b ? " better" : " worse") : "";
+                    // The CV metric is judged in its direction (AUC: higher is better); other metrics are shown without a judgement.
+                    var lowerIsBetter = !(options.Metric.StartsWith("cv_", StringComparison.Ordinal) && EvalMetric.Find(options.Metric[3..]) is { Goal: MetricGoal.Maximize });
+                    var cls = name == options.Metric && v != b ? ((v < b) == lowerIsBetter ? " better" : " worse") : "";
                     html.Append(" <span class=\"delta").Append(cls).Append("\">").Append(Html.Delta(v - b)).Append("</span>");
                 }
 
@@ -540,10 +541,58 @@ internal static class UiPages
         html.Append("<h2>Per-fold overlay</h2>");
         html.Append(Svg.FoldBars("fold-overlay", $"{options.Metric} per fold", runs.Select(r => (Inv($"run {r.Id}"), r.FoldMetrics(options.Metric))).ToList()));
 
+        html.Append(SeriesChanges(options, runs));
+
         var other = table.Rows.Where(r => r.Section is RunComparison.RunSection or RunComparison.LineageSection or RunComparison.TagSection).ToList();
         if (other.Count > 0)
         {
             html.Append("<h2>Other differences</h2>").Append(ComparisonTable("other-diff", runs, other));
+        }
+
+        return html.ToString();
+    }
+
+    /// <summary>
+    /// The report's segment view for a GEPIII workspace: per building, the out-of-fold RMSLE of the first run and of each
+    /// other one on the same validation rows (both models and their features still in this workspace's cache), largest
+    /// changes first. Nothing when the runs' outputs are not here or the features differ.
+    /// </summary>
+    private static string SeriesChanges(UiOptions options, IReadOnlyList<Run> runs)
+    {
+        string? Model(Run run) => run.Artifacts.GetValueOrDefault("model") is { } m
+            ? Path.GetFullPath(Path.IsPathRooted(m) ? m : Path.Combine(options.WorkspaceRoot, m))
+            : null;
+
+        var first = runs[0];
+        var features = first.Lineage.DatasetHash is { } key ? Path.Combine(options.WorkspaceRoot, ".esteira", "cache", key) : null;
+        if (features is null || !File.Exists(Path.Combine(features, Pipeline.GepiiiStages.SummaryFile))
+            || Pipeline.GepiiiStages.ReadSummary(features).Profile != Pipeline.Profiles.GepiiiProfile.ProfileName
+            || Model(first) is not { } firstModel || !Directory.Exists(Path.Combine(firstModel, "oof")))
+        {
+            return "";
+        }
+
+        var html = new StringBuilder("<h2>Per-building change</h2><p class=\"muted\">Out-of-fold RMSLE per building on the same validation rows; largest changes first (negative is better).</p>");
+        var data = Report.OofData.Load(features, firstModel);
+        var baseline = Report.ReportAnalysis.Residuals(data.PredictionLog, data.Label);
+        foreach (var run in runs.Skip(1))
+        {
+            if (run.Lineage.DatasetHash != first.Lineage.DatasetHash || Model(run) is not { } model || !Directory.Exists(Path.Combine(model, "oof")))
+            {
+                html.Append(Inv($"<p class=\"muted\">run {run.Id}: its out-of-fold predictions are not in this workspace's cache, or it was trained on other features</p>"));
+                continue;
+            }
+
+            var other = Report.OofData.Load(features, model);
+            var changes = Report.ReportAnalysis.Changes("building", data.Building, baseline, Report.ReportAnalysis.Residuals(other.PredictionLog, other.Label)).Take(10);
+            html.Append(Inv($"<table class=\"series-diff\" id=\"series-diff-{run.Id}\"><thead><tr><th>building</th><th class=\"num\">rows</th><th class=\"num\">run {first.Id}</th><th class=\"num\">run {run.Id}</th><th class=\"num\">Δ</th></tr></thead><tbody>"));
+            foreach (var c in changes)
+            {
+                var cls = c.Delta < 0 ? " better" : c.Delta > 0 ? " worse" : "";
+                html.Append(Inv($"<tr><td>{c.Value}</td><td class=\"num\">{c.Rows:N0}</td><td class=\"num\">{Html.Score(c.Champion)}</td><td class=\"num\">{Html.Score(c.Challenger)}</td><td class=\"num\"><span class=\"delta{cls}\">{Html.Delta(c.Delta)}</span></td></tr>"));
+            }
+
+            html.Append("</tbody></table>");
         }
 
         return html.ToString();
