@@ -17,8 +17,8 @@ Nothing is specific to one competition; it does what Esteira's tabular profile d
   period cut into folds + 1 equal blocks at midnight; fold i trains before block i and validates on it), otherwise
   seeded K-fold, stratified for a binary target; CV is the metric over every validation row pooled;
 - LightGBM: 400 iterations, 63 leaves, lr 0.05, min_data_in_leaf 50, feature_fraction 0.8, lambda_l2 1, max_bin 255,
-  2 threads, seed 42, force_row_wise (Esteira's defaults and parameter string); objective regression on log1p(target) for rmsle, regression for rmse/mae,
-  binary (probabilities) for a binary task;
+  2 threads, seed 42, force_row_wise (Esteira's defaults and parameter string); objective regression on log1p(target)
+  for rmsle, regression for rmse/mae, binary (probabilities) for a binary task;
 - the final model trains on every row; submission.csv.gz keeps the sample's header, one row per test row.
 With --json, one JSON object on stdout: seconds, peak_rss_mib (resource.getrusage), metric, cv, folds, stages.
 LightGBM's Python package 4.6.0 is vendored in /work/shared/vendor/lightgbm-python-4.6.0; bench/tabular.sh puts it on
