@@ -108,18 +108,9 @@ wanted esteira && run_esteira esteira
 wanted esteira-all && run_esteira esteira-all --max-train-rows 0
 
 # ---- (c) the peers: pandas + xgboost, pandas + LightGBM ---------------------------------------
-if wanted peer-lightgbm; then
-  lgbm_dir="${BENCH_LGBM_DIR:-/tmp/esteira-bench-lightgbm-python}"
-  lgbm_src="${LIGHTGBM_PYTHON:-$ROOT/../shared/vendor/lightgbm-python-4.6.0}"
-  lgbm_native="${LGBM_NATIVE:-$HOME/.nuget/packages/lightgbm/4.6.0/runtimes/linux-x64/native/lib_lightgbm.so}"
-  if ! PYTHONPATH="$lgbm_dir" "$PYTHON" -c 'import lightgbm' 2>/dev/null; then
-    log "setting up LightGBM's Python package from $lgbm_src in $lgbm_dir"
-    [[ -d "$lgbm_src/lightgbm" && -f "$lgbm_native" ]] || { echo "need $lgbm_src/lightgbm and $lgbm_native (dotnet restore fetches it)" >&2; exit 1; }
-    rm -rf "$lgbm_dir"; mkdir -p "$lgbm_dir"
-    cp -r "$lgbm_src/lightgbm" "$lgbm_dir/"
-    mkdir -p "$lgbm_dir/lightgbm/lib"; cp "$lgbm_native" "$lgbm_dir/lightgbm/lib/"
-  fi
-fi
+# shellcheck source=bench/lib/lightgbm-python.sh
+source "$ROOT/bench/lib/lightgbm-python.sh"
+wanted peer-lightgbm && setup_lightgbm_python
 run_peer() { # library
   local name="peer-$1"
   log "running $name (pandas + $1): iterations $iterations, leaves $leaves"
