@@ -23,7 +23,7 @@ public sealed class RunSettings : CommandSettings
     public string? Experiment { get; init; }
 
     [CommandOption("--force <STAGE>")]
-    [Description("Rerun this stage (e.g. features, train:baseline) and everything after it, even if cached. Repeatable.")]
+    [Description("Rerun this stage (e.g. features, train:baseline; train alone: every train:* stage) and everything after it, even if cached. Repeatable.")]
     public string[] Force { get; init; } = [];
 
     [CommandOption("--jobs <N>")]
