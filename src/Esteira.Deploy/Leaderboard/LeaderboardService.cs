@@ -77,6 +77,9 @@ public sealed class LeaderboardService : IAsyncDisposable
 
     public CompetitionDefinition Competition { get; }
 
+    /// <summary>The clock the service and its endpoints read.</summary>
+    public TimeProvider Time => _time;
+
     public ReferenceRows Solution { get; }
 
     public ILeaderboardStore Store => _store;

@@ -44,9 +44,13 @@ public sealed class StageCache : IPlanState
     /// <summary>Files whose SHA-256 this process has checked (full path → size, modification time, hash).</summary>
     private static readonly ConcurrentDictionary<string, FileStamp> s_verified = new(StringComparer.Ordinal);
 
-    public StageCache(string esteiraFolder)
+    private readonly TimeProvider _time;
+
+    /// <summary>Opens (creating its folders) the cache under <paramref name="esteiraFolder"/>; <paramref name="time"/> stamps committed entries.</summary>
+    public StageCache(string esteiraFolder, TimeProvider? time = null)
     {
         Root = esteiraFolder;
+        _time = time ?? TimeProvider.System;
         Directory.CreateDirectory(CacheFolder);
         Directory.CreateDirectory(TempFolder);
         Directory.CreateDirectory(StateFolder);
@@ -163,7 +167,7 @@ public sealed class StageCache : IPlanState
             hashed.Add((name, sha));
         }
 
-        var manifest = new CacheManifest(stage.Id, stage.Key, run, DateTimeOffset.UtcNow, stage.Inputs, files);
+        var manifest = new CacheManifest(stage.Id, stage.Key, run, _time.GetUtcNow(), stage.Inputs, files);
         File.WriteAllText(Path.Combine(workFolder, ManifestFile), JsonSerializer.Serialize(manifest));
         var target = EntryFolder(stage.Key);
         var replaced = Directory.Exists(target) ? Discard(stage.Key, stage.Id) : null;

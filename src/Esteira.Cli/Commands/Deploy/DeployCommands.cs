@@ -188,7 +188,7 @@ public sealed partial class DeployCommand(IAnsiConsole console) : AsyncCommand<D
             }, target, history, TimeProvider.System, progress, cancellationToken);
             if (champion is null)
             {
-                await log.RecordAsync(target.Kind, target.Competition, result.Facts.Sha256, result.Outcome, DateTimeOffset.UtcNow, cancellationToken);
+                await log.RecordAsync(target.Kind, target.Competition, result.Facts.Sha256, result.Outcome, TimeProvider.System.GetUtcNow(), cancellationToken);
             }
             else
             {

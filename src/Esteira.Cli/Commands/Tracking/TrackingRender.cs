@@ -90,7 +90,7 @@ public static class TrackingRender
             var cells = new List<string>
             {
                 run.Id.ToString(CultureInfo.InvariantCulture), Markup.Escape(run.Experiment), Status(run.Status),
-                run.StartedAt.ToString(run.StartedAt.Year == DateTimeOffset.UtcNow.Year ? "MM-dd HH:mm" : "yyyy-MM-dd", CultureInfo.InvariantCulture), Duration(run.Duration),
+                run.StartedAt.ToString(run.StartedAt.Year == TimeProvider.System.GetUtcNow().Year ? "MM-dd HH:mm" : "yyyy-MM-dd", CultureInfo.InvariantCulture), Duration(run.Duration),
                 run.GatePassed switch { true => "[green]pass[/]", false => "[red]fail[/]", null => "" },
             };
             cells.AddRange(shown.Select(n => run.Metrics.TryGetValue(n, out var v) ? Number(v) : ""));
