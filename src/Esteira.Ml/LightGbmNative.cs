@@ -72,6 +72,16 @@ internal static partial class LightGbmNative
     [LibraryImport(Library, EntryPoint = "LGBM_BoosterSaveModelToString")]
     public static unsafe partial int BoosterSaveModelToString(BoosterHandle booster, int startIteration, int iterations, int importanceType, long bufferLength, out long length, byte* output);
 
+    [LibraryImport(Library, EntryPoint = "LGBM_DatasetCreateByReference")]
+    public static partial int DatasetCreateByReference(DatasetHandle reference, long rows, out DatasetHandle dataset);
+
+    [LibraryImport(Library, EntryPoint = "LGBM_BoosterAddValidData")]
+    public static partial int BoosterAddValidData(BoosterHandle booster, DatasetHandle valid);
+
+    /// <summary>The booster's current scores of data set <paramref name="dataIndex"/> (0 training, 1 the first validation set), after the objective's output transform.</summary>
+    [LibraryImport(Library, EntryPoint = "LGBM_BoosterGetPredict")]
+    public static unsafe partial int BoosterGetPredict(BoosterHandle booster, int dataIndex, out long length, double* output);
+
     [LibraryImport(Library, EntryPoint = "LGBM_BoosterFree")]
     public static partial int BoosterFree(IntPtr booster);
 }

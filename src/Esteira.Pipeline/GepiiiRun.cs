@@ -92,6 +92,7 @@ public static class GepiiiRun
             ["experiment.params.l2"] = options.Gbm.L2.ToString(CultureInfo.InvariantCulture),
             ["experiment.params.max_bins"] = options.Gbm.MaxBins.ToString(CultureInfo.InvariantCulture),
             ["experiment.params.max_train_rows"] = options.Gbm.MaxTrainRows.ToString(CultureInfo.InvariantCulture),
+            ["experiment.params.tune"] = options.Gbm.Tune ? "true" : "false",
         };
         var experiment = new Experiment("default", root, ExperimentKind.LightGbm, options.Gbm, null, 0, definition);
         return new Workspace(root, data, options.Folds, options.KeepFlagged, null, null, null, null, [experiment])
