@@ -192,7 +192,7 @@ public sealed class RunCommand(IAnsiConsole console) : Command<RunSettings>
             };
             var steps = timer.Steps.Select(s => new { name = s.Step, seconds = Math.Round(s.Seconds, 3), peak_rss_mib = s.PeakBytes >> 20 }).ToList();
             object json = results.Count == 1 && root is null ? RunJson.From(results[0], steps) : new { experiments = results.Select((_, i) => Json(i)), steps };
-            Console.Out.WriteLine(JsonSerializer.Serialize(json, RunJson.Options));
+            Console.Out.WriteLine(JsonSerializer.Serialize(json, EsteiraJson.Options));
         }
 
         var refused = tracked.Where(t => t.Verdict is { Passed: false }).Select(t => t.Experiment).ToList();
@@ -230,7 +230,7 @@ public sealed class PlanCommand(IAnsiConsole console) : Command<PlanSettings>
         var plan = WorkspaceRunner.Plan(Datasets.Resolve(Workspace.Load(root), m => Console.Error.WriteLine(m)), new RunRequest { OutDir = "out", Experiment = settings.Experiment, Force = settings.Force.ToHashSet(StringComparer.Ordinal) });
         if (settings.Json)
         {
-            Console.Out.WriteLine(JsonSerializer.Serialize(plan.Select(p => new { stage = p.Id, run = p.Run, reason = p.Reason, key = p.Key }), RunJson.Options));
+            Console.Out.WriteLine(JsonSerializer.Serialize(plan.Select(p => new { stage = p.Id, run = p.Run, reason = p.Reason, key = p.Key }), EsteiraJson.Options));
             return 0;
         }
 

@@ -17,12 +17,16 @@ internal static partial class LightGbmNative
     public const int PredictNormal = 0;
     public const int ImportanceGain = 1;
 
-    /// <summary>Throws with LightGBM's own message when a call failed.</summary>
+    /// <summary>Throws a <see cref="ErrorCode.PipelineFailed"/> error with LightGBM's own message when a call failed.</summary>
+    /// <exception cref="EsteiraException">The call returned non-zero.</exception>
     public static void Check(int result)
     {
         if (result != 0)
         {
-            throw new InvalidOperationException("LightGBM: " + Marshal.PtrToStringUTF8(GetLastError()));
+            // LightGBM's message names the parameter or file it refused; one line, like every Esteira error.
+            var message = (Marshal.PtrToStringUTF8(GetLastError()) ?? "unknown error").ReplaceLineEndings(" ");
+            throw new EsteiraException(ErrorCode.PipelineFailed,
+                $"LightGBM: {message}; check the model's parameters (esteira.yaml or --iterations, --leaves, --learning-rate) and rerun the stage");
         }
     }
 

@@ -11,34 +11,13 @@ public static class SubmissionFile
     /// Writes the submission to a temporary file beside <paramref name="path"/> and renames it into place, so
     /// that a crash never leaves a half-written file under the final name. Gzips when the path ends in .gz.
     /// </summary>
-    public static void WriteAtomic(string path, ReadOnlySpan<int> rowIds, ReadOnlySpan<float> predictions)
+    public static void WriteAtomic(string path, int[] rowIds, float[] predictions)
     {
-        var temp = path + $".tmp-{Environment.ProcessId}";
-        try
+        AtomicFile.Write(path, file =>
         {
-            using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                Stream output = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)
-                    ? new GZipStream(file, CompressionLevel.Fastest, leaveOpen: true)
-                    : file;
-                Write(output, rowIds, predictions);
-                if (output != file)
-                {
-                    output.Dispose();
-                }
-
-                file.Flush(flushToDisk: true);
-            }
-
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp))
-            {
-                File.Delete(temp);
-            }
-        }
+            using var output = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionLevel.Fastest) : file;
+            Write(output, rowIds, predictions);
+        });
     }
 
     private static void Write(Stream output, ReadOnlySpan<int> rowIds, ReadOnlySpan<float> predictions)

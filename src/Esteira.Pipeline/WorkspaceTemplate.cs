@@ -76,9 +76,7 @@ public static class WorkspaceTemplate
                 continue;
             }
 
-            var temp = path + ".tmp";
-            File.WriteAllText(temp, text);
-            File.Move(temp, path);
+            AtomicFile.WriteAllText(path, text, overwrite: false);
             written.Add(Path.GetRelativePath(Environment.CurrentDirectory, path));
         }
 

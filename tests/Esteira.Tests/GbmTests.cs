@@ -169,6 +169,27 @@ public sealed class GbmTests
         var error = Assert.Throws<EsteiraException>(() => table.Read(0, 9_500, new float[1_000]));
         Assert.Contains("truncated", error.Message);
     }
+
+    [Fact]
+    public void A_LightGBM_failure_is_an_EsteiraException_with_LightGBMs_own_message()
+    {
+        // Given parameters LightGBM refuses (a tree needs at least two leaves)
+        var (columns, label) = Data(2_000, 6);
+        var refused = Quick with { Leaves = 1 };
+
+        // When
+        var error = Assert.Throws<EsteiraException>(() =>
+        {
+            using var data = GbmDataset.FromColumns(columns, label, null, refused);
+            using var model = GbmModel.Train(data, refused);
+        });
+
+        // Then: a pipeline failure (exit 1), one line, naming LightGBM and what to check
+        Assert.Equal(ErrorCode.PipelineFailed, error.Code);
+        Assert.StartsWith("LightGBM: ", error.Message, StringComparison.Ordinal);
+        Assert.Contains("num_leaves", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
 }
 
 /// <summary>A temporary folder removed with everything in it.</summary>

@@ -467,7 +467,7 @@ public sealed class TabularProfileTests
     private static FeaturesRequest Request(string data, CompetitionSettings settings, int folds = 3) => new(data, folds, false, 42, settings);
 
     private static Dictionary<string, Esteira.Data.Tabular.TabularColumn> Schema(string features) =>
-        JsonSerializer.Deserialize<List<Esteira.Data.Tabular.TabularColumn>>(File.ReadAllText(Path.Combine(features, GepiiiRun.SchemaFile)), GepiiiStagesJson.Options)!.ToDictionary(c => c.Name);
+        JsonSerializer.Deserialize<List<Esteira.Data.Tabular.TabularColumn>>(File.ReadAllText(Path.Combine(features, GepiiiRun.SchemaFile)), EsteiraJson.Options)!.ToDictionary(c => c.Name);
 
     private static TabularColumn Column(TabularSchema schema, string name) => schema.Columns.Single(c => c.Name == name);
 

@@ -97,7 +97,7 @@ public sealed class CliTests : IAsyncLifetime
         var (exit, output, _) = Run("runs", "list", "--experiment", "lgbm", "--json");
 
         Assert.Equal(0, exit);
-        var runs = JsonSerializer.Deserialize<List<RunSummary>>(output, TrackingJson.Options)!;
+        var runs = JsonSerializer.Deserialize<List<RunSummary>>(output, EsteiraJson.Options)!;
         Assert.Equal([_b, _a], runs.Select(r => r.Id));
         Assert.Equal(0.43, runs[0].Metrics["cv_rmsle"]);
     }
@@ -183,7 +183,7 @@ public sealed class CliTests : IAsyncLifetime
         Assert.Equal($"imported 0 run(s) from {exported} (3 already present)\nimported 0 run(s) from {other} (1 already present)",
             second.Out.Trim().ReplaceLineEndings("\n"));
         var (_, json, _) = RunOn(gate, "runs", "list", "--sort", "cv_rmsle", "--json");
-        var runs = JsonSerializer.Deserialize<List<RunSummary>>(json, TrackingJson.Options)!;
+        var runs = JsonSerializer.Deserialize<List<RunSummary>>(json, EsteiraJson.Options)!;
         Assert.Equal([0.41, 0.43, 0.45, 0.47], runs.Select(r => r.Metrics["cv_rmsle"]));
     }
 

@@ -37,7 +37,8 @@ public sealed class TabularProfile : ICompetitionProfile
     private const int SmallTrainRows = 100_000;
 
     /// <summary>GEPIII's JSON conventions, but quotes and arrows written as themselves: people read quality.json and schema.json.</summary>
-    private static readonly JsonSerializerOptions Json = new(GepiiiRun.JsonOptions) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    // The one shape, but a competition's column names and ids (ids.json) are written as they are, not \u-escaped.
+    private static readonly JsonSerializerOptions Json = new(EsteiraJson.Indented) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static TabularProfile Instance { get; } = new();
 

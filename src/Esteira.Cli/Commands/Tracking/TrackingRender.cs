@@ -81,7 +81,7 @@ public static class TrackingRender
         var rows = runs.Select(run => new[]
         {
             run.Id.ToString(CultureInfo.InvariantCulture), run.Experiment, run.Status.ToString().ToLowerInvariant(),
-            run.StartedAt.ToString(run.StartedAt.Year == DateTimeOffset.UtcNow.Year ? "MM-dd HH:mm" : "yyyy-MM-dd", CultureInfo.InvariantCulture), Duration(run.Duration),
+            run.StartedAt.ToString(run.StartedAt.Year == TimeProvider.System.GetUtcNow().Year ? "MM-dd HH:mm" : "yyyy-MM-dd", CultureInfo.InvariantCulture), Duration(run.Duration),
             run.GatePassed switch { true => "pass", false => "fail", null => "" },
         }).ToList();
         string[] fixedHeaders = ["id", "experiment", "status", "started", "duration", "gate"];
