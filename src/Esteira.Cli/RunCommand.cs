@@ -173,6 +173,7 @@ public sealed class RunCommand(IAnsiConsole console) : Command<RunSettings>
         }
 
         var timer = new StepTimer(observer is null ? SilentObserver.Instance : observer);
+        var started = TimeProvider.System.GetUtcNow();
         var run = observer is null ? WorkspaceRunner.Run(workspace, request, timer) : observer.Run(() => WorkspaceRunner.Run(workspace, request, timer));
         var results = run.Experiments.Select(e => GepiiiRun.ToRunResult(run, e)).ToList();
         if (observer is not null)
@@ -180,7 +181,7 @@ public sealed class RunCommand(IAnsiConsole console) : Command<RunSettings>
             RunReport.Render(console, results, observer);
         }
 
-        var tracked = RunTracking.RecordAsync(workspace, run, results, promote: !settings.NoPromote, observer is null ? null : console).GetAwaiter().GetResult().Runs;
+        var tracked = RunTracking.RecordAsync(workspace, run, results, promote: !settings.NoPromote, observer is null ? null : console, started).GetAwaiter().GetResult().Runs;
         if (settings.Json)
         {
             object Json(int i) => new

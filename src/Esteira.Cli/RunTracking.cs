@@ -26,7 +26,7 @@ internal static class RunTracking
     public const string ReusedTag = "esteira.reused";
 
     public static async Task<(IReadOnlyList<Outcome> Runs, WorkspaceGateResult? Gate)> RecordAsync(Workspace workspace, WorkspaceRunResult run, IReadOnlyList<RunResult> results,
-        bool promote, IAnsiConsole? console)
+        bool promote, IAnsiConsole? console, DateTimeOffset? startedAt = null)
     {
         var root = workspace.Root;
         await using var store = await TrackingStores.OpenAsync(WorkspaceConfig.TrackingUri(workspace.Config), root);
@@ -51,6 +51,7 @@ internal static class RunTracking
             await using (var recorder = await RunRecorder.StartAsync(store, new NewRun
             {
                 Experiment = experiment.Name,
+                StartedAt = startedAt,
                 Params = parameters,
                 Tags = tags,
                 Lineage = new RunLineage

@@ -97,6 +97,12 @@ public sealed record NewRun
     /// <summary>The owning process; null means the current one.</summary>
     public RunOwner? Owner { get; init; }
 
+    /// <summary>
+    /// When the run's work began, for a run recorded once its work is done (<c>esteira run</c> records each experiment
+    /// after its stages ran, so that a run's duration is theirs); null, or a time after now, means now.
+    /// </summary>
+    public DateTimeOffset? StartedAt { get; init; }
+
     public IReadOnlyDictionary<string, string> Params { get; init; } = new Dictionary<string, string>();
 
     public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();

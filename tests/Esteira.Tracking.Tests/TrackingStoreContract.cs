@@ -186,6 +186,18 @@ public abstract class TrackingStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_run_recorded_after_its_work_starts_when_the_work_did_never_in_the_future()
+    {
+        var store = await CreateStoreAsync();
+        var id = await store.StartRunAsync(NewRun("e") with { StartedAt = Clock.Now - TimeSpan.FromSeconds(12) });
+        Assert.True(await store.FinishRunAsync(id, RunStatus.Finished));
+        var future = await store.StartRunAsync(NewRun("e") with { StartedAt = Clock.Now + TimeSpan.FromHours(1) });
+
+        Assert.Equal(TimeSpan.FromSeconds(12), (await store.GetRunOrThrowAsync(id)).Duration);
+        Assert.Equal(Clock.Now, (await store.GetRunOrThrowAsync(future)).StartedAt);
+    }
+
+    [Fact]
     public async Task Tags_can_be_set_on_an_ended_run()
     {
         var store = await CreateStoreAsync();

@@ -70,15 +70,16 @@ public abstract class SqlTrackingStore : ITrackingStore
         return WriteAsync(async (c, tx) =>
         {
             var now = NowMs;
+            var started = Math.Min(now, run.StartedAt?.ToUnixTimeMilliseconds() ?? now);
             long id;
             await using (var insert = Db.Command(c, tx, """
                 INSERT INTO runs (uid, experiment, status, started_at, heartbeat_at, git_commit, git_dirty, dataset_hash, experiment_hash,
                                   esteira_version, machine, blend_parts, owner_host, owner_pid, owner_started_at)
-                VALUES (@uid, @experiment, 'running', @now, @now, @git_commit, @git_dirty, @dataset_hash, @experiment_hash,
+                VALUES (@uid, @experiment, 'running', @started, @now, @git_commit, @git_dirty, @dataset_hash, @experiment_hash,
                         @esteira_version, @machine, @blend_parts, @owner_host, @owner_pid, @owner_started_at)
                 RETURNING id
                 """)
-                .With("@uid", FormatUid(Guid.NewGuid())).With("@experiment", experiment).With("@now", now)
+                .With("@uid", FormatUid(Guid.NewGuid())).With("@experiment", experiment).With("@started", started).With("@now", now)
                 .With("@git_commit", Mask(lineage.GitCommit)).With("@git_dirty", lineage.GitDirty)
                 .With("@dataset_hash", Mask(lineage.DatasetHash)).With("@experiment_hash", Mask(lineage.ExperimentHash))
                 .With("@esteira_version", Mask(lineage.EsteiraVersion)).With("@machine", Mask(lineage.Machine))
