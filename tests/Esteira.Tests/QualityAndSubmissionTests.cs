@@ -219,6 +219,16 @@ public sealed class SubmissionFileTests
     }
 
     [Theory]
+    [InlineData("row_id,meter_reading\n0,1e3\n1, 2.5\n2,3.\n")]
+    [InlineData("\uFEFFrow_id,meter_reading\r\n2,0.0001\r\n+1,1.5E-45\r\n 0,0")]
+    public void The_check_accepts_what_number_parsing_accepts(string content)
+    {
+        var path = Path.Combine(Directory.CreateTempSubdirectory("esteira-sub-").FullName, "submission.csv");
+        File.WriteAllText(path, content);
+        Assert.Equal(3, SubmissionFile.Check(path, [0, 1, 2]));
+    }
+
+    [Theory]
     [InlineData("row_id,meter_reading\n0,1\n1,2\n", "row_ids of sample_submission.csv are missing, first 2")]
     [InlineData("row_id,meter_reading\n0,1\n1,2\n1,2\n2,1\n", "submission.csv:4 column 'row_id': row_id 1 appears more than once")]
     [InlineData("row_id,meter_reading\n0,1\n1,-2\n2,1\n", "submission.csv:3 column 'meter_reading'")]
