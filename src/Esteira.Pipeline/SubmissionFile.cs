@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Buffers.Text;
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.IO.Compression;
 using System.IO.Hashing;
@@ -11,8 +12,11 @@ namespace Esteira.Pipeline;
 /// <summary>Writes and checks a <c>row_id,meter_reading</c> submission file.</summary>
 public static class SubmissionFile
 {
-    /// <summary>Rows per gzip member: about 6 MB of text, 2 MB compressed; 80 members at GEPIII scale.</summary>
-    internal const int MemberRows = 1 << 19;
+    /// <summary>
+    /// Rows per gzip member: about 1 MB of text, so that a member stays in cache from formatting to compressing (8 MB
+    /// members cost 4 to 15 % more CPU than one stream, 1 MB members 5 % less; bench/submission.sh); 637 members at GEPIII scale.
+    /// </summary>
+    internal const int MemberRows = 1 << 16;
 
     private static readonly byte[] Header = "row_id,meter_reading\n"u8.ToArray();
 
@@ -74,6 +78,8 @@ public static class SubmissionFile
         }
 
         using var window = new SemaphoreSlim(2 * workers);
+        // the compressed members' buffers go round (a new 5 MB buffer per member cost more than the compression saved)
+        var buffers = new ConcurrentBag<MemoryStream>();
         using var stop = new CancellationTokenSource();
         var next = -1;
         var tasks = Enumerable.Range(0, workers).Select(_ => Task.Run(() =>
@@ -98,7 +104,7 @@ public static class SubmissionFile
 
                 try
                 {
-                    done[m].SetResult(Compress(rowIds, predictions, m * memberRows, memberRows));
+                    done[m].SetResult(Compress(rowIds, predictions, m * memberRows, memberRows, buffers.TryTake(out var buffer) ? buffer : new MemoryStream()));
                 }
                 catch (Exception e)
                 {
@@ -112,8 +118,10 @@ public static class SubmissionFile
         {
             for (var m = 0; m < members; m++)
             {
-                using var compressed = done[m].Task.GetAwaiter().GetResult();
+                var compressed = done[m].Task.GetAwaiter().GetResult();
                 output.Write(compressed.GetBuffer(), 0, (int)compressed.Length);
+                compressed.SetLength(0);
+                buffers.Add(compressed);
                 window.Release();
             }
         }
@@ -125,13 +133,12 @@ public static class SubmissionFile
         }
     }
 
-    private static MemoryStream Compress(int[] rowIds, float[] predictions, int start, int memberRows)
+    private static MemoryStream Compress(int[] rowIds, float[] predictions, int start, int memberRows, MemoryStream compressed)
     {
         var text = Format(rowIds, predictions, start, Math.Min(memberRows, rowIds.Length - start));
         try
         {
-            // zlib's level 1 compresses about 3× and runs near the speed of formatting; higher levels cost more than they save here
-            var compressed = new MemoryStream(text.Length / 3);
+            // zlib's level 1, as before: on the same text gzip -6 took 3.8× the CPU of gzip -1 (bench/submission.sh)
             using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
             {
                 gzip.Write(text.Buffer, 0, text.Length);
@@ -226,13 +233,13 @@ public static class SubmissionFile
 
     /// <summary>
     /// Checks the last gzip member's trailer, which .NET's <see cref="GZipStream"/> does not: a file cut inside or
-    /// just before it reads as complete. Keeps the CRC-32 of all the data and its last 16 MiB (a member of
-    /// <see cref="MemberRows"/> rows is under 15 MiB), enough for the last member of this writer's files and for a
+    /// just before it reads as complete. Keeps the CRC-32 of all the data and its last 4 MiB (a member of
+    /// <see cref="MemberRows"/> rows is under 2 MiB), enough for the last member of this writer's files and for a
     /// single-member file of any size.
     /// </summary>
     private sealed class GzipTail
     {
-        private const int Keep = 16 << 20;
+        private const int Keep = 4 << 20;
         private readonly Crc32 _all = new();
         private readonly byte[] _ring = new byte[Keep];
         private int _end;
