@@ -16,7 +16,11 @@ Nothing is specific to one competition; it does what Esteira's tabular profile d
 - the time column is a date column present in train and test; with it, CV is forward-chaining time blocks (the train
   period cut into folds + 1 equal blocks at midnight; fold i trains before block i and validates on it), otherwise
   seeded K-fold, stratified for a binary target; CV is the metric over every validation row pooled;
-- LightGBM: 400 iterations, 63 leaves, lr 0.05, min_data_in_leaf 50, feature_fraction 0.8, lambda_l2 1, max_bin 255,
+- LightGBM, tuned as Esteira tunes when the user fixes neither leaves nor iterations (--leaves/--iterations fix them):
+  for 15, 31 and 63 leaves, lgb.cv on the folds with early stopping (patience 100 rounds, at most 3000) on the
+  competition metric as LightGBM computes it (rmse of log1p for rmsle, l1, auc, binary_logloss, binary_error); the
+  best mean fold score wins, and CV is its folds' predictions at its best iteration. Otherwise: 400 iterations, 63 leaves;
+  lr 0.05, min_data_in_leaf 50, feature_fraction 0.8, lambda_l2 1, max_bin 255,
   2 threads, seed 42, force_row_wise (Esteira's defaults and parameter string); objective regression on log1p(target)
   for rmsle, regression for rmse/mae, binary (probabilities) for a binary task;
 - the final model trains on every row; submission.csv.gz keeps the sample's header, one row per test row.
@@ -192,8 +196,8 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--metric", choices=sorted(METRICS), help="default: auc for a binary target, rmse otherwise")
     ap.add_argument("--folds", type=int, default=3)
-    ap.add_argument("--iterations", type=int, default=400)
-    ap.add_argument("--leaves", type=int, default=63)
+    ap.add_argument("--iterations", type=int, help="fix the rounds (default: tuned; 400 when --leaves is given)")
+    ap.add_argument("--leaves", type=int, help="fix the leaves (default: tuned; 63 when --iterations is given)")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", action="store_true")
@@ -224,6 +228,9 @@ def main():
 
     objective = "binary" if binary else "regression"
     label = np.log1p(y) if metric == "rmsle" else y
+    tune = args.leaves is None and args.iterations is None
+    args.leaves = args.leaves or 63
+    args.iterations = args.iterations or 400
     params = {"objective": objective, "num_leaves": args.leaves, "learning_rate": 0.05, "min_data_in_leaf": 50,
               "feature_fraction": 0.8, "lambda_l2": 1.0, "max_bin": 255, "num_threads": args.threads, "seed": args.seed,
               "force_row_wise": True, "verbosity": -1}
@@ -233,7 +240,7 @@ def main():
         return lgb.train(params, ds, num_boost_round=args.iterations)
 
     def predict(model, frame):
-        p = model.predict(frame, num_threads=args.threads)
+        p = model.predict(frame, num_iteration=args.iterations, num_threads=args.threads)
         return np.clip(np.expm1(p), 0, None) if metric == "rmsle" else p
 
     if time_col is not None:
@@ -241,10 +248,44 @@ def main():
         plan, kind = time_block_folds(hours, args.folds), "time"
     else:
         plan, kind = k_folds(y, binary, max(2, args.folds), args.seed), "kfold"
+    fold_models = None
+    if tune:
+        lgb_metric = {"rmsle": "rmse", "rmse": "rmse", "mae": "l1", "auc": "auc", "logloss": "binary_logloss",
+                      "accuracy": "binary_error"}[metric]
+        higher = metric in HIGHER_IS_BETTER
+        best = None
+        with Stage("tune"):
+            sets = []
+            for tr_rows, va_rows in plan:
+                ds = lgb.Dataset(X.iloc[tr_rows], label=label[tr_rows], params={"max_bin": 255, "verbosity": -1}, free_raw_data=False)
+                sets.append((ds, lgb.Dataset(X.iloc[va_rows], label=label[va_rows], reference=ds, free_raw_data=False)))
+            for leaves in (15, 31, 63):
+                # the folds' boosters grow in lockstep; every 25 rounds the mean fold score is read; 100 rounds
+                # without a better one end the candidate (lgb.cv's early stopping, on the same per-fold bins as Esteira)
+                boosters = []
+                for ds, vs in sets:
+                    b = lgb.Booster(dict(params, num_leaves=leaves, metric=lgb_metric), ds)
+                    b.add_valid(vs, "valid")
+                    boosters.append(b)
+                best_score, best_iter, it = None, 0, 0
+                while it < 3000 and it - best_iter <= 100:
+                    for b in boosters:
+                        for _ in range(25):
+                            b.update()
+                    it += 25
+                    score = float(np.mean([b.eval_valid()[0][2] for b in boosters]))
+                    if best_score is None or (score > best_score if higher else score < best_score):
+                        best_score, best_iter = score, it
+                log(f"{leaves} leaves: best {best_iter} iterations, mean fold {lgb_metric} {best_score:.4f}")
+                if best is None or (best_score > best[0] if higher else best_score < best[0]):
+                    best = (best_score, leaves, best_iter, boosters)
+        params["num_leaves"], args.iterations, fold_models = best[1], best[2], best[3]
+        log(f"chose {best[1]} leaves x {best[2]} iterations")
     folds, oof_p, oof_y = [], [], []
     for i, (tr_rows, va_rows) in enumerate(plan, 1):
         with Stage(f"cv fold {i}"):
-            p = predict(fit(tr_rows), X.iloc[va_rows])
+            model = fit(tr_rows) if fold_models is None else fold_models[i - 1]
+            p = predict(model, X.iloc[va_rows])
         s = METRICS[metric](p, y[va_rows])
         folds.append({"fold": i, "train_rows": int(len(tr_rows)), "valid_rows": int(len(va_rows)), "score": round(s, 5)})
         oof_p.append(p)

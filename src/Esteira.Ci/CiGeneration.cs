@@ -70,7 +70,16 @@ public static class CiGeneration
             throw new EsteiraException(ErrorCode.BadInput, $"{path} is a folder; pass --out with a file path");
         }
 
-        AtomicFile.WriteAllText(path, Generate(platform, shape, defaultBranch));
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            AtomicFile.WriteAllText(path, Generate(platform, shape, defaultBranch));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new EsteiraException(ErrorCode.BadInput, $"{path} cannot be written ({e.GetType().Name}: {e.Message}); check the folder and its permissions", e);
+        }
+
         return new CiWriteResult(path, shape, exists);
     }
 }

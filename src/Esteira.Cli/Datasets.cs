@@ -96,21 +96,8 @@ internal static class Datasets
         }
 
         Directory.CreateDirectory(Path.GetDirectoryName(folder)!);
-        var temp = folder + $".tmp-{Environment.ProcessId}";
-        Directory.CreateDirectory(temp);
-        try
-        {
-            var said = fetch(temp).GetAwaiter().GetResult();
-            Directory.Move(temp, folder);
-            progress($"{said} into {folder}");
-            return folder;
-        }
-        finally
-        {
-            if (Directory.Exists(temp))
-            {
-                Directory.Delete(temp, recursive: true);
-            }
-        }
+        var said = AtomicFile.WriteDirectory(folder, temp => fetch(temp).GetAwaiter().GetResult());
+        progress($"{said} into {folder}");
+        return folder;
     }
 }

@@ -23,7 +23,7 @@ public sealed class RunSettings : CommandSettings
     public string? Experiment { get; init; }
 
     [CommandOption("--force <STAGE>")]
-    [Description("Rerun this stage (e.g. features, train:baseline) and everything after it, even if cached. Repeatable.")]
+    [Description("Rerun this stage (e.g. features, train:baseline; train alone: every train:* stage) and everything after it, even if cached. Repeatable.")]
     public string[] Force { get; init; } = [];
 
     [CommandOption("--jobs <N>")]
@@ -35,12 +35,12 @@ public sealed class RunSettings : CommandSettings
     public int Folds { get; init; } = 3;
 
     [CommandOption("--iterations <N>")]
-    [Description("Outside a workspace: LightGBM boosting rounds (default 400).")]
-    public int Iterations { get; init; } = 400;
+    [Description("Outside a workspace: LightGBM boosting rounds (default 400; tabular: chosen on CV unless this or --leaves is given).")]
+    public int? Iterations { get; init; }
 
     [CommandOption("--leaves <N>")]
-    [Description("Outside a workspace: LightGBM leaves per tree (default 63).")]
-    public int Leaves { get; init; } = 63;
+    [Description("Outside a workspace: LightGBM leaves per tree (default 63; tabular: chosen on CV unless this or --iterations is given).")]
+    public int? Leaves { get; init; }
 
     [CommandOption("--learning-rate <RATE>")]
     [Description("Outside a workspace: LightGBM learning rate (default 0.05).")]
@@ -141,7 +141,16 @@ public sealed class RunCommand(IAnsiConsole console) : Command<RunSettings>
                 Folds = settings.Folds,
                 KeepFlagged = settings.KeepFlagged,
                 Force = force,
-                Gbm = new GbmOptions { Iterations = settings.Iterations, Leaves = settings.Leaves, LearningRate = settings.LearningRate, BaggingFraction = settings.BaggingFraction, MaxTrainRows = settings.MaxTrainRows, Seed = settings.Seed ?? 42 },
+                Gbm = new GbmOptions
+                {
+                    Iterations = settings.Iterations ?? new GbmOptions().Iterations,
+                    Leaves = settings.Leaves ?? new GbmOptions().Leaves,
+                    Tune = settings.Iterations is null && settings.Leaves is null,
+                    LearningRate = settings.LearningRate,
+                    BaggingFraction = settings.BaggingFraction,
+                    MaxTrainRows = settings.MaxTrainRows,
+                    Seed = settings.Seed ?? 42,
+                },
                 Competition = settings.Competition(new CompetitionSettings()),
             };
             workspace = GepiiiRun.ImplicitWorkspace(options);
@@ -183,7 +192,7 @@ public sealed class RunCommand(IAnsiConsole console) : Command<RunSettings>
             };
             var steps = timer.Steps.Select(s => new { name = s.Step, seconds = Math.Round(s.Seconds, 3), peak_rss_mib = s.PeakBytes >> 20 }).ToList();
             object json = results.Count == 1 && root is null ? RunJson.From(results[0], steps) : new { experiments = results.Select((_, i) => Json(i)), steps };
-            Console.Out.WriteLine(JsonSerializer.Serialize(json, RunJson.Options));
+            Console.Out.WriteLine(JsonSerializer.Serialize(json, EsteiraJson.Options));
         }
 
         var refused = tracked.Where(t => t.Verdict is { Passed: false }).Select(t => t.Experiment).ToList();
@@ -221,7 +230,7 @@ public sealed class PlanCommand(IAnsiConsole console) : Command<PlanSettings>
         var plan = WorkspaceRunner.Plan(Datasets.Resolve(Workspace.Load(root), m => Console.Error.WriteLine(m)), new RunRequest { OutDir = "out", Experiment = settings.Experiment, Force = settings.Force.ToHashSet(StringComparer.Ordinal) });
         if (settings.Json)
         {
-            Console.Out.WriteLine(JsonSerializer.Serialize(plan.Select(p => new { stage = p.Id, run = p.Run, reason = p.Reason, key = p.Key }), RunJson.Options));
+            Console.Out.WriteLine(JsonSerializer.Serialize(plan.Select(p => new { stage = p.Id, run = p.Run, reason = p.Reason, key = p.Key }), EsteiraJson.Options));
             return 0;
         }
 

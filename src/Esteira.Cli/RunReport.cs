@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Esteira.Pipeline;
 using Spectre.Console;
 
@@ -89,9 +88,6 @@ internal static class RunReport
 /// <summary>The <c>--json</c> shape of a run.</summary>
 internal static class RunJson
 {
-    /// <summary>The CLI's one <c>--json</c> shape (see <see cref="Esteira.Tracking.TrackingJson"/>).</summary>
-    public static JsonSerializerOptions Options => Esteira.Tracking.TrackingJson.Options;
-
     public static object From(RunResult run, object? steps = null) => new
     {
         metric = run.Metric,

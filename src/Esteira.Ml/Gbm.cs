@@ -31,6 +31,12 @@ public sealed record GbmOptions
     public int MaxBins { get; init; } = 255;
     public int Seed { get; init; } = 42;
 
+    /// <summary>
+    /// Whether the trainer may choose <see cref="Leaves"/> and <see cref="Iterations"/> on cross-validation
+    /// (<see cref="GbmTuning"/>) instead of taking them as given; set when the user fixed neither.
+    /// </summary>
+    public bool Tune { get; init; }
+
     /// <summary>Threads LightGBM may use; 0 means one per core.</summary>
     public int Threads { get; init; }
 
@@ -81,10 +87,11 @@ public sealed class GbmDataset : IDisposable
 
     /// <summary>
     /// Bins the listed source rows (ascending; all when null) of <paramref name="features"/> columns read through
-    /// <paramref name="read"/>: bin bounds come from a sample of at most 200,000 rows, then rows are pushed in
-    /// chunks, so no full copy of the columns ever exists. <paramref name="label"/> is indexed by source row.
+    /// <paramref name="read"/>: bin bounds come from a sample of at most 200,000 rows (or from <paramref name="reference"/>,
+    /// for a validation set), then rows are pushed in chunks, so no full copy of the columns ever exists.
+    /// <paramref name="label"/> is indexed by source row.
     /// </summary>
-    public static unsafe GbmDataset Build(int sourceRows, int features, FeatureReader read, float[] label, int[]? rows, GbmOptions options)
+    public static unsafe GbmDataset Build(int sourceRows, int features, FeatureReader read, float[] label, int[]? rows, GbmOptions options, GbmDataset? reference = null)
     {
         var count = rows?.Length ?? sourceRows;
         if (count == 0)
@@ -93,7 +100,17 @@ public sealed class GbmDataset : IDisposable
         }
 
         var parameters = options.Parameters;
-        var handle = CreateFromSample(sourceRows, features, read, rows, count, options.Seed, parameters);
+        DatasetHandle handle;
+        if (reference is null)
+        {
+            handle = CreateFromSample(sourceRows, features, read, rows, count, options.Seed, parameters);
+        }
+        else
+        {
+            // validation rows binned with the training set's bin bounds, as LightGBM requires of data it scores while boosting
+            Check(DatasetCreateByReference(reference.Handle, count, out handle));
+        }
+
         try
         {
             var sourceChunk = new float[features][];

@@ -17,12 +17,16 @@ internal static partial class LightGbmNative
     public const int PredictNormal = 0;
     public const int ImportanceGain = 1;
 
-    /// <summary>Throws with LightGBM's own message when a call failed.</summary>
+    /// <summary>Throws a <see cref="ErrorCode.PipelineFailed"/> error with LightGBM's own message when a call failed.</summary>
+    /// <exception cref="EsteiraException">The call returned non-zero.</exception>
     public static void Check(int result)
     {
         if (result != 0)
         {
-            throw new InvalidOperationException("LightGBM: " + Marshal.PtrToStringUTF8(GetLastError()));
+            // LightGBM's message names the parameter or file it refused; one line, like every Esteira error.
+            var message = (Marshal.PtrToStringUTF8(GetLastError()) ?? "unknown error").ReplaceLineEndings(" ");
+            throw new EsteiraException(ErrorCode.PipelineFailed,
+                $"LightGBM: {message}; check the model's parameters (esteira.yaml or --iterations, --leaves, --learning-rate) and rerun the stage");
         }
     }
 
@@ -67,6 +71,16 @@ internal static partial class LightGbmNative
 
     [LibraryImport(Library, EntryPoint = "LGBM_BoosterSaveModelToString")]
     public static unsafe partial int BoosterSaveModelToString(BoosterHandle booster, int startIteration, int iterations, int importanceType, long bufferLength, out long length, byte* output);
+
+    [LibraryImport(Library, EntryPoint = "LGBM_DatasetCreateByReference")]
+    public static partial int DatasetCreateByReference(DatasetHandle reference, long rows, out DatasetHandle dataset);
+
+    [LibraryImport(Library, EntryPoint = "LGBM_BoosterAddValidData")]
+    public static partial int BoosterAddValidData(BoosterHandle booster, DatasetHandle valid);
+
+    /// <summary>The booster's current scores of data set <paramref name="dataIndex"/> (0 training, 1 the first validation set), after the objective's output transform.</summary>
+    [LibraryImport(Library, EntryPoint = "LGBM_BoosterGetPredict")]
+    public static unsafe partial int BoosterGetPredict(BoosterHandle booster, int dataIndex, out long length, double* output);
 
     [LibraryImport(Library, EntryPoint = "LGBM_BoosterFree")]
     public static partial int BoosterFree(IntPtr booster);

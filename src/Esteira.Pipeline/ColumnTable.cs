@@ -54,7 +54,7 @@ public static class ColumnTable
             manifest.Add(new { name, dtype, file });
         }
 
-        File.WriteAllText(Path.Combine(folder, ManifestFile), JsonSerializer.Serialize(new { rows, columns = manifest }, GepiiiRun.JsonOptions));
+        File.WriteAllText(Path.Combine(folder, ManifestFile), JsonSerializer.Serialize(new { rows, columns = manifest }, EsteiraJson.Indented));
     }
 
     /// <summary>
@@ -112,7 +112,7 @@ public static class ColumnTable
             }
 
             var manifest = _order.Select(n => new { name = n, dtype = _columns[n].Dtype, file = n + ".npy" });
-            File.WriteAllText(Path.Combine(_folder, ManifestFile), JsonSerializer.Serialize(new { rows = _rows, columns = manifest }, GepiiiRun.JsonOptions));
+            File.WriteAllText(Path.Combine(_folder, ManifestFile), JsonSerializer.Serialize(new { rows = _rows, columns = manifest }, EsteiraJson.Indented));
         }
 
         public void Dispose()

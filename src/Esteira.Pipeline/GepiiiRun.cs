@@ -66,13 +66,6 @@ public sealed record OutOfFold(int[] Rows, int[] Fold, float[] PredictedLog1p, f
 /// </summary>
 public static class GepiiiRun
 {
-    internal static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        IncludeFields = true,
-    };
-
     public static RunResult Execute(RunOptions options, IRunObserver? observer = null)
     {
         var workspace = ImplicitWorkspace(options);
@@ -99,6 +92,7 @@ public static class GepiiiRun
             ["experiment.params.l2"] = options.Gbm.L2.ToString(CultureInfo.InvariantCulture),
             ["experiment.params.max_bins"] = options.Gbm.MaxBins.ToString(CultureInfo.InvariantCulture),
             ["experiment.params.max_train_rows"] = options.Gbm.MaxTrainRows.ToString(CultureInfo.InvariantCulture),
+            ["experiment.params.tune"] = options.Gbm.Tune ? "true" : "false",
         };
         var experiment = new Experiment("default", root, ExperimentKind.LightGbm, options.Gbm, null, 0, definition);
         return new Workspace(root, data, options.Folds, options.KeepFlagged, null, null, null, null, [experiment])
@@ -113,7 +107,7 @@ public static class GepiiiRun
     {
         var features = run.FeaturesFolder;
         var valid = Path.Combine(features, "valid");
-        var quality = JsonSerializer.Deserialize<QualityJson>(File.ReadAllText(Path.Combine(features, GepiiiStages.QualityFile)), GepiiiStagesJson.Options)!;
+        var quality = JsonSerializer.Deserialize<QualityJson>(File.ReadAllText(Path.Combine(features, GepiiiStages.QualityFile)), EsteiraJson.Options)!;
         var gepiii = run.Features.Profile == Profiles.GepiiiProfile.ProfileName;
         var schemaFile = Path.Combine(features, SchemaFile);
         return new RunResult(
@@ -126,7 +120,7 @@ public static class GepiiiRun
                     ColumnTable.ReadFloat(valid, "label"), run.Features.Folds)
                 : null)
         {
-            Schema = File.Exists(schemaFile) ? JsonSerializer.Deserialize<List<Esteira.Data.Tabular.TabularColumn>>(File.ReadAllText(schemaFile), GepiiiStagesJson.Options)! : [],
+            Schema = File.Exists(schemaFile) ? JsonSerializer.Deserialize<List<Esteira.Data.Tabular.TabularColumn>>(File.ReadAllText(schemaFile), EsteiraJson.Options)! : [],
             Findings = quality.Findings ?? [],
         };
     }
@@ -163,9 +157,4 @@ public static class GepiiiRun
     }
 
     private sealed record QualityJson(int FlaggedRows, IReadOnlyList<SeriesQuality> Series, IReadOnlyList<QualityFinding>? Findings);
-}
-
-internal static class GepiiiStagesJson
-{
-    public static readonly JsonSerializerOptions Options = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 }

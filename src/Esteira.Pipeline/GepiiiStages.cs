@@ -55,7 +55,7 @@ public static class GepiiiStages
     public const string MetricsFile = "metrics.json";
     public const string SubmissionFile = "submission.csv.gz";
 
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    private static JsonSerializerOptions Json => EsteiraJson.Indented;
 
     /// <summary>ingest → validate → features: reads and checks the dataset and writes the feature tables.</summary>
     public static FeaturesSummary Features(string dataPath, int folds, bool keepFlagged, int seed, string output, IRunObserver observer)

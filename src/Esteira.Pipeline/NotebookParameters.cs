@@ -174,6 +174,7 @@ public static partial class NotebookParameters
         }
 
         cells.Insert(tagged + 1, cell);
+        // Not EsteiraJson: nbformat's keys are kept as they are, and Jupyter's own one-space indent keeps diffs small.
         return notebook.ToJsonString(new JsonSerializerOptions { WriteIndented = true, IndentSize = 1, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n";
     }
 

@@ -32,34 +32,19 @@ public static class SubmissionFile
     public static void WriteAtomic(string path, int[] rowIds, float[] predictions)
     {
         ArgumentOutOfRangeException.ThrowIfNotEqual(predictions.Length, rowIds.Length, nameof(predictions));
-        var temp = path + $".tmp-{Environment.ProcessId}";
-        try
+        AtomicFile.Write(path, file =>
         {
-            using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+            if (path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase))
             {
-                if (path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase))
-                {
-                    WriteGzipMembers(file, rowIds, predictions, Environment.ProcessorCount, MemberRows);
-                }
-                else
-                {
-                    var text = Format(rowIds, predictions, 0, rowIds.Length);
-                    file.Write(text.Buffer, 0, text.Length);
-                    ArrayPool<byte>.Shared.Return(text.Buffer);
-                }
-
-                file.Flush(flushToDisk: true);
+                WriteGzipMembers(file, rowIds, predictions, Environment.ProcessorCount, MemberRows);
             }
-
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp))
+            else
             {
-                File.Delete(temp);
+                var text = Format(rowIds, predictions, 0, rowIds.Length);
+                file.Write(text.Buffer, 0, text.Length);
+                ArrayPool<byte>.Shared.Return(text.Buffer);
             }
-        }
+        });
     }
 
     /// <summary>
@@ -78,7 +63,7 @@ public static class SubmissionFile
         }
 
         using var window = new SemaphoreSlim(2 * workers);
-        // the compressed members' buffers go round (a new 5 MB buffer per member cost more than the compression saved)
+        // the compressed members' buffers go round, rather than a new large-object-heap buffer per member
         var buffers = new ConcurrentBag<MemoryStream>();
         using var stop = new CancellationTokenSource();
         var next = -1;

@@ -24,8 +24,7 @@ public static class ToolManifest
         }
 
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temp = path + ".tmp";
-        File.WriteAllText(temp, $$"""
+        AtomicFile.WriteAllText(path, $$"""
             {
               "version": 1,
               "isRoot": true,
@@ -40,8 +39,7 @@ public static class ToolManifest
               }
             }
 
-            """);
-        File.Move(temp, path);
+            """, overwrite: false);
         return path;
     }
 

@@ -105,7 +105,7 @@ public sealed record Workspace(
         var p = yaml.Mapping("params");
         if (p is not null)
         {
-            p.AllowOnly("iterations", "leaves", "learning_rate", "min_leaf_rows", "feature_fraction", "bagging_fraction", "l2", "max_bins", "max_train_rows", "threads");
+            p.AllowOnly("tune", "iterations", "leaves", "learning_rate", "min_leaf_rows", "feature_fraction", "bagging_fraction", "l2", "max_bins", "max_train_rows", "threads");
             gbm = gbm with
             {
                 Iterations = p.Int("iterations", 1, 100_000) ?? gbm.Iterations,
@@ -120,6 +120,9 @@ public sealed record Workspace(
                 Threads = p.Int("threads", 0, 1024) ?? gbm.Threads,
             };
         }
+
+        // tabular: leaves and iterations are chosen on CV unless the experiment fixes either (or says tune: false)
+        gbm = gbm with { Tune = p?.Bool("tune") ?? (p?.String("leaves") is null && p?.String("iterations") is null) };
 
         var command = yaml.String("command");
         if (kind == ExperimentKind.Command && string.IsNullOrWhiteSpace(command))

@@ -176,12 +176,7 @@ public static class WorkspaceRunner
         }
     }
 
-    private static void CopyAtomic(string from, string to)
-    {
-        var temp = to + $".tmp-{Environment.ProcessId}";
-        File.Copy(from, temp, overwrite: true);
-        File.Move(temp, to, overwrite: true);
-    }
+    private static void CopyAtomic(string from, string to) => AtomicFile.Copy(from, to);
 
     private static string ComputeToolVersion()
     {

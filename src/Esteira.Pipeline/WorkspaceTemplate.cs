@@ -55,13 +55,11 @@ public static class WorkspaceTemplate
                 #   apt: [jupyter-nbconvert, python3-ipykernel] # extra Debian packages for notebook experiments
 
                 """,
-            [Path.Combine("experiments", "baseline", Workspace.ExperimentFile)] = """
+            [Path.Combine("experiments", "baseline", Workspace.ExperimentFile)] = $"""
                 # The built-in LightGBM on the features of the competition's profile.
                 kind: lightgbm
                 seed: 42
-                params:
-                  iterations: 400
-                  leaves: 63
+                params:{BaselineCapacity(competition)}
                   learning_rate: 0.05
                   min_leaf_rows: 50
                   feature_fraction: 0.8
@@ -78,9 +76,7 @@ public static class WorkspaceTemplate
                 continue;
             }
 
-            var temp = path + ".tmp";
-            File.WriteAllText(temp, text);
-            File.Move(temp, path);
+            AtomicFile.WriteAllText(path, text, overwrite: false);
             written.Add(Path.GetRelativePath(Environment.CurrentDirectory, path));
         }
 
@@ -91,6 +87,14 @@ public static class WorkspaceTemplate
 
         return written;
     }
+
+    /// <summary>
+    /// The baseline's leaves and iterations: GEPIII's measured pair, or none for the tabular profile, which then
+    /// chooses them on CV (<see cref="Esteira.Ml.GbmTuning"/>).
+    /// </summary>
+    private static string BaselineCapacity(CompetitionSettings c) => c.Profile == TabularProfile.ProfileName
+        ? "                   # leaves and iterations: chosen on CV (15, 31 or 63 leaves; early stopping) unless set here"
+        : "\n  iterations: 400\n  leaves: 63";
 
     /// <summary>The <c>competition:</c> mapping's lines (indented by two), the given keys only.</summary>
     private static string CompetitionYaml(CompetitionSettings c)

@@ -66,6 +66,57 @@ public sealed class GbmTests
     }
 
     [Fact]
+    public void TuningPicksTheBestMeanFoldScoreAndItsFoldPredictionsAreTheRetrainedModels()
+    {
+        // noisy labels, so that boosting overfits at some point and the early stop has something to find
+        var (columns, clean) = Data(6_000, 5);
+        var random = new Random(6);
+        var label = clean.Select(y => y + (float)((random.NextDouble() * 4) - 2)).ToArray();
+        var options = Quick with { LearningRate = 0.1, Threads = 1 };
+        FeatureReader read = (f, start, destination) => columns[f].AsSpan(start, destination.Length).CopyTo(destination);
+        var folds = new List<(GbmDataset Train, GbmDataset Valid)>();
+        var validRows = new List<int[]>();
+        try
+        {
+            for (var k = 0; k < 3; k++)
+            {
+                var fold = k;
+                var train = GbmDataset.Build(label.Length, 3, read, label, Enumerable.Range(0, label.Length).Where(i => i % 3 != fold).ToArray(), options);
+                validRows.Add(Enumerable.Range(0, label.Length).Where(i => i % 3 == fold).ToArray());
+                folds.Add((train, GbmDataset.Build(label.Length, 3, read, label, validRows[k], options, train)));
+            }
+
+            var rounds = 0;
+            var tuned = GbmTuning.Tune(folds, options, (k, predicted) => Rmse(predicted, [.. validRows[k].Select(i => label[i])]), higherIsBetter: false, () => rounds++);
+
+            Assert.Equal(GbmTuning.CandidateLeaves, tuned.Trials.Select(t => t.Leaves));
+            Assert.Equal(tuned.Trials.Min(t => t.Score), tuned.Score);
+            Assert.Equal(tuned.Trials.Single(t => t.Score == tuned.Score).Leaves, tuned.Leaves);
+            Assert.Equal(0, tuned.Iterations % GbmTuning.Every);
+            Assert.True(tuned.Iterations < GbmTuning.MaxIterations - GbmTuning.Patience, $"noise should stop it early, at {tuned.Iterations}");
+            var grown = tuned.Trials.Sum(t => t.Iterations + GbmTuning.Patience) * 3;
+            Assert.Equal(grown, rounds); // every fold of a candidate grows Patience rounds past its best, then stops
+
+            var mean = Enumerable.Range(0, 3).Average(k => Rmse(tuned.FoldPredictions[k], [.. validRows[k].Select(i => label[i])]));
+            Assert.Equal(tuned.Score, mean, 9);
+
+            // the snapshot is what the chosen pair, retrained from scratch, predicts
+            using var retrained = GbmModel.Train(folds[1].Train, options with { Leaves = tuned.Leaves, Iterations = tuned.Iterations });
+            var again = retrained.Predict([.. columns.Select(c => validRows[1].Select(i => c[i]).ToArray())]);
+            Assert.Equal(again.Length, tuned.FoldPredictions[1].Length);
+            Assert.All(again.Zip(tuned.FoldPredictions[1]), p => Assert.Equal(p.First, p.Second, 4));
+        }
+        finally
+        {
+            foreach (var (train, valid) in folds)
+            {
+                valid.Dispose();
+                train.Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public void ListedSourceRowsAreTheOnlyRowsBinned()
     {
         // rows not listed carry a label far off the function; leaving them out must leave the model clean
@@ -117,6 +168,27 @@ public sealed class GbmTests
         Assert.Equal(ColumnTable.ReadFloatRange(folder.Path, "b", 4_321, 1_000), range);
         var error = Assert.Throws<EsteiraException>(() => table.Read(0, 9_500, new float[1_000]));
         Assert.Contains("truncated", error.Message);
+    }
+
+    [Fact]
+    public void A_LightGBM_failure_is_an_EsteiraException_with_LightGBMs_own_message()
+    {
+        // Given parameters LightGBM refuses (a tree needs at least two leaves)
+        var (columns, label) = Data(2_000, 6);
+        var refused = Quick with { Leaves = 1 };
+
+        // When
+        var error = Assert.Throws<EsteiraException>(() =>
+        {
+            using var data = GbmDataset.FromColumns(columns, label, null, refused);
+            using var model = GbmModel.Train(data, refused);
+        });
+
+        // Then: a pipeline failure (exit 1), one line, naming LightGBM and what to check
+        Assert.Equal(ErrorCode.PipelineFailed, error.Code);
+        Assert.StartsWith("LightGBM: ", error.Message, StringComparison.Ordinal);
+        Assert.Contains("num_leaves", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
     }
 }
 

@@ -132,6 +132,22 @@ public sealed class PlannerTests
     }
 
     [Fact]
+    public void Forcing_a_kind_alone_forces_every_stage_of_that_kind_and_an_unknown_one_is_refused()
+    {
+        var state = new State();
+        state.Remember(PipelinePlanner.Plan(Graph(), state), 1);
+        var plan = PipelinePlanner.Plan(Graph(), state, new HashSet<string> { "train" }).ToDictionary(p => p.Id);
+        Assert.Equal("forced (--force train:a)", plan["train:a"].Reason);
+        Assert.Equal("forced (--force train:b)", plan["train:b"].Reason);
+        Assert.Equal("forced: depends on train:a", plan["check:a"].Reason);
+        Assert.False(plan["features"].Run);
+
+        var refused = Assert.Throws<EsteiraException>(() => PipelinePlanner.Plan(Graph(), state, new HashSet<string> { "tra" }));
+        Assert.Equal(ErrorCode.Usage, refused.Code);
+        Assert.StartsWith("--force tra: no such stage; stages are features, ", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Dependencies_come_before_dependants_whatever_the_declaration_order()
     {
         var graph = Graph();

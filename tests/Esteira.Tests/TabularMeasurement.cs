@@ -51,7 +51,7 @@ public sealed class TabularMeasurement(ITestOutputHelper output)
             var model = Directory.CreateDirectory(Path.Combine(root, "model")).FullName;
             var watch = Stopwatch.StartNew();
             TabularProfile.Instance.Features(new FeaturesRequest(data, 3, false, 42, settings), features, SilentObserver.Instance);
-            var metrics = TabularProfile.Instance.TrainLightGbm(features, new GbmOptions(), model, SilentObserver.Instance);
+            var metrics = TabularProfile.Instance.TrainLightGbm(features, new GbmOptions { Tune = true }, model, SilentObserver.Instance);
             TabularProfile.Instance.Submission(features, model, model, SilentObserver.Instance);
             var seconds = watch.Elapsed.TotalSeconds;
             var kept = Path.Combine(Path.GetTempPath(), $"esteira-measure-{Path.GetFileName(data)}.csv.gz");

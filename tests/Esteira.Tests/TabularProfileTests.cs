@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using System.IO.Compression;
 using System.Text.Json;
 using Esteira.Config;
@@ -378,6 +380,62 @@ public sealed class TabularProfileTests
     }
 
     [Fact]
+    public void WhenTunedTheFinalModelHasTheLeavesAndIterationsCvChoseAndTheCvScoreIsTheirs()
+    {
+        using var ds = new TabularDataset();
+        var random = new Random(3);
+        string Row(int i, bool label)
+        {
+            var (a, b) = (random.NextDouble(), random.NextDouble());
+            var y = (10 * a) + (a > 0.5 ? 5 * b : 0) + (random.NextDouble() * 3);
+            return FormattableString.Invariant($"{i},{a:F4},{b:F4}") + (label ? FormattableString.Invariant($",{y:F3}") : "");
+        }
+
+        ds.Train("id,a,b,y", Enumerable.Range(0, 3_000).Select(i => Row(i, true)));
+        ds.Test("id,a,b", Enumerable.Range(3_000, 500).Select(i => Row(i, false)));
+        ds.Sample("id,y", Enumerable.Range(3_000, 500).Select(i => $"{i},0"));
+        using var dir = new TempFolder();
+        var messages = new List<string>();
+        TabularProfile.Instance.Features(Request(ds.Root, new()), dir.Features, SilentObserver.Instance);
+
+        var metrics = TabularProfile.Instance.TrainLightGbm(dir.Features, new GbmOptions { Tune = true }, dir.Model, new InfoRecorder(messages));
+
+        var tuned = Assert.Single(messages, m => m.StartsWith("tuned on CV (mean fold rmse): ", StringComparison.Ordinal));
+        var chosen = Regex.Matches(tuned, @"(\d+) leaves × (\d+) iterations (\d\.\d+)")
+            .Select(m => (Leaves: int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), Iterations: int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture), Score: double.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture)))
+            .MinBy(t => t.Score);
+        var model = File.ReadAllText(Path.Combine(dir.Model, "model.txt"));
+        Assert.Equal(chosen.Iterations, Regex.Count(model, @"^Tree=\d+$", RegexOptions.Multiline));
+        Assert.All(Regex.Matches(model, @"^num_leaves=(\d+)$", RegexOptions.Multiline),
+            m => Assert.InRange(int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), 1, chosen.Leaves));
+
+        // the reported CV is the pooled out-of-fold score of the chosen pair's fold models, not of some other pair
+        var oof = ColumnTable.ReadFloat(Path.Combine(dir.Model, "oof"), "prediction");
+        var label = ColumnTable.ReadFloat(Path.Combine(dir.Features, "valid"), "label");
+        Assert.Equal(metrics.Cv, Math.Round(EvalMetric.Rmse.Score(oof, label), 5));
+        Assert.InRange(chosen.Score, metrics.Folds.Min(f => f.Score) - 1e-3, metrics.Folds.Max(f => f.Score) + 1e-3);
+    }
+
+    private sealed class InfoRecorder(List<string> messages) : IRunObserver
+    {
+        public void StageStarted(string stage, long? total, string unit)
+        {
+        }
+
+        public void Progress(long done)
+        {
+        }
+
+        public void StageFinished(string stage, double seconds, string summary)
+        {
+        }
+
+        public void Warn(string message) => messages.Add(message);
+
+        public void Info(string message) => messages.Add(message);
+    }
+
+    [Fact]
     public void GbmParametersAreUnchangedByDefaultAndCarryObjectiveAndCategories()
     {
         var defaults = new GbmOptions { Threads = 2 };
@@ -409,7 +467,7 @@ public sealed class TabularProfileTests
     private static FeaturesRequest Request(string data, CompetitionSettings settings, int folds = 3) => new(data, folds, false, 42, settings);
 
     private static Dictionary<string, Esteira.Data.Tabular.TabularColumn> Schema(string features) =>
-        JsonSerializer.Deserialize<List<Esteira.Data.Tabular.TabularColumn>>(File.ReadAllText(Path.Combine(features, GepiiiRun.SchemaFile)), GepiiiStagesJson.Options)!.ToDictionary(c => c.Name);
+        JsonSerializer.Deserialize<List<Esteira.Data.Tabular.TabularColumn>>(File.ReadAllText(Path.Combine(features, GepiiiRun.SchemaFile)), EsteiraJson.Options)!.ToDictionary(c => c.Name);
 
     private static TabularColumn Column(TabularSchema schema, string name) => schema.Columns.Single(c => c.Name == name);
 

@@ -38,7 +38,9 @@ public sealed class CliTests : IAsyncLifetime
 
     private (int Exit, string Out, string Err) Run(params string[] args) => RunOn(Uri, args);
 
-    private static (int Exit, string Out, string Err) RunOn(string tracking, params string[] args)
+    private static (int Exit, string Out, string Err) RunOn(string tracking, params string[] args) => RunOn(tracking, 200, args);
+
+    private static (int Exit, string Out, string Err) RunOn(string tracking, int width, params string[] args)
     {
         var output = new StringWriter();
         var console = AnsiConsole.Create(new AnsiConsoleSettings
@@ -48,7 +50,7 @@ public sealed class CliTests : IAsyncLifetime
             Interactive = InteractionSupport.No,
             Out = new AnsiConsoleOutput(output),
         });
-        console.Profile.Width = 200;
+        console.Profile.Width = width;
         var error = new StringWriter();
         var previous = Console.Error;
         Console.SetError(error);
@@ -76,12 +78,26 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Fact]
+    public void List_in_an_80_column_terminal_keeps_each_run_on_one_line()
+    {
+        var (exit, output, _) = RunOn(Uri, 80, "runs", "list", "--sort", "cv_rmsle");
+
+        Assert.Equal(0, exit);
+        var lines = output.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+        Assert.All(lines, l => Assert.True(l.Length <= 80, $"{l.Length} columns: {l}"));
+        var rows = lines.Where(l => l.Contains("finished", StringComparison.Ordinal)).ToList();
+        Assert.Equal(3, rows.Count); // one line per run: no value is wrapped onto a second
+        Assert.Contains("0.43", rows[0], StringComparison.Ordinal);
+        Assert.Contains("cv_rmsle", lines.First(l => l.Contains("experiment", StringComparison.Ordinal)), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void List_as_json_filters_by_experiment()
     {
         var (exit, output, _) = Run("runs", "list", "--experiment", "lgbm", "--json");
 
         Assert.Equal(0, exit);
-        var runs = JsonSerializer.Deserialize<List<RunSummary>>(output, TrackingJson.Options)!;
+        var runs = JsonSerializer.Deserialize<List<RunSummary>>(output, EsteiraJson.Options)!;
         Assert.Equal([_b, _a], runs.Select(r => r.Id));
         Assert.Equal(0.43, runs[0].Metrics["cv_rmsle"]);
     }
@@ -167,7 +183,7 @@ public sealed class CliTests : IAsyncLifetime
         Assert.Equal($"imported 0 run(s) from {exported} (3 already present)\nimported 0 run(s) from {other} (1 already present)",
             second.Out.Trim().ReplaceLineEndings("\n"));
         var (_, json, _) = RunOn(gate, "runs", "list", "--sort", "cv_rmsle", "--json");
-        var runs = JsonSerializer.Deserialize<List<RunSummary>>(json, TrackingJson.Options)!;
+        var runs = JsonSerializer.Deserialize<List<RunSummary>>(json, EsteiraJson.Options)!;
         Assert.Equal([0.41, 0.43, 0.45, 0.47], runs.Select(r => r.Metrics["cv_rmsle"]));
     }
 

@@ -23,7 +23,7 @@ public abstract class RunTransferContract : IAsyncLifetime
     protected virtual Task CleanupAsync() => Task.CompletedTask;
 
     /// <summary>A run as JSON with its ids left out, to compare every other field at once.</summary>
-    internal static string Json(Run run) => JsonSerializer.Serialize(run with { Id = 0 }, TrackingJson.Options);
+    internal static string Json(Run run) => JsonSerializer.Serialize(run with { Id = 0 }, EsteiraJson.Options);
 
     public Task InitializeAsync() => Task.CompletedTask;
 

@@ -12,43 +12,26 @@ public static class TabularSubmission
     /// renames it into place; gzips when the path ends in .gz. Ids are written as read (quoted when they must be),
     /// values in the invariant culture, shortest round-trip form.
     /// </summary>
-    public static void WriteAtomic(string path, IReadOnlyList<string> header, IReadOnlyList<string> ids, ReadOnlySpan<float> predictions)
+    public static void WriteAtomic(string path, IReadOnlyList<string> header, IReadOnlyList<string> ids, float[] predictions)
     {
         if (ids.Count != predictions.Length)
         {
             throw new ArgumentException($"{ids.Count} ids but {predictions.Length} predictions");
         }
 
-        var temp = path + $".tmp-{Environment.ProcessId}";
-        try
+        AtomicFile.Write(path, file =>
         {
-            using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+            using var output = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionLevel.Fastest) : file;
+            using var writer = new StreamWriter(output, new UTF8Encoding(false), 1 << 16);
+            writer.NewLine = "\n";
+            writer.WriteLine(string.Join(",", header.Select(Quote)));
+            for (var i = 0; i < ids.Count; i++)
             {
-                using (var output = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionLevel.Fastest, leaveOpen: true) : (Stream)new NonClosing(file))
-                using (var writer = new StreamWriter(output, new UTF8Encoding(false), 1 << 16))
-                {
-                    writer.NewLine = "\n";
-                    writer.WriteLine(string.Join(",", header.Select(Quote)));
-                    for (var i = 0; i < ids.Count; i++)
-                    {
-                        writer.Write(Quote(ids[i]));
-                        writer.Write(',');
-                        writer.WriteLine(predictions[i].ToString("R", CultureInfo.InvariantCulture));
-                    }
-                }
-
-                file.Flush(flushToDisk: true);
+                writer.Write(Quote(ids[i]));
+                writer.Write(',');
+                writer.WriteLine(predictions[i].ToString("R", CultureInfo.InvariantCulture));
             }
-
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp))
-            {
-                File.Delete(temp);
-            }
-        }
+        });
     }
 
     /// <summary>
@@ -111,20 +94,4 @@ public static class TabularSubmission
 
     private static EsteiraException Bad(string file, long line, string? column, string problem) =>
         new(ErrorCode.PipelineFailed, $"{file}:{line}{(column is null ? "" : $" column '{column}'")}: {problem}; the submission failed its check and must not be sent");
-
-    /// <summary>Lets a writer be disposed without closing the file under it (the plain, not gzipped, case).</summary>
-    private sealed class NonClosing(Stream inner) : Stream
-    {
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => inner.Length;
-        public override long Position { get => inner.Position; set => throw new NotSupportedException(); }
-        public override void Flush() => inner.Flush();
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
-        public override void Write(ReadOnlySpan<byte> buffer) => inner.Write(buffer);
-    }
 }

@@ -10,6 +10,7 @@ namespace Esteira.Deploy.Guard;
 /// </summary>
 public sealed class LocalSubmissionLog(string path) : ISubmissionHistory
 {
+    // camelCase, not EsteiraJson's snake_case: logs already on disk were written so, and would lose multi-word fields.
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private static readonly SemaphoreSlim Gate = new(1, 1);
 

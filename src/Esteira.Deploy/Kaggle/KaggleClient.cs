@@ -531,18 +531,6 @@ public sealed class KaggleClient : IDisposable
             return;
         }
 
-        var temp = target + $".unzip-{Guid.NewGuid():N}";
-        try
-        {
-            entries[0].ExtractToFile(temp, overwrite: true);
-            File.Move(temp, target, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp))
-            {
-                File.Delete(temp);
-            }
-        }
+        AtomicFile.WriteFile(target, temp => entries[0].ExtractToFile(temp));
     }
 }

@@ -69,7 +69,7 @@ public sealed class BlobStore
             if (File.Exists(target))
             {
                 // Fresh again: the sweeper of expired uploads leaves recently received files alone.
-                File.SetLastWriteTimeUtc(target, DateTime.UtcNow);
+                File.SetLastWriteTimeUtc(target, FileSystemNow());
                 File.Delete(temp);
             }
             else
@@ -96,7 +96,7 @@ public sealed class BlobStore
     public bool Delete(string sha256)
     {
         var path = PathOf(sha256);
-        if (!File.Exists(path) || DateTime.UtcNow - File.GetLastWriteTimeUtc(path) < TimeSpan.FromMinutes(1))
+        if (!File.Exists(path) || FileSystemNow() - File.GetLastWriteTimeUtc(path) < TimeSpan.FromMinutes(1))
         {
             return false;
         }
@@ -123,4 +123,10 @@ public sealed class BlobStore
         error.Data[LeaderboardApi.HttpStatusKey] = 413;
         return error;
     }
+
+    /// <summary>
+    /// The system clock, not the service's <see cref="TimeProvider"/>: it is compared with the modification times the
+    /// file system stamps, which follow the system clock whatever clock the service runs on.
+    /// </summary>
+    private static DateTime FileSystemNow() => TimeProvider.System.GetUtcNow().UtcDateTime;
 }

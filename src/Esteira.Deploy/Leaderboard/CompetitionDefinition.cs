@@ -46,9 +46,9 @@ public sealed record TeamKey(string Name, string Key)
 public sealed class CompetitionDefinition
 {
     public static readonly IReadOnlyList<string> ConfigNames = ["competition.yaml", "competition.yml", "competition.json"];
-    private static readonly JsonSerializerOptions ConfigJson = new()
+    // The one shape, made strict for a file people write by hand: an unknown (misspelt) key is an error; comments are allowed.
+    private static readonly JsonSerializerOptions ConfigJson = new(EsteiraJson.Options)
     {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
         ReadCommentHandling = JsonCommentHandling.Skip,
     };

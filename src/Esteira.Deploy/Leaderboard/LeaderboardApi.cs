@@ -31,12 +31,12 @@ public static class LeaderboardApi
         foreach (var prefix in new[] { "/api/v1", "/v1" })
         {
             app.MapPost(prefix + "/competitions.CompetitionApiService/{method}", (HttpContext context, string method) =>
-                HandleAsync(context, () => DispatchAsync(context, service, method, publicUrl)));
+                HandleAsync(context, service.Time, () => DispatchAsync(context, service, method, publicUrl)));
             app.MapPost(prefix + "/security.OAuthService/IntrospectToken", (Func<HttpContext, Task<IResult>>)(context =>
-                HandleAsync(context, () => IntrospectAsync(context, service))));
+                HandleAsync(context, service.Time, () => IntrospectAsync(context, service))));
         }
 
-        app.MapPut("/upload/{token}", (HttpContext context, string token) => HandleAsync(context, async () =>
+        app.MapPut("/upload/{token}", (HttpContext context, string token) => HandleAsync(context, service.Time, async () =>
         {
             if (context.Request.Headers.ContentRange.ToString().StartsWith("bytes */", StringComparison.Ordinal) && context.Request.ContentLength is null or 0)
             {
@@ -147,7 +147,7 @@ public static class LeaderboardApi
         }
     }
 
-    private static async Task<IResult> HandleAsync(HttpContext context, Func<Task<IResult>> action)
+    private static async Task<IResult> HandleAsync(HttpContext context, TimeProvider time, Func<Task<IResult>> action)
     {
         IResult result;
         try
@@ -168,7 +168,8 @@ public static class LeaderboardApi
             }
             else if (status == 429 && e.Code == ErrorCode.LimitExceeded)
             {
-                var untilReset = DateTime.UtcNow.Date.AddDays(1) - DateTime.UtcNow;
+                var now = time.GetUtcNow().UtcDateTime;
+                var untilReset = now.Date.AddDays(1) - now;
                 context.Response.Headers.RetryAfter = Math.Ceiling(untilReset.TotalSeconds).ToString(CultureInfo.InvariantCulture);
             }
 

@@ -110,7 +110,7 @@ public sealed class LeaderboardServer : IAsyncDisposable
 
         var app = builder.Build();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Esteira.Leaderboard");
-        var store = StateLocation.Open(state);
+        var store = StateLocation.Open(state, options.Time);
         LeaderboardService service;
         try
         {

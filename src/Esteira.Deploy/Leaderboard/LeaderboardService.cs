@@ -77,6 +77,9 @@ public sealed class LeaderboardService : IAsyncDisposable
 
     public CompetitionDefinition Competition { get; }
 
+    /// <summary>The clock the service and its endpoints read.</summary>
+    public TimeProvider Time => _time;
+
     public ReferenceRows Solution { get; }
 
     public ILeaderboardStore Store => _store;
@@ -360,7 +363,6 @@ public sealed class LeaderboardService : IAsyncDisposable
         }
 
         await _archiveLock.WaitAsync(cancellationToken);
-        var temp = path + ".partial";
         try
         {
             if (File.Exists(path))
@@ -374,7 +376,7 @@ public sealed class LeaderboardService : IAsyncDisposable
                 File.Delete(stale);
             }
 
-            await using (var output = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
+            await AtomicFile.WriteAsync(path, async (output, ct) =>
             {
                 await using var zip = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true);
                 foreach (var file in files)
@@ -382,22 +384,15 @@ public sealed class LeaderboardService : IAsyncDisposable
                     var compressed = file.Name.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) || file.Name.EndsWith(".zip", StringComparison.OrdinalIgnoreCase);
                     var entry = zip.CreateEntry(file.Name, compressed ? CompressionLevel.NoCompression : CompressionLevel.Fastest);
                     entry.LastWriteTime = file.LastWriteTimeUtc;
-                    await using var target = await entry.OpenAsync(cancellationToken);
+                    await using var target = await entry.OpenAsync(ct);
                     await using var source = new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
-                    await source.CopyToAsync(target, cancellationToken);
+                    await source.CopyToAsync(target, ct);
                 }
-            }
-
-            File.Move(temp, path);
+            }, overwrite: false, cancellationToken);
             return new FileInfo(path);
         }
         finally
         {
-            if (File.Exists(temp))
-            {
-                File.Delete(temp);
-            }
-
             _archiveLock.Release();
         }
     }

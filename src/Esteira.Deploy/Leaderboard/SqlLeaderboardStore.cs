@@ -17,6 +17,9 @@ public abstract class SqlLeaderboardStore : ILeaderboardStore
 
     public abstract string Location { get; }
 
+    /// <summary>The clock that stamps new rows (default the system's).</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>An open connection.</summary>
     protected abstract Task<DbConnection> OpenAsync(CancellationToken cancellationToken);
 
@@ -51,7 +54,7 @@ public abstract class SqlLeaderboardStore : ILeaderboardStore
             await ExecuteAsync(connection, transaction,
                 "INSERT INTO lb_teams (competition, name, salt, key_hash, created_ms) VALUES (@c, @n, @s, @h, @t) " +
                 "ON CONFLICT (competition, name) DO UPDATE SET salt = excluded.salt, key_hash = excluded.key_hash",
-                cancellationToken, ("c", competition), ("n", name), ("s", salt), ("h", keyHash), ("t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+                cancellationToken, ("c", competition), ("n", name), ("s", salt), ("h", keyHash), ("t", Time.GetUtcNow().ToUnixTimeMilliseconds()));
             await transaction.CommitAsync(cancellationToken);
             return (await ListTeamsAsync(competition, cancellationToken)).Single(t => t.Name == name);
         }

@@ -12,8 +12,9 @@ public static class StateLocation
     public static readonly IReadOnlyList<string> Schemes = ["sqlite:", "postgresql:", "postgres:"];
 
     /// <summary>Opens (without initialising) the store named by <paramref name="state"/>.</summary>
-    public static ILeaderboardStore Open(string state)
+    public static ILeaderboardStore Open(string state, TimeProvider? time = null)
     {
+        time ??= TimeProvider.System;
         ArgumentException.ThrowIfNullOrWhiteSpace(state);
         if (state.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase))
         {
@@ -25,12 +26,12 @@ public static class StateLocation
 
             return string.IsNullOrWhiteSpace(path)
                 ? throw new EsteiraException(ErrorCode.Usage, "--state sqlite: needs a file path, e.g. sqlite:/var/lib/esteira/leaderboard.db")
-                : new SqliteLeaderboardStore(path);
+                : new SqliteLeaderboardStore(path) { Time = time };
         }
 
         if (state.StartsWith("postgresql:", StringComparison.OrdinalIgnoreCase) || state.StartsWith("postgres:", StringComparison.OrdinalIgnoreCase))
         {
-            return new PostgresLeaderboardStore(ToNpgsql(state));
+            return new PostgresLeaderboardStore(ToNpgsql(state)) { Time = time };
         }
 
         throw new EsteiraException(ErrorCode.Usage,

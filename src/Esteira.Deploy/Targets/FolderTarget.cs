@@ -26,26 +26,12 @@ public sealed class FolderTarget(string destination, string competition, TimePro
         var sha = await Deployer.Sha256Async(path, cancellationToken);
         var name = $"{now:yyyyMMdd'T'HHmmss'Z'}-{sha[..12]}-{Path.GetFileName(path)}";
         var target = Path.Combine(destination, name);
-        var temp = target + $".tmp-{Environment.ProcessId}";
         progress?.Report($"copying to {target}");
-        try
+        await AtomicFile.WriteAsync(target, async (output, ct) =>
         {
-            await using (var input = File.OpenRead(path))
-            await using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                await input.CopyToAsync(output, cancellationToken);
-                output.Flush(flushToDisk: true);
-            }
-
-            File.Move(temp, target, overwrite: false);
-        }
-        finally
-        {
-            if (File.Exists(temp))
-            {
-                File.Delete(temp);
-            }
-        }
+            await using var input = File.OpenRead(path);
+            await input.CopyToAsync(output, ct);
+        }, overwrite: false, cancellationToken);
 
         if (!string.IsNullOrEmpty(message))
         {
@@ -68,7 +54,7 @@ public sealed class FolderTarget(string destination, string competition, TimePro
         IReadOnlyList<SubmissionOutcome> result = !Directory.Exists(destination)
             ? []
             : Directory.EnumerateFiles(destination)
-                .Where(f => !f.EndsWith(".txt", StringComparison.Ordinal) && !Path.GetFileName(f).Contains(".tmp-", StringComparison.Ordinal))
+                .Where(f => !f.EndsWith(".txt", StringComparison.Ordinal) && !Path.GetFileName(f).Contains(AtomicFile.TempMarker, StringComparison.Ordinal))
                 .Select(f => new FileInfo(f))
                 .OrderByDescending(f => f.Name, StringComparer.Ordinal)
                 .Select(f => new SubmissionOutcome

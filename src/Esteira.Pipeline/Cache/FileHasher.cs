@@ -48,9 +48,7 @@ public sealed class FileHasher
         }
 
         Directory.CreateDirectory(Path.GetDirectoryName(_statePath)!);
-        var temp = _statePath + $".tmp-{Environment.ProcessId}";
-        File.WriteAllText(temp, JsonSerializer.Serialize(_entries));
-        File.Move(temp, _statePath, overwrite: true);
+        AtomicFile.WriteAllText(_statePath, JsonSerializer.Serialize(_entries));
         _dirty = false;
     }
 

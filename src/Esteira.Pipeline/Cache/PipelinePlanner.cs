@@ -80,13 +80,20 @@ public static class PipelinePlanner
             }
         }
 
+        // a kind without a name (--force train) means every stage of that kind: train:a, train:b, …
+        var byName = new HashSet<string>(StringComparer.Ordinal);
         foreach (var f in forced)
         {
-            if (!byId.ContainsKey(f))
+            var matching = byId.ContainsKey(f) ? [f] : byId.Keys.Where(id => id.StartsWith(f + ":", StringComparison.Ordinal)).ToList();
+            if (matching.Count == 0)
             {
-                throw new EsteiraException(ErrorCode.Usage, $"--force {f}: no such stage; stages are {string.Join(", ", byId.Keys)}");
+                throw new EsteiraException(ErrorCode.Usage, $"--force {f}: no such stage; stages are {string.Join(", ", byId.Keys)} (a kind alone, e.g. train, means all of its stages)");
             }
+
+            byName.UnionWith(matching);
         }
+
+        forced = byName;
 
         var planned = new Dictionary<string, PlannedStage>(StringComparer.Ordinal);
         var order = new List<PlannedStage>();

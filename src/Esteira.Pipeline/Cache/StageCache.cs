@@ -44,9 +44,13 @@ public sealed class StageCache : IPlanState
     /// <summary>Files whose SHA-256 this process has checked (full path → size, modification time, hash).</summary>
     private static readonly ConcurrentDictionary<string, FileStamp> s_verified = new(StringComparer.Ordinal);
 
-    public StageCache(string esteiraFolder)
+    private readonly TimeProvider _time;
+
+    /// <summary>Opens (creating its folders) the cache under <paramref name="esteiraFolder"/>; <paramref name="time"/> stamps committed entries.</summary>
+    public StageCache(string esteiraFolder, TimeProvider? time = null)
     {
         Root = esteiraFolder;
+        _time = time ?? TimeProvider.System;
         Directory.CreateDirectory(CacheFolder);
         Directory.CreateDirectory(TempFolder);
         Directory.CreateDirectory(StateFolder);
@@ -163,7 +167,7 @@ public sealed class StageCache : IPlanState
             hashed.Add((name, sha));
         }
 
-        var manifest = new CacheManifest(stage.Id, stage.Key, run, DateTimeOffset.UtcNow, stage.Inputs, files);
+        var manifest = new CacheManifest(stage.Id, stage.Key, run, _time.GetUtcNow(), stage.Inputs, files);
         File.WriteAllText(Path.Combine(workFolder, ManifestFile), JsonSerializer.Serialize(manifest));
         var target = EntryFolder(stage.Key);
         var replaced = Directory.Exists(target) ? Discard(stage.Key, stage.Id) : null;
@@ -199,18 +203,14 @@ public sealed class StageCache : IPlanState
     public void RememberInputs(PlannedStage stage)
     {
         var path = LastInputsPath(stage.Id);
-        var temp = path + $".tmp-{Environment.ProcessId}";
-        File.WriteAllText(temp, JsonSerializer.Serialize(stage.Inputs));
-        File.Move(temp, path, overwrite: true);
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(stage.Inputs));
     }
 
     /// <summary>Records that run <paramref name="run"/> reused the entry, so that pruning keeps what recent runs need.</summary>
     public void MarkUsed(string key, int run)
     {
         var path = Path.Combine(EntryFolder(key), LastRunFile);
-        var temp = path + $".tmp-{Environment.ProcessId}";
-        File.WriteAllText(temp, run.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        File.Move(temp, path, overwrite: true);
+        AtomicFile.WriteAllText(path, run.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 
     /// <summary>The number of the last run started in this workspace (0 before the first).</summary>
@@ -288,9 +288,7 @@ public sealed class StageCache : IPlanState
     {
         var path = Path.Combine(StateFolder, "run-counter");
         var last = File.Exists(path) && int.TryParse(File.ReadAllText(path), out var n) ? n : 0;
-        var temp = path + $".tmp-{Environment.ProcessId}";
-        File.WriteAllText(temp, (last + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
-        File.Move(temp, path, overwrite: true);
+        AtomicFile.WriteAllText(path, (last + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
         return last + 1;
     }
 
@@ -298,7 +296,7 @@ public sealed class StageCache : IPlanState
     private static IEnumerable<(string Name, string Path)> OutputFiles(string folder) =>
         Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
             .Select(path => (Name: Path.GetRelativePath(folder, path).Replace(Path.DirectorySeparatorChar, '/'), Path: path))
-            .Where(f => f.Name != ManifestFile && f.Name != LastRunFile && !f.Name.StartsWith(LastRunFile + ".tmp-", StringComparison.Ordinal))
+            .Where(f => f.Name != ManifestFile && f.Name != LastRunFile && !f.Name.StartsWith(LastRunFile + AtomicFile.TempMarker, StringComparison.Ordinal))
             .OrderBy(f => f.Name, StringComparer.Ordinal);
 
     private static string Sha256Of(string path)

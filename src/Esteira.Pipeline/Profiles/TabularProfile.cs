@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Esteira.Config;
@@ -28,8 +29,16 @@ public sealed class TabularProfile : ICompetitionProfile
     /// <summary>test.csv's ids and the sample submission's, as read (strings).</summary>
     public const string IdsFile = "ids.json";
 
+    /// <summary>
+    /// Training sets smaller than this boost on one thread: a round of a few thousand rows is too short to pay for waking
+    /// OpenMP's others, and when the cores are busy their spinning made it far slower (bike-sharing's tuning on a loaded
+    /// 2-core machine: 160 s on two threads, 14-25 s on one).
+    /// </summary>
+    private const int SmallTrainRows = 100_000;
+
     /// <summary>GEPIII's JSON conventions, but quotes and arrows written as themselves: people read quality.json and schema.json.</summary>
-    private static readonly JsonSerializerOptions Json = new(GepiiiRun.JsonOptions) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    // The one shape, but a competition's column names and ids (ids.json) are written as they are, not \u-escaped.
+    private static readonly JsonSerializerOptions Json = new(EsteiraJson.Indented) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static TabularProfile Instance { get; } = new();
 
@@ -170,37 +179,18 @@ public sealed class TabularProfile : ICompetitionProfile
         };
         float Back(float p) => log ? MathF.Max(0, MathF.Exp(p) - 1) : binary ? Math.Clamp(p, 0, 1) : p;
 
-        var models = summary.Folds.Count + 1;
-        stage.Start("train", (long)models * gbm.Iterations, "iterations");
         var validFolder = Path.Combine(features, "valid");
         var validFold = ColumnTable.ReadInt(validFolder, "fold");
         var oof = new float[validFold.Length];
         using var train = new ColumnTable.FloatColumns(trainFolder, summary.FeatureNames);
-        using (var valid = new ColumnTable.FloatColumns(validFolder, summary.FeatureNames))
-        {
-            foreach (var (fold, index) in summary.Folds.Select((f, i) => (f, i)))
-            {
-                var first = Array.IndexOf(validFold, fold.Index);
-                var count = validFold.Count(f => f == fold.Index);
-                if (count == 0)
-                {
-                    continue; // nothing to validate: its score is NaN
-                }
+        gbm = gbm.Tune
+            ? Tune(summary, metric, gbm, train, target, validFolder, validFold, time, trainFold, log, oof, Back, stage, observer)
+            : CrossValidate(summary, gbm, train, target, validFolder, validFold, time, trainFold, oof, Back, stage);
 
-                var done = (long)index * gbm.Iterations;
-                using var model = Train(train, target, TrainingRows(summary, fold, time, trainFold), gbm, i => stage.Progress(done + i));
-                var predicted = oof.AsSpan(first, count);
-                model.Predict(valid.Read, first, predicted);
-                for (var k = 0; k < count; k++)
-                {
-                    predicted[k] = Back(predicted[k]);
-                }
-            }
-        }
-
-        using var final = Train(train, target, Enumerable.Range(0, label.Length).ToArray(), gbm, i => stage.Progress(((long)(models - 1) * gbm.Iterations) + i));
+        stage.Start("train", gbm.Iterations, "iterations");
+        using var final = Train(train, target, Enumerable.Range(0, label.Length).ToArray(), gbm, i => stage.Progress(i));
         final.Save(Path.Combine(output, "model.txt"));
-        stage.Finish($"{models} models × {gbm.Iterations} iterations, {label.Length:N0} rows × {summary.FeatureNames.Length} features");
+        stage.Finish($"final model: {gbm.Leaves} leaves × {gbm.Iterations} iterations, {label.Length:N0} rows × {summary.FeatureNames.Length} features");
 
         stage.Start("predict", summary.TestRows, "rows");
         using var test = new ColumnTable.FloatColumns(Path.Combine(features, "test"), summary.FeatureNames);
@@ -215,6 +205,98 @@ public sealed class TabularProfile : ICompetitionProfile
         var importance = summary.FeatureNames.Zip(final.Importance()).OrderByDescending(p => p.Second).Select(p => new FeatureGain(p.First, (float)p.Second)).ToList();
         return WritePredictions(features, oof, predictions, importance, output);
     }
+
+    /// <summary>The folds' models at the given leaves and iterations; their predictions fill <paramref name="oof"/>.</summary>
+    private static GbmOptions CrossValidate(FeaturesSummary summary, GbmOptions gbm, ColumnTable.FloatColumns train, float[] target,
+        string validFolder, int[] validFold, int[] time, int[] trainFold, float[] oof, Func<float, float> back, GepiiiStages.StageClock stage)
+    {
+        stage.Start("cv", (long)summary.Folds.Count * gbm.Iterations, "iterations");
+        using var valid = new ColumnTable.FloatColumns(validFolder, summary.FeatureNames);
+        foreach (var (fold, index) in summary.Folds.Select((f, i) => (f, i)))
+        {
+            var (first, count) = ValidRange(validFold, fold.Index);
+            if (count == 0)
+            {
+                continue; // nothing to validate: its score is NaN
+            }
+
+            var done = (long)index * gbm.Iterations;
+            using var model = Train(train, target, TrainingRows(summary, fold, time, trainFold), gbm, i => stage.Progress(done + i));
+            var predicted = oof.AsSpan(first, count);
+            model.Predict(valid.Read, first, predicted);
+            for (var k = 0; k < count; k++)
+            {
+                predicted[k] = back(predicted[k]);
+            }
+        }
+
+        stage.Finish($"{summary.Folds.Count} folds × {gbm.Leaves} leaves × {gbm.Iterations} iterations");
+        return gbm;
+    }
+
+    /// <summary>
+    /// Chooses leaves and iterations on the folds (<see cref="GbmTuning"/>), scoring each fold with the competition's
+    /// metric; the chosen pair's fold predictions fill <paramref name="oof"/>, and it is the pair the final model uses.
+    /// </summary>
+    private static GbmOptions Tune(FeaturesSummary summary, EvalMetric metric, GbmOptions gbm, ColumnTable.FloatColumns train, float[] target,
+        string validFolder, int[] validFold, int[] time, int[] trainFold, bool log, float[] oof, Func<float, float> back,
+        GepiiiStages.StageClock stage, IRunObserver observer)
+    {
+        var validLabel = ColumnTable.ReadFloat(validFolder, "label");
+        var validTarget = log ? validLabel.Select(y => MathF.Log(1 + y)).ToArray() : validLabel;
+        var scored = summary.Folds.Select(f => (Fold: f, Range: ValidRange(validFold, f.Index))).Where(f => f.Range.Count > 0).ToList();
+        var datasets = new List<(GbmDataset Train, GbmDataset Valid)>();
+        using var valid = new ColumnTable.FloatColumns(validFolder, summary.FeatureNames);
+        try
+        {
+            foreach (var (fold, (first, count)) in scored)
+            {
+                var rows = RowSample.Uniform(TrainingRows(summary, fold, time, trainFold), gbm.MaxTrainRows, gbm.Seed);
+                var trainSet = GbmDataset.Build(train.Rows, train.Columns, train.Read, target, rows, gbm);
+                datasets.Add((trainSet, GbmDataset.Build(valid.Rows, valid.Columns, valid.Read, validTarget, Enumerable.Range(first, count).ToArray(), gbm, trainSet)));
+            }
+
+            // the bar's length is a guess (early stopping ends candidates sooner); it fills as rounds are boosted
+            var budget = (long)GbmTuning.CandidateLeaves.Count * datasets.Count * 600;
+            var done = 0L;
+            stage.Start("cv", budget, "iterations");
+            var threads = gbm.Threads == 0 && datasets.Max(d => d.Train.Rows) < SmallTrainRows ? 1 : gbm.Threads;
+            var tuned = GbmTuning.Tune(datasets, gbm with { Threads = threads }, (k, predicted) =>
+            {
+                var (first, count) = scored[k].Range;
+                for (var r = 0; r < predicted.Length; r++)
+                {
+                    predicted[r] = back(predicted[r]);
+                }
+
+                return metric.Score(predicted, validLabel.AsSpan(first, count));
+            }, metric.Goal == MetricGoal.Maximize, () => stage.Progress(Math.Min(budget, ++done)));
+            for (var k = 0; k < scored.Count; k++)
+            {
+                var (first, count) = scored[k].Range;
+                for (var r = 0; r < count; r++)
+                {
+                    oof[first + r] = back(tuned.FoldPredictions[k][r]);
+                }
+            }
+
+            stage.Finish($"chose {tuned.Leaves} leaves × {tuned.Iterations} iterations on {scored.Count} folds ({done:N0} rounds boosted)");
+            observer.Info("tuned on CV (mean fold " + metric.Name + "): " + string.Join(", ",
+                tuned.Trials.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Leaves} leaves × {t.Iterations} iterations {t.Score:F4}"))));
+            return gbm with { Leaves = tuned.Leaves, Iterations = tuned.Iterations };
+        }
+        finally
+        {
+            foreach (var (t, v) in datasets)
+            {
+                v.Dispose();
+                t.Dispose();
+            }
+        }
+    }
+
+    private static (int First, int Count) ValidRange(int[] validFold, int fold) =>
+        (Array.IndexOf(validFold, fold), validFold.Count(f => f == fold));
 
     public ModelMetrics WritePredictions(string features, float[] oof, float[] test, IReadOnlyList<FeatureGain> importance, string output)
     {
@@ -343,7 +425,7 @@ public sealed class TabularProfile : ICompetitionProfile
     {
         rows = RowSample.Uniform(rows, options.MaxTrainRows, options.Seed);
         using var data = GbmDataset.Build(train.Rows, train.Columns, train.Read, target, rows, options);
-        return GbmModel.Train(data, options, iterationDone);
+        return GbmModel.Train(data, options.Threads == 0 && rows.Length < SmallTrainRows ? options with { Threads = 1 } : options, iterationDone);
     }
 
     private static void CheckPredictions(string name, float[] values, int expected, string table, EvalMetric metric)

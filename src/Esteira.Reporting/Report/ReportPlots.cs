@@ -166,11 +166,9 @@ public static class ReportPlots
 
     private static Figure Save(string folder, string file, string alt, int height, Action<string> render)
     {
-        // Rendered beside the final name and renamed, so that a reader never sees half a PNG.
+        // A reader never sees half a PNG; the temporary name keeps the .png that tells ScottPlot the format.
         var path = Path.Combine(folder, file);
-        var temp = path + $".tmp-{Environment.ProcessId}.png";
-        render(temp);
-        File.Move(temp, path, overwrite: true);
+        AtomicFile.WriteFile(path, render);
         return new Figure(alt, file, Width, height);
     }
 }

@@ -183,9 +183,7 @@ public static class Reports
             {
                 var copy = $"{experiment}-{file}";
                 var target = Path.Combine(outDir, copy);
-                var temp = target + $".tmp-{Environment.ProcessId}";
-                File.Copy(source, temp, overwrite: true);
-                File.Move(temp, target, overwrite: true);
+                AtomicFile.Copy(source, target);
                 kept.Add($"[{what}]({copy})");
             }
         }
@@ -280,12 +278,7 @@ public static class Reports
         ];
     }
 
-    private static void WriteAtomic(string path, string text)
-    {
-        var temp = path + $".tmp-{Environment.ProcessId}";
-        File.WriteAllText(temp, text);
-        File.Move(temp, path, overwrite: true);
-    }
+    private static void WriteAtomic(string path, string text) => AtomicFile.WriteAllText(path, text);
 
     /// <summary>An artifact store disposed with the report when it holds a client (S3).</summary>
     private sealed class OwnedStore(IArtifactStore store) : IDisposable

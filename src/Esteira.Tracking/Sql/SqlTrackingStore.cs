@@ -66,7 +66,7 @@ public abstract class SqlTrackingStore : ITrackingStore
         var tags = Names.CheckMap(run.Tags, "tag");
         var lineage = run.Lineage ?? new RunLineage();
         var owner = run.Owner ?? RunOwner.Current();
-        var blend = lineage.BlendOf.Count == 0 ? null : JsonSerializer.Serialize(lineage.BlendOf, TrackingJson.Options);
+        var blend = lineage.BlendOf.Count == 0 ? null : JsonSerializer.Serialize(lineage.BlendOf, EsteiraJson.Options);
         return WriteAsync(async (c, tx) =>
         {
             var now = NowMs;
@@ -158,7 +158,7 @@ public abstract class SqlTrackingStore : ITrackingStore
     {
         ArgumentNullException.ThrowIfNull(verdict);
         Names.CheckRunId(runId);
-        var json = JsonSerializer.Serialize(verdict, TrackingJson.Options);
+        var json = JsonSerializer.Serialize(verdict, EsteiraJson.Options);
         return WriteAsync(async (c, tx) =>
         {
             await using var update = Db.Command(c, tx, "UPDATE runs SET gate_passed = @passed, gate_verdict = @verdict WHERE id = @id")
@@ -211,8 +211,8 @@ public abstract class SqlTrackingStore : ITrackingStore
         var stages = CheckStages(run.Stages);
         var lineage = run.Lineage ?? new RunLineage();
         var owner = run.Owner ?? throw new EsteiraException(ErrorCode.BadInput, $"run {run.Id} has no owner; only a run read back from a tracking store can be imported");
-        var blend = lineage.BlendOf.Count == 0 ? null : JsonSerializer.Serialize(lineage.BlendOf, TrackingJson.Options);
-        var verdict = run.Gate is null ? null : JsonSerializer.Serialize(run.Gate, TrackingJson.Options);
+        var blend = lineage.BlendOf.Count == 0 ? null : JsonSerializer.Serialize(lineage.BlendOf, EsteiraJson.Options);
+        var verdict = run.Gate is null ? null : JsonSerializer.Serialize(run.Gate, EsteiraJson.Options);
         var error = run.Error is null ? null : Secrets.MaskPasswords(run.Error.Length > Names.MaxValueLength ? run.Error[..Names.MaxValueLength] : run.Error);
         var uid = FormatUid(run.Uid);
         var loggedAt = (run.EndedAt ?? run.HeartbeatAt).ToUnixTimeMilliseconds();
@@ -808,11 +808,11 @@ public abstract class SqlTrackingStore : ITrackingStore
                 {
                     GitCommit = reader.NullableString(11), GitDirty = reader.NullableBoolean(12), DatasetHash = reader.NullableString(13),
                     ExperimentHash = reader.NullableString(14), EsteiraVersion = reader.NullableString(15), Machine = reader.NullableString(16),
-                    BlendOf = blend is null ? [] : JsonSerializer.Deserialize<List<BlendPart>>(blend, TrackingJson.Options) ?? [],
+                    BlendOf = blend is null ? [] : JsonSerializer.Deserialize<List<BlendPart>>(blend, EsteiraJson.Options) ?? [],
                 };
                 var verdict = reader.NullableString(18);
                 var uid = reader.NullableString(19) is { } u ? Guid.ParseExact(u, "N") : Guid.Empty;
-                rows[summary.Id] = (summary, lineage, verdict is null ? null : JsonSerializer.Deserialize<GateVerdict>(verdict, TrackingJson.Options), uid);
+                rows[summary.Id] = (summary, lineage, verdict is null ? null : JsonSerializer.Deserialize<GateVerdict>(verdict, EsteiraJson.Options), uid);
             }
         }
 

@@ -57,6 +57,13 @@ public sealed class CiCommandTests
 
         Assert.Equal(0, result.Exit);
         Assert.True(File.Exists(Path.Combine(workspace.Path, ".github", "workflows", "esteira.yml")));
+
+        // --json is snake_case like every other command's
+        using var json = System.Text.Json.JsonDocument.Parse(result.Output);
+        var keys = json.RootElement.EnumerateObject().Select(p => p.Name).ToList();
+        Assert.Contains("shared_tracking", keys);
+        Assert.Contains("deploy_target", keys);
+        Assert.All(keys, k => Assert.Matches("^[a-z0-9_]+$", k));
     }
 
     [Fact]

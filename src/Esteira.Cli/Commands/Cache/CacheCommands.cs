@@ -73,7 +73,7 @@ public sealed class CacheListCommand(IAnsiConsole console) : Command<CacheListSe
         var total = entries.Sum(e => e.Bytes);
         if (settings.Json)
         {
-            Console.Out.WriteLine(JsonSerializer.Serialize(new { cache = Path.Combine(folder, "cache"), bytes = total, entries = entries.Select(CacheCommands.Json) }, RunJson.Options));
+            Console.Out.WriteLine(JsonSerializer.Serialize(new { cache = Path.Combine(folder, "cache"), bytes = total, entries = entries.Select(CacheCommands.Json) }, EsteiraJson.Options));
             return 0;
         }
 
@@ -120,7 +120,7 @@ public sealed class CachePruneCommand(IAnsiConsole console) : Command<CachePrune
         var freed = removed.Sum(e => e.Bytes);
         if (settings.Json)
         {
-            Console.Out.WriteLine(JsonSerializer.Serialize(new { dry_run = settings.DryRun, keep_runs = settings.KeepRuns, bytes = freed, removed = removed.Select(CacheCommands.Json) }, RunJson.Options));
+            Console.Out.WriteLine(JsonSerializer.Serialize(new { dry_run = settings.DryRun, keep_runs = settings.KeepRuns, bytes = freed, removed = removed.Select(CacheCommands.Json) }, EsteiraJson.Options));
             return 0;
         }
 

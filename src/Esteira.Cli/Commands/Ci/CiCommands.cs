@@ -81,17 +81,17 @@ internal static class CiRender
         var shape = result.Shape;
         if (settings.Json)
         {
-            Console.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(new
+            console.Profile.Out.Writer.WriteLine(System.Text.Json.JsonSerializer.Serialize(new
             {
                 path = result.Path,
                 replaced = result.Replaced,
                 experiments = shape.Experiments,
-                sharedTracking = shape.SharesTracking,
-                sharedArtifacts = shape.SharesArtifacts,
-                deployTarget = shape.DeployTarget,
+                shared_tracking = shape.SharesTracking,
+                shared_artifacts = shape.SharesArtifacts,
+                deploy_target = shape.DeployTarget,
                 image = shape.JobImage,
                 apt = shape.AptPackages,
-            }));
+            }, EsteiraJson.Options));
             return 0;
         }
 

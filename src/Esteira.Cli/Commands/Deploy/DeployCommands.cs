@@ -14,9 +14,6 @@ namespace Esteira.Cli.Commands.Deploy;
 /// <summary>Registers <c>esteira deploy</c>, <c>esteira submissions list</c> and <c>esteira leaderboard serve|show</c>.</summary>
 public static class DeployCommands
 {
-    /// <summary>The CLI's one <c>--json</c> shape: snake_case, enums as snake_case strings, nulls left out.</summary>
-    internal static JsonSerializerOptions Json => Esteira.Tracking.TrackingJson.Indented;
-
     public static void Register(IConfigurator config)
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -57,7 +54,7 @@ public static class DeployCommands
 
     internal static void Release(ISubmissionTarget target) => (target as IDisposable)?.Dispose();
 
-    internal static void WriteJson<T>(IAnsiConsole console, T value) => console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(value, Json));
+    internal static void WriteJson<T>(IAnsiConsole console, T value) => console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(value, EsteiraJson.Indented));
 }
 
 /// <summary>Where submissions go: shared by deploy, submissions list and leaderboard show.</summary>
@@ -191,7 +188,7 @@ public sealed partial class DeployCommand(IAnsiConsole console) : AsyncCommand<D
             }, target, history, TimeProvider.System, progress, cancellationToken);
             if (champion is null)
             {
-                await log.RecordAsync(target.Kind, target.Competition, result.Facts.Sha256, result.Outcome, DateTimeOffset.UtcNow, cancellationToken);
+                await log.RecordAsync(target.Kind, target.Competition, result.Facts.Sha256, result.Outcome, TimeProvider.System.GetUtcNow(), cancellationToken);
             }
             else
             {

@@ -4,7 +4,6 @@ using System.Text.Json;
 using Esteira.Cli.Commands.Sync;
 using Esteira.Reporting.Post;
 using Esteira.Reporting.Report;
-using Esteira.Tracking;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -115,7 +114,7 @@ public sealed class ReportCommand(IAnsiConsole console) : AsyncCommand<ReportSet
                 notes = result.Notes,
                 posted,
                 not_posted = notPosted,
-            }, TrackingJson.Indented));
+            }, EsteiraJson.Indented));
             return 0;
         }
 

@@ -4,7 +4,6 @@ using System.Text.Json;
 using Esteira.Pipeline;
 using Esteira.Reporting;
 using Esteira.Reporting.Sync;
-using Esteira.Tracking;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -43,7 +42,7 @@ public static class SyncCommands
                 store = result.Store,
                 seconds = Math.Round(result.Seconds, 3),
                 entries = result.Entries.Select(e => new { stage = e.Stage, key = e.Key, action = e.Action, files = e.Files, bytes = e.Bytes, run = e.Run, problem = e.Problem }),
-            }, TrackingJson.Indented));
+            }, EsteiraJson.Indented));
             return;
         }
 

@@ -59,7 +59,7 @@ public static class TrackingCommands
         model ?? (Workspace.Find(Directory.GetCurrentDirectory()) is { } root ? Workspace.Load(root).ChampionModel : null);
 
     internal static void WriteJson<T>(IAnsiConsole console, T value) =>
-        console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(value, TrackingJson.Indented));
+        console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(value, EsteiraJson.Indented));
 }
 
 /// <summary>Options every tracking command shares.</summary>

@@ -70,35 +70,65 @@ public static class TrackingRender
             return;
         }
 
-        var names = runs.SelectMany(r => r.Metrics.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
+        // CV figures first (what runs are compared on), then the rest by name; the sort column leads
+        var names = runs.SelectMany(r => r.Metrics.Keys).Distinct()
+            .OrderBy(n => n.StartsWith("cv_", StringComparison.Ordinal) ? 0 : 1).ThenBy(n => n, StringComparer.Ordinal).ToList();
         if (sort is not null && names.Remove(sort))
         {
             names.Insert(0, sort);
         }
 
-        var shown = names.Take(MaxMetricColumns).ToList();
-        var table = new Spectre.Console.Table().Border(TableBorder.Rounded).AddColumns("id", "experiment", "status", "started", "duration", "gate");
-        table.Columns[2].NoWrap();
-        table.Columns[3].NoWrap();
+        var rows = runs.Select(run => new[]
+        {
+            run.Id.ToString(CultureInfo.InvariantCulture), run.Experiment, run.Status.ToString().ToLowerInvariant(),
+            run.StartedAt.ToString(run.StartedAt.Year == TimeProvider.System.GetUtcNow().Year ? "MM-dd HH:mm" : "yyyy-MM-dd", CultureInfo.InvariantCulture), Duration(run.Duration),
+            run.GatePassed switch { true => "pass", false => "fail", null => "" },
+        }).ToList();
+        string[] fixedHeaders = ["id", "experiment", "status", "started", "duration", "gate"];
+
+        // Columns are never wrapped (a wrapped "base/line" or number is unreadable): as many metric columns as fit the
+        // terminal are shown, the rest are named in the caption and all are in --json.
+        static int Width(string header, IEnumerable<string> cells) => Math.Max(header.Length, cells.Select(c => c.Length).DefaultIfEmpty(0).Max()) + 3;
+        var used = 1 + fixedHeaders.Select((h, i) => Width(h, rows.Select(r => r[i]))).Sum();
+        var shown = new List<string>();
+        foreach (var name in names.Take(MaxMetricColumns))
+        {
+            var width = Width(name, runs.Select(r => r.Metrics.TryGetValue(name, out var v) ? Number(v) : ""));
+            if (used + width > console.Profile.Width && shown.Count > 0)
+            {
+                break;
+            }
+
+            shown.Add(name);
+            used += width;
+        }
+
+        var table = new Spectre.Console.Table().Border(TableBorder.Rounded);
+        foreach (var header in fixedHeaders)
+        {
+            table.AddColumn(new TableColumn(header).NoWrap());
+        }
+
+        table.Columns[0].RightAligned();
         foreach (var name in shown)
         {
             table.AddColumn(new TableColumn(Markup.Escape(name)).RightAligned().NoWrap());
         }
 
-        foreach (var run in runs)
+        foreach (var (run, row) in runs.Zip(rows))
         {
             var cells = new List<string>
             {
-                run.Id.ToString(CultureInfo.InvariantCulture), Markup.Escape(run.Experiment), Status(run.Status),
-                run.StartedAt.ToString(run.StartedAt.Year == DateTimeOffset.UtcNow.Year ? "MM-dd HH:mm" : "yyyy-MM-dd", CultureInfo.InvariantCulture), Duration(run.Duration),
+                row[0], Markup.Escape(row[1]), Status(run.Status), row[3], row[4],
                 run.GatePassed switch { true => "[green]pass[/]", false => "[red]fail[/]", null => "" },
             };
             cells.AddRange(shown.Select(n => run.Metrics.TryGetValue(n, out var v) ? Number(v) : ""));
             table.AddRow(cells.ToArray());
         }
 
-        var more = names.Count > shown.Count ? $"; {names.Count - shown.Count} more metric(s) in --json" : "";
-        table.Caption($"{runs.Count} run(s) from {Markup.Escape(location)}; times in UTC{more}");
+        var hidden = names.Except(shown).ToList();
+        var more = hidden.Count > 0 ? $"; not shown: {string.Join(", ", hidden.Take(4))}{(hidden.Count > 4 ? ", …" : "")} (--json; --sort NAME puts one first)" : "";
+        table.Caption($"{runs.Count} run(s) from {Markup.Escape(location)}; times in UTC{Markup.Escape(more)}");
         console.Write(table);
     }
 
