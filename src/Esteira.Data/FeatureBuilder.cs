@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace Esteira.Data;
 
 /// <summary>Features as columns: one float array per feature, reused chunk after chunk.</summary>
@@ -45,6 +47,8 @@ public sealed class FeatureBuilder
     private readonly IReadOnlyDictionary<int, SiteWeather> _weather;
     private readonly IReadOnlyDictionary<int, float[][]> _derived;
     private readonly LevelHistory _history;
+    private readonly BuildingLookups[] _seriesBuilding;
+    private readonly ConcurrentBag<LevelMemo> _memos = [];
 
     public FeatureBuilder(Buildings buildings, IReadOnlyDictionary<int, SiteWeather> weather, LevelHistory history)
     {
@@ -52,6 +56,8 @@ public sealed class FeatureBuilder
         _weather = weather;
         _history = history;
         _derived = weather.ToDictionary(p => p.Key, p => Derive(p.Value));
+        var series = history.Series;
+        _seriesBuilding = Enumerable.Range(0, series.Count).Select(s => LookUp(series.BuildingId[s])).ToArray();
     }
 
     /// <summary>Whether a local hour at a site is a weekend day or a (US federal) holiday.</summary>
@@ -66,9 +72,14 @@ public sealed class FeatureBuilder
 
     /// <summary>
     /// Features for the first <paramref name="rows"/> rows of the key arrays, into <paramref name="into"/> (in parallel
-    /// chunks); <paramref name="cutoff"/> bounds the history each row may see (exclusive).
+    /// chunks); <paramref name="cutoff"/> bounds the history each row may see (exclusive); on at most
+    /// <paramref name="threads"/> threads (0: one per core).
     /// </summary>
-    public void Build(int[] buildingId, byte[] meter, int[] hour, int[] cutoff, int rows, FeatureMatrix into)
+    /// <remarks>
+    /// Each row's features depend on its keys only, never on the rows around it or on the thread that builds it:
+    /// the result is the same for any order of the rows and any number of <paramref name="threads"/>.
+    /// </remarks>
+    public void Build(int[] buildingId, byte[] meter, int[] hour, int[] cutoff, int rows, FeatureMatrix into, int threads = 0)
     {
         if (rows > into.Baseline.Length)
         {
@@ -77,22 +88,25 @@ public sealed class FeatureBuilder
 
         const int Chunk = 1 << 16;
         var chunks = (rows + Chunk - 1) / Chunk;
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, c =>
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount }, RentMemo, (c, _, memo) =>
         {
             var start = c * Chunk;
             var length = Math.Min(Chunk, rows - start);
-            Fill(into, start, buildingId.AsSpan(start, length), meter.AsSpan(start, length), hour.AsSpan(start, length), cutoff.AsSpan(start, length));
-        });
+            Fill(into, start, buildingId.AsSpan(start, length), meter.AsSpan(start, length), hour.AsSpan(start, length), cutoff.AsSpan(start, length), memo);
+            return memo;
+        }, _memos.Add);
         into.Rows = rows;
     }
 
-    private void Fill(FeatureMatrix m, int offset, ReadOnlySpan<int> buildingId, ReadOnlySpan<byte> meter, ReadOnlySpan<int> hour, ReadOnlySpan<int> cutoff)
+    private LevelMemo RentMemo() => _memos.TryTake(out var memo) ? memo : new LevelMemo(_history.Series.Count);
+
+    private void Fill(FeatureMatrix m, int offset, ReadOnlySpan<int> buildingId, ReadOnlySpan<byte> meter, ReadOnlySpan<int> hour, ReadOnlySpan<int> cutoff, LevelMemo memo)
     {
         var col = m.Columns;
 
-        // Rows come grouped by series more often than not (test.csv is sorted by building, meter and time, and all
-        // its rows share one cutoff), so the lookups of the previous row's series and cutoff are kept and reused.
-        var series = new SeriesLookups(this);
+        // Rows come grouped by series (GEPIII's test.csv: by building, meter and time) or by time (its train.csv, and
+        // the bench's files), so a series' lookups are kept for the next row of the series, wherever it comes.
+        var series = new SeriesLookups(this, memo);
         for (var k = 0; k < hour.Length; k++)
         {
             var i = offset + k;
@@ -173,24 +187,57 @@ public sealed class FeatureBuilder
         }
     }
 
-    /// <summary>One series' metadata, weather and levels, looked up again only when the series or the cutoff changes.</summary>
-    private struct SeriesLookups(FeatureBuilder builder)
+    /// <summary>A building's metadata and its site's weather, as the features use them.</summary>
+    private sealed record BuildingLookups(int Site, int PrimaryUse, float LogSquareFeet, float YearBuilt, float FloorCount, SiteWeather? Weather, float[][]? Derived);
+
+    private BuildingLookups LookUp(int building)
+    {
+        var b = _buildings.RowOf[building];
+        var site = _buildings.SiteId[b];
+        var weather = _weather.TryGetValue(site, out var w) ? w : null;
+        return new(site, _buildings.PrimaryUse[b], MathF.Log(_buildings.SquareFeet[b]), _buildings.YearBuilt[b], _buildings.FloorCount[b],
+            weather, weather is null ? null : _derived[site]);
+    }
+
+    /// <summary>
+    /// One thread's levels and profiles per series, each for the cutoff it was last asked for: a pure function of
+    /// (series, cutoff, class), kept between chunks and builds. Test rows share one cutoff, so each series' levels are
+    /// computed once per thread, not once per row, whatever the order of the rows.
+    /// </summary>
+    private sealed class LevelMemo
+    {
+        public LevelMemo(int series)
+        {
+            LevelCutoff = new int[series];
+            Levels = new (float, float, float, float)[series];
+            ProfileCutoff = new int[series];
+            ProfileKnown = new ulong[series];
+            Profiles = new (float, float)[series * LevelHistory.ProfileClasses];
+            Array.Fill(LevelCutoff, int.MinValue);
+            Array.Fill(ProfileCutoff, int.MinValue);
+        }
+
+        public int[] LevelCutoff { get; }
+        public (float, float, float, float)[] Levels { get; }
+        public int[] ProfileCutoff { get; }
+        public ulong[] ProfileKnown { get; } // bit per class: Profiles holds it for ProfileCutoff
+        public (float, float)[] Profiles { get; }
+    }
+
+    /// <summary>The current row's series: metadata and weather looked up again only when the series changes.</summary>
+    private struct SeriesLookups(FeatureBuilder builder, LevelMemo memo)
     {
         private int _building = -1;
         private int _meter = -1;
-        private int _levelCutoff = int.MinValue;
-        private (float, float, float, float) _levels;
-        private int _profileCutoff = int.MinValue;
-        private readonly (float, float)[] _profiles = new (float, float)[LevelHistory.ProfileClasses];
-        private ulong _profileKnown; // bit per class: _profiles holds it for _profileCutoff
+        private BuildingLookups? _lookups;
 
-        public int Site { get; private set; }
-        public int PrimaryUse { get; private set; }
-        public float LogSquareFeet { get; private set; }
-        public float YearBuilt { get; private set; }
-        public float FloorCount { get; private set; }
-        public SiteWeather? Weather { get; private set; }
-        public float[][]? Derived { get; private set; }
+        public readonly int Site => _lookups!.Site;
+        public readonly int PrimaryUse => _lookups!.PrimaryUse;
+        public readonly float LogSquareFeet => _lookups!.LogSquareFeet;
+        public readonly float YearBuilt => _lookups!.YearBuilt;
+        public readonly float FloorCount => _lookups!.FloorCount;
+        public readonly SiteWeather? Weather => _lookups!.Weather;
+        public readonly float[][]? Derived => _lookups!.Derived;
         public int Index { get; private set; } = -1;
 
         public void MoveTo(int building, byte meter)
@@ -200,55 +247,46 @@ public sealed class FeatureBuilder
                 return;
             }
 
-            if (building != _building)
-            {
-                var buildings = builder._buildings;
-                var b = buildings.RowOf[building];
-                Site = buildings.SiteId[b];
-                PrimaryUse = buildings.PrimaryUse[b];
-                LogSquareFeet = MathF.Log(buildings.SquareFeet[b]);
-                YearBuilt = buildings.YearBuilt[b];
-                FloorCount = buildings.FloorCount[b];
-                Weather = builder._weather.TryGetValue(Site, out var w) ? w : null;
-                Derived = Weather is null ? null : builder._derived[Site];
-                _building = building;
-            }
-
-            _meter = meter;
             Index = builder._history.Series.Find(building, meter);
-            _levelCutoff = _profileCutoff = int.MinValue;
+            // a series never seen in training (test only) has no precomputed lookups: its building's are made here
+            _lookups = Index >= 0 ? builder._seriesBuilding[Index] : building == _building ? _lookups : builder.LookUp(building);
+            _building = building;
+            _meter = meter;
         }
 
-        public (float Level, float Temperature, float LevelLong, float LongTemperature) Levels(int cutoff)
+        public readonly (float Level, float Temperature, float LevelLong, float LongTemperature) Levels(int cutoff)
         {
-            if (cutoff != _levelCutoff)
+            var s = Index;
+            if (memo.LevelCutoff[s] != cutoff)
             {
                 var history = builder._history;
-                var (level, temperature) = history.Level(Index, cutoff);
-                var (levelLong, longTemperature) = history.Level(Index, cutoff, LevelHistory.LongWindow);
-                _levels = (level, temperature, levelLong, longTemperature);
-                _levelCutoff = cutoff;
+                var (level, temperature) = history.Level(s, cutoff);
+                var (levelLong, longTemperature) = history.Level(s, cutoff, LevelHistory.LongWindow);
+                memo.Levels[s] = (level, temperature, levelLong, longTemperature);
+                memo.LevelCutoff[s] = cutoff;
             }
 
-            return _levels;
+            return memo.Levels[s];
         }
 
-        public (float Profile, float ProfileLong) Profiles(int cutoff, int profileClass)
+        public readonly (float Profile, float ProfileLong) Profiles(int cutoff, int profileClass)
         {
-            if (cutoff != _profileCutoff)
+            var s = Index;
+            if (memo.ProfileCutoff[s] != cutoff)
             {
-                _profileKnown = 0;
-                _profileCutoff = cutoff;
+                memo.ProfileKnown[s] = 0;
+                memo.ProfileCutoff[s] = cutoff;
             }
 
-            if ((_profileKnown & (1UL << profileClass)) == 0)
+            var slot = (s * LevelHistory.ProfileClasses) + profileClass;
+            if ((memo.ProfileKnown[s] & (1UL << profileClass)) == 0)
             {
                 var history = builder._history;
-                _profiles[profileClass] = (history.ProfileLevel(Index, cutoff, profileClass), history.ProfileLevel(Index, cutoff, profileClass, LevelHistory.LongProfileWeeks));
-                _profileKnown |= 1UL << profileClass;
+                memo.Profiles[slot] = (history.ProfileLevel(s, cutoff, profileClass), history.ProfileLevel(s, cutoff, profileClass, LevelHistory.LongProfileWeeks));
+                memo.ProfileKnown[s] |= 1UL << profileClass;
             }
 
-            return _profiles[profileClass];
+            return memo.Profiles[slot];
         }
     }
 

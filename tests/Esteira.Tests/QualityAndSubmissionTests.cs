@@ -95,6 +95,140 @@ public sealed class SubmissionFileTests
     }
 
     [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void Parallel_gzip_members_decompress_to_the_single_stream_text(int workers)
+    {
+        // Given 300,000 rows with values of every magnitude the formatter meets (zeros, tiny, huge, rounded away)
+        var (ids, predictions) = Rows(300_000, seed: workers);
+        var single = new MemoryStream();
+        using (var gzip = new GZipStream(single, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            OldSingleStreamWrite(gzip, ids, predictions);
+        }
+
+        // When they are written as 10,000-row members compressed on several threads
+        var members = new MemoryStream();
+        SubmissionFile.WriteGzipMembers(members, ids, predictions, workers, memberRows: 10_000);
+
+        // Then the file holds 30 members and decompresses to exactly the bytes of the old single-stream writer
+        Assert.Equal(30, CountMembers(members.ToArray()));
+        Assert.Equal(Gunzip(single.ToArray()), Gunzip(members.ToArray()));
+    }
+
+    [Fact]
+    public void The_check_reads_a_multi_member_file_and_refuses_it_damaged()
+    {
+        var dir = Directory.CreateTempSubdirectory("esteira-sub-").FullName;
+        var path = Path.Combine(dir, "submission.csv.gz");
+        var (ids, predictions) = Rows(50_000, seed: 7);
+        using (var file = File.Create(path))
+        {
+            SubmissionFile.WriteGzipMembers(file, ids, predictions, workers: 2, memberRows: 4_000);
+        }
+
+        var sample = ids.Order().ToArray();
+        Assert.Equal(50_000, SubmissionFile.Check(path, sample));
+
+        var bytes = File.ReadAllBytes(path);
+        var cuts = new[] { bytes.Length / 2, bytes.Length - 9, bytes.Length - 8, bytes.Length - 4, bytes.Length - 1 };
+        foreach (var cut in cuts)
+        {
+            File.WriteAllBytes(path, bytes[..cut]);
+            Assert.True(Record.Exception(() => SubmissionFile.Check(path, sample)) is EsteiraException, $"cut at {cut} of {bytes.Length}");
+        }
+
+        var flipped = bytes.ToArray();
+        flipped[bytes.Length / 3] ^= 0x40;
+        File.WriteAllBytes(path, flipped);
+        Assert.Throws<EsteiraException>(() => SubmissionFile.Check(path, sample));
+
+        File.WriteAllBytes(path, bytes);
+        Assert.Contains("row_ids of sample_submission.csv are missing", Assert.Throws<EsteiraException>(() => SubmissionFile.Check(path, [.. sample, 50_000])).Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>SubmissionFile's writer as it was before parallel members, kept as the reference for the text.</summary>
+    private static void OldSingleStreamWrite(Stream output, int[] rowIds, float[] predictions)
+    {
+        var buffer = new byte[1 << 16];
+        var header = "row_id,meter_reading\n"u8;
+        header.CopyTo(buffer);
+        var used = header.Length;
+        for (var i = 0; i < rowIds.Length; i++)
+        {
+            if (used > buffer.Length - 64)
+            {
+                output.Write(buffer, 0, used);
+                used = 0;
+            }
+
+            System.Buffers.Text.Utf8Formatter.TryFormat(rowIds[i], buffer.AsSpan(used), out var n);
+            used += n;
+            buffer[used++] = (byte)',';
+            System.Buffers.Text.Utf8Formatter.TryFormat(MathF.Round(predictions[i], 4), buffer.AsSpan(used), out n);
+            used += n;
+            buffer[used++] = (byte)'\n';
+        }
+
+        output.Write(buffer, 0, used);
+    }
+
+    private static (int[] Ids, float[] Predictions) Rows(int count, int seed)
+    {
+        var random = new Random(seed);
+        var ids = Enumerable.Range(0, count).OrderBy(_ => random.Next()).ToArray();
+        var predictions = new float[count];
+        for (var i = 0; i < count; i++)
+        {
+            predictions[i] = (i % 10) switch
+            {
+                0 => 0f,
+                1 => (float)(random.NextDouble() * 1e-4),
+                2 => (float)(random.NextDouble() * 1e7),
+                3 => BitConverter.Int32BitsToSingle(random.Next(1, 0x7F7FFFFF)),
+                _ => MathF.Exp((float)((random.NextDouble() * 8) - 1)),
+            };
+        }
+
+        return (ids, predictions);
+    }
+
+    private static byte[] Gunzip(byte[] gz)
+    {
+        using var input = new GZipStream(new MemoryStream(gz), CompressionMode.Decompress);
+        var output = new MemoryStream();
+        input.CopyTo(output);
+        return output.ToArray();
+    }
+
+    /// <summary>
+    /// Gzip members, counted by their header: zlib writes 1f 8b 08 00 and a zero mtime, 8 fixed bytes that compressed
+    /// data of this size repeats by chance with a probability near 2⁻⁴⁴.
+    /// </summary>
+    private static int CountMembers(byte[] gz)
+    {
+        ReadOnlySpan<byte> header = [0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0];
+        var count = 0;
+        var rest = gz.AsSpan();
+        for (int at; (at = rest.IndexOf(header)) >= 0; rest = rest[(at + 1)..])
+        {
+            count++;
+        }
+
+        return count;
+    }
+
+    [Theory]
+    [InlineData("row_id,meter_reading\n0,1e3\n1, 2.5\n2,3.\n")]
+    [InlineData("\uFEFFrow_id,meter_reading\r\n2,0.0001\r\n+1,1.5E-45\r\n 0,0")]
+    public void The_check_accepts_what_number_parsing_accepts(string content)
+    {
+        var path = Path.Combine(Directory.CreateTempSubdirectory("esteira-sub-").FullName, "submission.csv");
+        File.WriteAllText(path, content);
+        Assert.Equal(3, SubmissionFile.Check(path, [0, 1, 2]));
+    }
+
+    [Theory]
     [InlineData("row_id,meter_reading\n0,1\n1,2\n", "row_ids of sample_submission.csv are missing, first 2")]
     [InlineData("row_id,meter_reading\n0,1\n1,2\n1,2\n2,1\n", "submission.csv:4 column 'row_id': row_id 1 appears more than once")]
     [InlineData("row_id,meter_reading\n0,1\n1,-2\n2,1\n", "submission.csv:3 column 'meter_reading'")]
