@@ -12,7 +12,8 @@
 #   --out DIR           results folder (default /tmp/esteira-bench-out/<mode>-<time>)
 #   --iterations N      boosting rounds for both tools (default 500)
 #   --leaves N          leaves per tree for both tools (default 255)
-#   --only LIST         run only these tools, comma-separated: esteira, esteira-all (--max-train-rows 0),
+#   --only LIST         run only these tools, comma-separated: esteira (then the same command again in the same
+#                       folder: esteira-rerun, the no-op rerun), esteira-all (--max-train-rows 0),
 #                       peer-xgboost, peer-lightgbm; "peer" means both peers (default: all four)
 #   --passive           export OMP_WAIT_POLICY=PASSIVE (fairer when the 2 cores are shared; slower when idle)
 #   --no-build          do not (re)build Esteira / the generator
@@ -59,6 +60,7 @@ if [[ -z "$data" ]]; then
 fi
 out="${out:-/tmp/esteira-bench-out/$mode-$(date -u +%Y%m%dT%H%M%SZ)}"
 mkdir -p "$out"
+out="$(realpath "$out")"
 
 log() { printf '[bench] %s\n' "$*" >&2; }
 
@@ -93,19 +95,25 @@ if wanted esteira || wanted esteira-all; then
   fi
   [[ -f "$ESTEIRA_DLL" ]] || { echo "Esteira CLI not found at $ESTEIRA_DLL (set ESTEIRA_DLL)" >&2; exit 1; }
 fi
-run_esteira() { # name, extra args...
-  local name="$1"; shift
-  log "running $name: iterations $iterations, leaves $leaves $*"
+# Each variant runs in its own fresh working folder: its stage cache (.esteira/) starts empty, so no earlier run's
+# cache can make it a no-op. "esteira-rerun" is the default's command run again in the same folder: the no-op rerun.
+run_esteira() { # name, work folder, results folder, extra args...
+  local name="$1" work="$2" result="$3"; shift 3
+  log "running $name: iterations $iterations, leaves $leaves $* (in $work)"
+  mkdir -p "$work"
   set +e
-  /usr/bin/time -v -o "$out/$name.time" \
-    dotnet "$ESTEIRA_DLL" run --data "$data" --out "$out/$name" --json --iterations "$iterations" --leaves "$leaves" "$@" \
-    > "$out/$name.json" 2> "$out/$name.err"
+  (cd "$work" && /usr/bin/time -v -o "$out/$name.time" \
+    dotnet "$ESTEIRA_DLL" run --data "$data" --out "$result" --json --iterations "$iterations" --leaves "$leaves" "$@" \
+    > "$out/$name.json" 2> "$out/$name.err")
   echo $? > "$out/$name.rc"
   set -e
   log "$name exit code $(cat "$out/$name.rc")"
 }
-wanted esteira && run_esteira esteira
-wanted esteira-all && run_esteira esteira-all --max-train-rows 0
+ESTEIRA_DLL="$(realpath "$ESTEIRA_DLL")"
+data="$(realpath "$data")"
+wanted esteira && run_esteira esteira "$out/esteira.work" "$out/esteira"
+wanted esteira && run_esteira esteira-rerun "$out/esteira.work" "$out/esteira"
+wanted esteira-all && run_esteira esteira-all "$out/esteira-all.work" "$out/esteira-all" --max-train-rows 0
 
 # ---- (c) the peers: pandas + xgboost, pandas + LightGBM ---------------------------------------
 # shellcheck source=bench/lib/lightgbm-python.sh
