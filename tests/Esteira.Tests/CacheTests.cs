@@ -116,6 +116,44 @@ public sealed class StageCacheTests
     }
 
     [Fact]
+    public void Entries_record_sha256_and_xxh128_and_an_older_manifest_with_sha256_alone_is_still_checked()
+    {
+        using var ds = new TempDataset();
+        var root = WorkspaceTests.Create(ds);
+        var first = Run(root);
+        var entry = Entry(root, first, "features");
+        var manifestPath = Path.Combine(entry, StageCache.ManifestFile);
+        var manifest = JsonSerializer.Deserialize<CacheManifest>(File.ReadAllText(manifestPath))!;
+
+        // Given every file recorded with both hashes, each the file's own
+        Assert.NotEmpty(manifest.Files!);
+        Assert.All(manifest.Files!, f =>
+        {
+            var bytes = File.ReadAllBytes(Path.Combine(entry, f.Key));
+            Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(bytes)), f.Value.Sha256);
+            Assert.Equal(Convert.ToHexStringLower(System.IO.Hashing.XxHash128.Hash(bytes)), f.Value.Xxh128);
+        });
+
+        // When the manifest is rewritten as older versions wrote it (no XXH128) and a byte flips with its time kept
+        File.WriteAllText(manifestPath, JsonSerializer.Serialize(manifest with
+        {
+            Files = manifest.Files!.ToDictionary(f => f.Key, f => f.Value with { Xxh128 = null }),
+        }));
+        var npy = FirstNpy(entry);
+        var modified = File.GetLastWriteTimeUtc(npy);
+        var bytes = File.ReadAllBytes(npy);
+        bytes[bytes.Length / 2] ^= 0x10;
+        File.WriteAllBytes(npy, bytes);
+        File.SetLastWriteTimeUtc(npy, modified);
+        var (exit, stdout, stderr) = Cli.Esteira(root, "plan", "--json");
+
+        // Then the next process checks it with SHA-256 and finds it damaged
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("\"stage\":\"features\",\"run\":true,\"reason\":\"ran because its cached result was damaged: ", stdout, StringComparison.Ordinal);
+        Assert.Contains("hash mismatch", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_truncated_cached_file_is_a_size_mismatch()
     {
         using var ds = new TempDataset();
