@@ -48,7 +48,7 @@ public sealed record RunResult(
     IReadOnlyList<FeatureGain> Importance,
     IReadOnlyList<Cache.PlannedStage> Plan,
     double Seconds,
-    OutOfFold? OutOfFold)
+    Lazy<OutOfFold?> OutOfFold)
 {
     /// <summary>What the profile inferred about the data's columns (the tabular profile's <c>schema.json</c>); empty for GEPIII.</summary>
     public IReadOnlyList<Esteira.Data.Tabular.TabularColumn> Schema { get; init; } = [];
@@ -114,11 +114,12 @@ public static class GepiiiRun
             experiment.Metrics.Metric, experiment.Metrics.Cv, experiment.Metrics.Folds, experiment.Submission, run.QualityReport,
             run.Features.TrainRows, run.Features.TestRows, run.Features.Series, run.Features.FlaggedRows, run.Features.Alignment,
             quality.Series ?? [], experiment.Metrics.Importance, run.Plan, run.Seconds,
-            gepiii
+            // read on demand: at full scale these are four 15M-row columns, and a no-op rerun spent 0.9 s on them unread
+            new Lazy<OutOfFold?>(() => gepiii
                 ? new OutOfFold(ColumnTable.ReadInt(valid, "train_row"), ColumnTable.ReadInt(valid, "fold"),
                     ColumnTable.ReadFloat(Path.Combine(experiment.ModelFolder, "oof"), "prediction").Select(v => MathF.Log(1 + v)).ToArray(),
                     ColumnTable.ReadFloat(valid, "label"), run.Features.Folds)
-                : null)
+                : null))
         {
             Schema = File.Exists(schemaFile) ? JsonSerializer.Deserialize<List<Esteira.Data.Tabular.TabularColumn>>(File.ReadAllText(schemaFile), EsteiraJson.Options)! : [],
             Findings = quality.Findings ?? [],

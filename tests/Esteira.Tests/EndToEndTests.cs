@@ -36,7 +36,7 @@ public sealed class RealSampleTests
         }
 
         // Better than a per-building weekday × hour profile on the same validation rows and folds
-        var profile = ProfileOutOfFold(data, result.OutOfFold!);
+        var profile = ProfileOutOfFold(data, result.OutOfFold.Value!);
         Assert.True(result.Cv < profile, $"CV RMSLE {result.Cv:F4} is not better than the profile's {profile:F4}");
         Assert.Equal(3, result.Folds.Count);
         Assert.True(File.Exists(result.QualityReport));

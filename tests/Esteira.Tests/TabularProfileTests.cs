@@ -144,7 +144,7 @@ public sealed class TabularProfileTests
         Assert.True(result.Cv > 0.9, $"CV AUC {result.Cv}");
         Assert.Equal(result.Cv, again.Cv);
         Assert.Contains(result.Schema, c => c.Name == "income_gt_50k" && c.Role == "target");
-        Assert.Null(result.OutOfFold);
+        Assert.Null(result.OutOfFold.Value);
         Assert.Equal(16_281, TabularProfileTests.ReadSubmission(result.Submission).Ids.Count);
     }
 
