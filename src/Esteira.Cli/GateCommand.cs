@@ -1,7 +1,7 @@
-using Esteira.Config;
 using System.ComponentModel;
 using Esteira.Cli.Commands.Tracking;
 using Esteira.Pipeline;
+using Esteira.Pipeline.Runs;
 using Esteira.Tracking;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -30,33 +30,13 @@ public sealed class GateCommand(IAnsiConsole console) : AsyncCommand<GateSetting
     {
         var root = Workspace.Find(Environment.CurrentDirectory)
             ?? throw new EsteiraException(ErrorCode.Usage, $"{Environment.CurrentDirectory}: not in a workspace (no esteira.yaml here or above); run 'esteira init DIR' first");
-        var workspace = Workspace.Load(root);
-        if (workspace.Gate is null)
+        var gated = await WorkspaceGating.GateLatestAsync(Workspace.Load(root), settings.Experiment, settings.Promote, TimeProvider.System, cancellationToken);
+        foreach (var experiment in gated.WithoutRun)
         {
-            throw new EsteiraException(ErrorCode.BadInput, $"{Path.Combine(root, Workspace.FileName)}: no 'gate' section; add one (see docs/contract.md) to gate challengers");
+            console.MarkupLineInterpolated($"[yellow]{experiment}[/]: no finished run{(gated.Commit is { } commit ? $" of commit {commit[..Math.Min(12, commit.Length)]}" : "")}; run 'esteira run'");
         }
 
-        await using var store = await TrackingStores.OpenAsync(WorkspaceConfig.TrackingUri(workspace.Config), root, cancellationToken: cancellationToken);
-        var (commit, _) = RunTracking.Commit(root);
-        var candidates = new List<long>();
-        foreach (var experiment in workspace.Experiments.Where(e => settings.Experiment is null || e.Name == settings.Experiment))
-        {
-            var latest = await LatestRunAsync(store, experiment.Name, commit, cancellationToken);
-            if (latest is null)
-            {
-                console.MarkupLineInterpolated($"[yellow]{experiment.Name}[/]: no finished run{(commit is null ? "" : $" of commit {commit[..Math.Min(12, commit.Length)]}")}; run 'esteira run'");
-                continue;
-            }
-
-            candidates.Add(latest.Value);
-        }
-
-        if (candidates.Count == 0)
-        {
-            throw new EsteiraException(ErrorCode.NotFound, "no run to gate in the tracking store; run 'esteira run' first");
-        }
-
-        var result = await WorkspaceGate.DecideAsync(store, workspace.ChampionModel, GateSpec.FromYaml(workspace.Gate, defaultMetric: "cv_" + (workspace.CompetitionSettings.Metric ?? EvalMetric.Rmsle.Name)), candidates, RunTracking.QualityFacts, settings.Promote, cancellationToken);
+        var result = gated.Gate ?? throw new EsteiraException(ErrorCode.NotFound, "no run to gate in the tracking store; run 'esteira run' first");
         TrackingRender.WorkspaceGate(console, result);
         if (!result.Passed)
         {
@@ -65,26 +45,5 @@ public sealed class GateCommand(IAnsiConsole console) : AsyncCommand<GateSetting
         }
 
         return 0;
-    }
-
-    /// <summary>The newest finished run of <paramref name="experiment"/> built from <paramref name="commit"/> (any commit when unknown).</summary>
-    private static async Task<long?> LatestRunAsync(ITrackingStore store, string experiment, string? commit, CancellationToken cancellationToken)
-    {
-        var runs = await store.ListRunsAsync(new RunQuery { Experiment = experiment, Status = RunStatus.Finished, Limit = 200 }, cancellationToken);
-        if (commit is null)
-        {
-            return runs.Count > 0 ? runs[0].Id : null;
-        }
-
-        foreach (var run in (await store.GetRunsAsync(runs.Select(r => r.Id).ToList(), cancellationToken)).OrderByDescending(r => r.Id))
-        {
-            // Blends and other runs without lineage never stand for an experiment's commit.
-            if (run.Lineage.GitCommit == commit)
-            {
-                return run.Id;
-            }
-        }
-
-        return null;
     }
 }

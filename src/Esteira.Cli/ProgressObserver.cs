@@ -15,20 +15,17 @@ internal sealed class ProgressObserver(IAnsiConsole console) : IRunObserver
 
     public IReadOnlyList<string> Warnings => _warnings;
 
-    public T Run<T>(Func<T> work)
-    {
-        T result = default!;
+    /// <summary>Runs <paramref name="work"/> with the progress bars on screen; its stages report to this observer.</summary>
+    public Task<T> RunAsync<T>(Func<Task<T>> work) =>
         console.Progress()
             .AutoClear(false)
             .HideCompleted(false)
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RateColumn(_units), new ElapsedTimeColumn())
-            .Start(ctx =>
+            .StartAsync(ctx =>
             {
                 _context = ctx;
-                result = work();
+                return work();
             });
-        return result;
-    }
 
     public void StageStarted(string stage, long? total, string unit)
     {

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Esteira.Config;
 using Esteira.Ml;
 using Esteira.Pipeline;
+using Esteira.Pipeline.Runs;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -122,66 +123,24 @@ public sealed class RunSettings : CommandSettings
         : ValidationResult.Success();
 }
 
-public sealed class RunCommand(IAnsiConsole console) : Command<RunSettings>
+public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunSettings>
 {
-    public override int Execute(CommandContext context, RunSettings settings, CancellationToken cancellationToken)
+    public override async Task<int> ExecuteAsync(CommandContext context, RunSettings settings, CancellationToken cancellationToken)
     {
         var root = Workspace.Find(Environment.CurrentDirectory);
         OutputFolder.CheckWritable(root is null ? settings.Out : Path.Combine(root, settings.Out));
-        var force = settings.Force.ToHashSet(StringComparer.Ordinal);
         var observer = settings.Json ? null : new ProgressObserver(console);
-        Workspace workspace;
-        RunRequest request;
-        if (root is null)
-        {
-            var options = new RunOptions
-            {
-                DataPath = Datasets.Resolve(settings.Data ?? SampleData.Locate(), Path.Combine(Environment.CurrentDirectory, ".esteira"), m => observer?.Info(m)),
-                OutDir = settings.Out,
-                Folds = settings.Folds,
-                KeepFlagged = settings.KeepFlagged,
-                Force = force,
-                Gbm = new GbmOptions
-                {
-                    Iterations = settings.Iterations ?? new GbmOptions().Iterations,
-                    Leaves = settings.Leaves ?? new GbmOptions().Leaves,
-                    Tune = settings.Iterations is null && settings.Leaves is null,
-                    LearningRate = settings.LearningRate,
-                    BaggingFraction = settings.BaggingFraction,
-                    MaxTrainRows = settings.MaxTrainRows,
-                    Seed = settings.Seed ?? 42,
-                },
-                Competition = settings.Competition(new CompetitionSettings()),
-            };
-            workspace = GepiiiRun.ImplicitWorkspace(options);
-            request = new RunRequest { OutDir = options.OutDir, Force = force };
-            observer?.Info($"esteira run on {options.DataPath}");
-        }
-        else
-        {
-            workspace = Workspace.Load(root);
-            if (settings.Data is not null)
-            {
-                workspace = workspace with { Dataset = settings.Data.Contains("://", StringComparison.Ordinal) ? settings.Data : Path.GetFullPath(settings.Data) };
-            }
-
-            workspace = Datasets.Resolve(workspace, m => observer?.Info(m));
-            workspace = workspace with { CompetitionSettings = settings.Competition(workspace.CompetitionSettings), Seed = settings.Seed ?? workspace.Seed };
-
-            request = new RunRequest { OutDir = Path.Combine(root, settings.Out), Experiment = settings.Experiment, Force = force, Jobs = settings.Jobs };
-            observer?.Info($"esteira run in workspace {root}");
-        }
-
+        var (workspace, request) = await PrepareAsync(root, settings, observer, cancellationToken);
         var timer = new StepTimer(observer is null ? SilentObserver.Instance : observer);
-        var started = TimeProvider.System.GetUtcNow();
-        var run = observer is null ? WorkspaceRunner.Run(workspace, request, timer) : observer.Run(() => WorkspaceRunner.Run(workspace, request, timer));
-        var results = run.Experiments.Select(e => GepiiiRun.ToRunResult(run, e)).ToList();
+        Task<TrackedWorkspaceRun> RunAsync() => RunAndTrack.RunAsync(workspace, request, promote: !settings.NoPromote, timer, TimeProvider.System, cancellationToken);
+        var outcome = observer is null ? await RunAsync() : await observer.RunAsync(RunAsync);
+        var (run, results, tracked) = (outcome.Run, outcome.Results, outcome.Tracked);
         if (observer is not null)
         {
             RunReport.Render(console, results, observer);
+            RunReport.RenderTracking(console, outcome);
         }
 
-        var tracked = RunTracking.RecordAsync(workspace, run, results, promote: !settings.NoPromote, observer is null ? null : console, started).GetAwaiter().GetResult().Runs;
         if (settings.Json)
         {
             object Json(int i) => new
@@ -204,6 +163,48 @@ public sealed class RunCommand(IAnsiConsole console) : Command<RunSettings>
 
         return 0;
     }
+
+    /// <summary>The workspace to run (esteira.yaml's, or one built from the options outside a workspace), its dataset local.</summary>
+    private static async Task<(Workspace Workspace, RunRequest Request)> PrepareAsync(string? root, RunSettings settings, ProgressObserver? observer, CancellationToken cancellationToken)
+    {
+        var force = settings.Force.ToHashSet(StringComparer.Ordinal);
+        if (root is null)
+        {
+            var options = new RunOptions
+            {
+                DataPath = await RemoteDatasets.ResolveAsync(settings.Data ?? SampleData.Locate(), Path.Combine(Environment.CurrentDirectory, ".esteira"), m => observer?.Info(m), cancellationToken),
+                OutDir = settings.Out,
+                Folds = settings.Folds,
+                KeepFlagged = settings.KeepFlagged,
+                Force = force,
+                Gbm = new GbmOptions
+                {
+                    Iterations = settings.Iterations ?? new GbmOptions().Iterations,
+                    Leaves = settings.Leaves ?? new GbmOptions().Leaves,
+                    Tune = settings.Iterations is null && settings.Leaves is null,
+                    LearningRate = settings.LearningRate,
+                    BaggingFraction = settings.BaggingFraction,
+                    MaxTrainRows = settings.MaxTrainRows,
+                    Seed = settings.Seed ?? 42,
+                },
+                Competition = settings.Competition(new CompetitionSettings()),
+            };
+            var implicitWorkspace = GepiiiRun.ImplicitWorkspace(options);
+            observer?.Info($"esteira run on {options.DataPath}");
+            return (implicitWorkspace, new RunRequest { OutDir = options.OutDir, Force = force });
+        }
+
+        var workspace = Workspace.Load(root);
+        if (settings.Data is not null)
+        {
+            workspace = workspace with { Dataset = settings.Data.Contains("://", StringComparison.Ordinal) ? settings.Data : Path.GetFullPath(settings.Data) };
+        }
+
+        workspace = await RemoteDatasets.ResolveAsync(workspace, m => observer?.Info(m), cancellationToken);
+        workspace = workspace with { CompetitionSettings = settings.Competition(workspace.CompetitionSettings), Seed = settings.Seed ?? workspace.Seed };
+        observer?.Info($"esteira run in workspace {root}");
+        return (workspace, new RunRequest { OutDir = Path.Combine(root, settings.Out), Experiment = settings.Experiment, Force = force, Jobs = settings.Jobs });
+    }
 }
 
 public sealed class PlanSettings : CommandSettings
@@ -222,13 +223,14 @@ public sealed class PlanSettings : CommandSettings
 }
 
 /// <summary><c>esteira plan</c>: what would run and why, running nothing.</summary>
-public sealed class PlanCommand(IAnsiConsole console) : Command<PlanSettings>
+public sealed class PlanCommand(IAnsiConsole console) : AsyncCommand<PlanSettings>
 {
-    public override int Execute(CommandContext context, PlanSettings settings, CancellationToken cancellationToken)
+    public override async Task<int> ExecuteAsync(CommandContext context, PlanSettings settings, CancellationToken cancellationToken)
     {
         var root = Workspace.Find(Environment.CurrentDirectory)
             ?? throw new EsteiraException(ErrorCode.Usage, $"{Environment.CurrentDirectory}: not in a workspace (no esteira.yaml here or above); run 'esteira init DIR' first");
-        var plan = WorkspaceRunner.Plan(Datasets.Resolve(Workspace.Load(root), m => Console.Error.WriteLine(m)), new RunRequest { OutDir = "out", Experiment = settings.Experiment, Force = settings.Force.ToHashSet(StringComparer.Ordinal) });
+        var workspace = await RemoteDatasets.ResolveAsync(Workspace.Load(root), m => Console.Error.WriteLine(m), cancellationToken);
+        var plan = WorkspaceRunner.Plan(workspace, new RunRequest { OutDir = "out", Experiment = settings.Experiment, Force = settings.Force.ToHashSet(StringComparer.Ordinal) });
         if (settings.Json)
         {
             Console.Out.WriteLine(JsonSerializer.Serialize(plan.Select(p => new { stage = p.Id, run = p.Run, reason = p.Reason, key = p.Key }), EsteiraJson.Options));

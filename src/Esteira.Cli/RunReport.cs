@@ -1,4 +1,6 @@
+using Esteira.Cli.Commands.Tracking;
 using Esteira.Pipeline;
+using Esteira.Pipeline.Runs;
 using Spectre.Console;
 
 namespace Esteira.Cli;
@@ -82,6 +84,24 @@ internal static class RunReport
         }
 
         console.MarkupLineInterpolated($"wall time: [bold]{run.Seconds:F1} s[/]");
+    }
+
+    /// <summary>Each experiment's tracked run, then the workspace gate's decision.</summary>
+    public static void RenderTracking(IAnsiConsole console, TrackedWorkspaceRun outcome)
+    {
+        foreach (var t in outcome.Tracked)
+        {
+            console.MarkupLineInterpolated($"[bold]{t.Experiment}[/]: tracked as run {t.RunId}{(t.Reused ? " (model reused from the cache)" : "")}");
+        }
+
+        if (outcome.Gate is null)
+        {
+            console.MarkupLine("no gate in esteira.yaml: runs are tracked, nothing is promoted");
+        }
+        else
+        {
+            TrackingRender.WorkspaceGate(console, outcome.Gate);
+        }
     }
 }
 

@@ -98,13 +98,13 @@ public static class AtomicFile
     /// </summary>
     /// <returns>What <paramref name="fill"/> returned.</returns>
     /// <exception cref="IOException"><paramref name="folder"/> exists, or the folder cannot be written.</exception>
-    public static T WriteDirectory<T>(string folder, Func<string, T> fill)
+    public static async Task<T> WriteDirectoryAsync<T>(string folder, Func<string, Task<T>> fill)
     {
         var temp = TempPathFor(folder);
         Directory.CreateDirectory(temp);
         try
         {
-            var result = fill(temp);
+            var result = await fill(temp);
             Directory.Move(temp, folder);
             return result;
         }

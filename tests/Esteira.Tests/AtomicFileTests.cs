@@ -107,15 +107,15 @@ public sealed class AtomicFileTests : IDisposable
     }
 
     [Fact]
-    public void A_directory_appears_whole_or_not_at_all()
+    public async Task A_directory_appears_whole_or_not_at_all()
     {
         // Given
         var target = Path.Combine(_folder, "dataset");
 
         // When a fill fails half-way
-        Assert.Throws<IOException>(() => AtomicFile.WriteDirectory<int>(target, temp =>
+        await Assert.ThrowsAsync<IOException>(() => AtomicFile.WriteDirectoryAsync<int>(target, async temp =>
         {
-            File.WriteAllText(Path.Combine(temp, "train.csv"), "a,b\n");
+            await File.WriteAllTextAsync(Path.Combine(temp, "train.csv"), "a,b\n");
             throw new IOException("connection reset");
         }));
 
@@ -123,9 +123,9 @@ public sealed class AtomicFileTests : IDisposable
         Assert.Empty(Directory.EnumerateFileSystemEntries(_folder));
 
         // And a fill that succeeds is renamed into place with what it wrote
-        var said = AtomicFile.WriteDirectory(target, temp =>
+        var said = await AtomicFile.WriteDirectoryAsync(target, async temp =>
         {
-            File.WriteAllText(Path.Combine(temp, "train.csv"), "a,b\n");
+            await File.WriteAllTextAsync(Path.Combine(temp, "train.csv"), "a,b\n");
             return "1 file";
         });
         Assert.Equal("1 file", said);

@@ -1,11 +1,11 @@
 using System.ComponentModel;
 using System.Text.Json;
-using Esteira.Deploy;
-using Esteira.Pipeline;
 using Esteira.Deploy.Guard;
 using Esteira.Deploy.Kaggle;
 using Esteira.Deploy.Leaderboard;
 using Esteira.Deploy.Targets;
+using Esteira.Pipeline;
+using Esteira.Pipeline.Deployment;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -43,14 +43,16 @@ public static class DeployCommands
         });
     }
 
-    internal static async Task<ISubmissionTarget> OpenTargetAsync(TargetSettings settings, CancellationToken cancellationToken) =>
-        await SubmissionTargets.CreateAsync(new TargetSpec
-        {
-            Kind = settings.Target,
-            Competition = settings.Competition,
-            Server = settings.Server,
-            Destination = settings.Dest,
-        }, KaggleCredentialLocator.ProcessEnvironment(), cancellationToken);
+    internal static TargetSpec TargetSpec(TargetSettings settings) => new()
+    {
+        Kind = settings.Target,
+        Competition = settings.Competition,
+        Server = settings.Server,
+        Destination = settings.Dest,
+    };
+
+    internal static Task<ISubmissionTarget> OpenTargetAsync(TargetSettings settings, CancellationToken cancellationToken) =>
+        SubmissionTargets.CreateAsync(TargetSpec(settings), KaggleCredentialLocator.ProcessEnvironment(), cancellationToken);
 
     internal static void Release(ISubmissionTarget target) => (target as IDisposable)?.Dispose();
 
@@ -62,7 +64,7 @@ public class TargetSettings : CommandSettings
 {
     [CommandOption("--target <KIND>")]
     [Description("kaggle, leaderboard (our server, needs --server) or folder (default).")]
-    public string Target { get; init; } = "folder";
+    public string Target { get; init; } = DeployDefaults.Target;
 
     [CommandOption("--competition <NAME>")]
     [Description("Competition slug (default: KAGGLE_COMPETITION; for leaderboard, the server's only competition).")]
@@ -125,153 +127,85 @@ public sealed class DeploySettings : TargetSettings
     public string? Experiment { get; init; }
 }
 
-public sealed partial class DeployCommand(IAnsiConsole console) : AsyncCommand<DeploySettings>
+public sealed class DeployCommand(IAnsiConsole console) : AsyncCommand<DeploySettings>
 {
     public override async Task<int> ExecuteAsync(CommandContext context, DeploySettings settings, CancellationToken cancellationToken)
     {
         // In a workspace, no --file means: the champion's submission, its gate verdict, the tracking ledger.
-        var root = Workspace.Find(Environment.CurrentDirectory);
-        await using var champion = settings.File is null
-            ? await ChampionDeploy.OpenAsync(root is null
-                ? throw new EsteiraException(ErrorCode.Usage, "--file is required outside a workspace: the submission to send")
-                : Workspace.Load(root), settings.Experiment, cancellationToken)
-            : null;
-        if (champion is not null)
+        await using var deployment = await SubmissionDeployment.OpenAsync(new DeploymentRequest
         {
-            var workspace = Datasets.Resolve(Workspace.Load(root!), m => Console.Error.WriteLine(m));
-            settings = WithWorkspaceDefaults(settings, workspace);
-        }
-
-        var target = await DeployCommands.OpenTargetAsync(settings, cancellationToken);
-        try
+            File = settings.File,
+            Experiment = settings.Experiment,
+            Target = DeployCommands.TargetSpec(settings),
+            Message = settings.Message,
+            Sample = settings.Sample,
+            Metric = settings.Metric,
+            Guard = new GuardOptions { AllowDuplicate = settings.AllowDuplicate, OverrideGate = settings.OverrideGate },
+            Log = settings.Log,
+        }, Workspace.Find(Environment.CurrentDirectory), m => Console.Error.WriteLine(m), TimeProvider.System, cancellationToken);
+        var target = deployment.Target;
+        if (deployment is { Champion: { } champion, AlreadySent: { } sent })
         {
-            var log = new LocalSubmissionLog(settings.Log);
-            ISubmissionHistory history = champion is null ? log : champion;
-            var progress = new Progress<string>(line =>
+            var score = sent.PublicScore is { } p ? $", public score {p.ToString("0.#####", System.Globalization.CultureInfo.InvariantCulture)}" : "";
+            var line = $"champion run {champion.Champion.Id} ({champion.Experiment}) was already sent to {target.Kind}/{target.Competition} on {sent.SubmittedAt:yyyy-MM-dd HH:mm} UTC (ledger entry {sent.Id}{score}); nothing new to send";
+            if (settings.Json)
             {
-                if (!settings.Json)
-                {
-                    console.MarkupLineInterpolated($"[grey]{line}[/]");
-                }
-            });
-            if (champion is not null && !settings.AllowDuplicate && await champion.AlreadySentAsync(target.Kind, target.Competition, cancellationToken) is { } sent)
-            {
-                // The champion has not changed since its submission: a scheduled or repeated main pipeline sends nothing.
-                var score = sent.PublicScore is { } p ? $", public score {p.ToString("0.#####", System.Globalization.CultureInfo.InvariantCulture)}" : "";
-                var line = $"champion run {champion.Champion.Id} ({champion.Experiment}) was already sent to {target.Kind}/{target.Competition} on {sent.SubmittedAt:yyyy-MM-dd HH:mm} UTC (ledger entry {sent.Id}{score}); nothing new to send";
-                if (settings.Json)
-                {
-                    DeployCommands.WriteJson(console, new { target = target.Kind, competition = target.Competition, status = "unchanged", ledger_entry = sent.Id, run = champion.Champion.Id });
-                }
-                else
-                {
-                    console.MarkupLineInterpolated($"[green]{line}[/]");
-                }
-
-                return 0;
-            }
-
-            if (champion is not null && !settings.Json)
-            {
-                console.MarkupLineInterpolated($"deploying champion run {champion.Champion.Id} ({champion.Experiment}, CV RMSLE {champion.Champion.Metric("cv_rmsle"):F4})");
-            }
-
-            var message = settings.Message.Length > 0 || champion is null ? settings.Message : $"esteira champion run {champion.Champion.Id} ({champion.Experiment})";
-            var result = await Deployer.DeployAsync(new DeployRequest
-            {
-                FilePath = champion?.Submission ?? settings.File!,
-                Message = message,
-                SamplePath = settings.Sample,
-                Metric = settings.Metric is null ? null : EvalMetric.Parse(settings.Metric, "--metric"),
-                Gate = champion?.Gate ?? GateVerdict.NotEvaluated,
-                Options = new GuardOptions { AllowDuplicate = settings.AllowDuplicate, OverrideGate = settings.OverrideGate },
-            }, target, history, TimeProvider.System, progress, cancellationToken);
-            if (champion is null)
-            {
-                await log.RecordAsync(target.Kind, target.Competition, result.Facts.Sha256, result.Outcome, TimeProvider.System.GetUtcNow(), cancellationToken);
+                DeployCommands.WriteJson(console, new { target = target.Kind, competition = target.Competition, status = "unchanged", ledger_entry = sent.Id, run = champion.Champion.Id });
             }
             else
             {
-                await champion.RecordAsync(target.Kind, target.Competition, result, message, cancellationToken);
+                console.MarkupLineInterpolated($"[green]{line}[/]");
             }
 
-            var outcome = result.Outcome;
-            if (settings.Json)
-            {
-                DeployCommands.WriteJson(console, new
-                {
-                    target = target.Kind,
-                    competition = target.Competition,
-                    outcome.Reference,
-                    status = SubmissionStates.ToWire(outcome.State),
-                    outcome.PublicScore,
-                    outcome.PrivateScore,
-                    outcome.ErrorDescription,
-                    outcome.Location,
-                    sha256 = result.Facts.Sha256,
-                    rows = result.Facts.Rows,
-                });
-            }
-            else if (outcome.State == SubmissionState.Complete)
-            {
-                if (outcome.PublicScore is { } score)
-                {
-                    var privatePart = outcome.PrivateScore is { } p ? $", private {p}" : "";
-                    console.MarkupLineInterpolated($"[green]submitted[/] {target.Kind}/{target.Competition} #{outcome.Reference}: public score [bold]{score}[/]{privatePart}");
-                }
-                else
-                {
-                    console.MarkupLineInterpolated($"[green]submitted[/] {target.Kind}/{target.Competition}: {outcome.Location ?? outcome.Reference}");
-                }
-            }
-
-            return outcome.State == SubmissionState.Error
-                ? throw new EsteiraException(ErrorCode.ExternalService,
-                    $"{target.Kind} scored submission {outcome.Reference} as ERROR: {outcome.ErrorDescription ?? "no description"}; fix the file and deploy again")
-                : 0;
+            return 0;
         }
-        finally
-        {
-            DeployCommands.Release(target);
-        }
-    }
-}
 
-public sealed partial class DeployCommand
-{
-    /// <summary>esteira.yaml's deploy section fills what the command line left at its defaults.</summary>
-    private static DeploySettings WithWorkspaceDefaults(DeploySettings settings, Workspace workspace)
-    {
-        string? Value(string key) => workspace.Deploy is { } d && d.Children.TryGetValue(new YamlDotNet.RepresentationModel.YamlScalarNode(key), out var v)
-            ? (v as YamlDotNet.RepresentationModel.YamlScalarNode)?.Value : null;
-        var dest = settings.Dest ?? Value("dest");
-        string? sample = null;
-        foreach (var name in new[] { "sample_submission.csv", "sample_submission.csv.gz" })
+        if (deployment.Champion is { } deploying && !settings.Json)
         {
-            var candidate = Path.Combine(workspace.Dataset, name);
-            if (File.Exists(candidate))
+            console.MarkupLineInterpolated($"deploying champion run {deploying.Champion.Id} ({deploying.Experiment}, CV RMSLE {deploying.Champion.Metric("cv_rmsle"):F4})");
+        }
+
+        var result = await deployment.SendAsync(new Progress<string>(line =>
+        {
+            if (!settings.Json)
             {
-                sample = candidate;
+                console.MarkupLineInterpolated($"[grey]{line}[/]");
+            }
+        }), cancellationToken);
+        var outcome = result.Outcome;
+        if (settings.Json)
+        {
+            DeployCommands.WriteJson(console, new
+            {
+                target = target.Kind,
+                competition = target.Competition,
+                outcome.Reference,
+                status = SubmissionStates.ToWire(outcome.State),
+                outcome.PublicScore,
+                outcome.PrivateScore,
+                outcome.ErrorDescription,
+                outcome.Location,
+                sha256 = result.Facts.Sha256,
+                rows = result.Facts.Rows,
+            });
+        }
+        else if (outcome.State == SubmissionState.Complete)
+        {
+            if (outcome.PublicScore is { } score)
+            {
+                var privatePart = outcome.PrivateScore is { } p ? $", private {p}" : "";
+                console.MarkupLineInterpolated($"[green]submitted[/] {target.Kind}/{target.Competition} #{outcome.Reference}: public score [bold]{score}[/]{privatePart}");
+            }
+            else
+            {
+                console.MarkupLineInterpolated($"[green]submitted[/] {target.Kind}/{target.Competition}: {outcome.Location ?? outcome.Reference}");
             }
         }
 
-        return new DeploySettings
-        {
-            Target = settings.Target == "folder" ? Value("target") ?? "folder" : settings.Target,
-            Competition = settings.Competition ?? Value("competition"),
-            Server = settings.Server ?? Value("server"),
-            Dest = dest is null ? null : Path.GetFullPath(Path.Combine(workspace.Root, dest)),
-            Json = settings.Json,
-            Verbose = settings.Verbose,
-            File = settings.File,
-            Message = settings.Message,
-            Sample = settings.Sample ?? sample,
-            Metric = settings.Metric ?? workspace.CompetitionSettings.Metric,
-            AllowDuplicate = settings.AllowDuplicate,
-            OverrideGate = settings.OverrideGate,
-            Log = settings.Log,
-            Experiment = settings.Experiment,
-        };
+        return outcome.State == SubmissionState.Error
+            ? throw new EsteiraException(ErrorCode.ExternalService,
+                $"{target.Kind} scored submission {outcome.Reference} as ERROR: {outcome.ErrorDescription ?? "no description"}; fix the file and deploy again")
+            : 0;
     }
 }
 

@@ -75,7 +75,7 @@ public sealed class ReportCommand(IAnsiConsole console) : AsyncCommand<ReportSet
 
     public override async Task<int> ExecuteAsync(CommandContext context, ReportSettings settings, CancellationToken cancellationToken)
     {
-        var workspace = SyncCommands.LoadWorkspace();
+        var workspace = await SyncCommands.LoadWorkspaceAsync(cancellationToken);
         var request = new ReportRequest
         {
             Experiment = settings.Experiment,

@@ -25,12 +25,12 @@ public static class SyncCommands
             .WithExample("pull", "--experiment", "baseline");
     }
 
-    internal static Workspace LoadWorkspace()
+    internal static Task<Workspace> LoadWorkspaceAsync(CancellationToken cancellationToken)
     {
         var root = Workspace.Find(Environment.CurrentDirectory)
             ?? throw new EsteiraException(ErrorCode.Usage, $"{Environment.CurrentDirectory}: not in a workspace (no esteira.yaml here or above); run 'esteira init DIR' first");
         // Every command reads the same data: a kaggle:// or s3:// dataset is downloaded once into .esteira/datasets.
-        return Datasets.Resolve(Workspace.Load(root), m => Console.Error.WriteLine(m));
+        return RemoteDatasets.ResolveAsync(Workspace.Load(root), m => Console.Error.WriteLine(m), cancellationToken);
     }
 
     internal static void Render(IAnsiConsole console, SyncResult result, bool json, bool push)
@@ -117,7 +117,7 @@ public sealed class PushCommand(IAnsiConsole console) : AsyncCommand<SyncSetting
 {
     public override async Task<int> ExecuteAsync(CommandContext context, SyncSettings settings, CancellationToken cancellationToken)
     {
-        var workspace = SyncCommands.LoadWorkspace();
+        var workspace = await SyncCommands.LoadWorkspaceAsync(cancellationToken);
         var store = Stores.OpenArtifacts(workspace, Environment.GetEnvironmentVariable, settings.Store);
         try
         {
@@ -138,7 +138,7 @@ public sealed class PullCommand(IAnsiConsole console) : AsyncCommand<PullSetting
 {
     public override async Task<int> ExecuteAsync(CommandContext context, PullSettings settings, CancellationToken cancellationToken)
     {
-        var workspace = SyncCommands.LoadWorkspace();
+        var workspace = await SyncCommands.LoadWorkspaceAsync(cancellationToken);
         var plan = WorkspaceRunner.Plan(workspace, new RunRequest { OutDir = "out", Experiment = settings.Experiment });
         var store = Stores.OpenArtifacts(workspace, Environment.GetEnvironmentVariable, settings.Store);
         try

@@ -3,17 +3,16 @@ using System.Globalization;
 using Esteira.Deploy;
 using Esteira.Deploy.Guard;
 using Esteira.Deploy.Kaggle;
-using Esteira.Pipeline;
 using Esteira.Tracking;
 using DeployGate = Esteira.Deploy.Guard.GateVerdict;
 
-namespace Esteira.Cli.Commands.Deploy;
+namespace Esteira.Pipeline.Deployment;
 
 /// <summary>
 /// Deploy inside a workspace: the champion's submission, the gate's stored verdict, and the tracking store's
 /// submission ledger as the guard's history (daily budget, duplicates), with every outcome recorded there.
 /// </summary>
-internal sealed class ChampionDeploy : ISubmissionHistory, IAsyncDisposable
+public sealed class ChampionDeploy : ISubmissionHistory, IAsyncDisposable
 {
     private readonly ITrackingStore _store;
 
