@@ -6,7 +6,12 @@ namespace Esteira.Cli;
 /// <summary>Builds the command tree and turns every failure into one line and an exit code.</summary>
 public static class EsteiraApp
 {
-    public static int Run(string[] args, IAnsiConsole? console = null)
+    /// <summary>The synchronous form of <see cref="RunAsync"/>, for callers without an async context (tests).</summary>
+    /// <remarks>Blocking is safe here: a console process and xUnit have no synchronization context to deadlock on.</remarks>
+    public static int Run(string[] args, IAnsiConsole? console = null) => RunAsync(args, console).GetAwaiter().GetResult();
+
+    /// <summary>Runs the command <paramref name="args"/> name; returns the process's exit code.</summary>
+    public static async Task<int> RunAsync(string[] args, IAnsiConsole? console = null)
     {
         console ??= AnsiConsole.Console;
         var verbose = args.Contains("--verbose");
@@ -41,7 +46,7 @@ public static class EsteiraApp
 
         try
         {
-            return app.Run(args);
+            return await app.RunAsync(args);
         }
         catch (EsteiraException e)
         {

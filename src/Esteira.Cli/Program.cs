@@ -1,3 +1,3 @@
 using Esteira.Cli;
 
-return EsteiraApp.Run(args);
+return await EsteiraApp.RunAsync(args);

@@ -485,6 +485,8 @@ public static class GepiiiStages
                     chunkKeys.Rows = Math.Min(ChunkRows, rows - start);
                     keys(start, chunkKeys);
                     features.Build(chunkKeys.BuildingId, chunkKeys.Meter, chunkKeys.Hour, chunkKeys.Cutoff, chunkKeys.Rows, matrix);
+                    // A join of two CPU-bound threads inside a synchronous stage, not sync-over-async I/O: GetResult
+                    // rethrows the writer's own exception (Wait would wrap it in an AggregateException).
                     writing.GetAwaiter().GetResult();
                     var chunkStart = start;
                     writing = Task.Run(() =>

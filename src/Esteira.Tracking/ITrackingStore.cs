@@ -84,7 +84,7 @@ public interface ISubmissionLedger
 }
 
 /// <summary>The tracking port: runs, the model registry and the submission ledger in one database.
-/// Open one with <see cref="TrackingStores.Open"/>; every implementation passes the same contract suite.</summary>
+/// Open one with <see cref="TrackingStores.OpenAsync"/>; every implementation passes the same contract suite.</summary>
 public interface ITrackingStore : IRunStore, IModelRegistry, ISubmissionLedger, IAsyncDisposable, IDisposable
 {
     /// <summary>Where the store lives, for messages; a password is always masked.</summary>

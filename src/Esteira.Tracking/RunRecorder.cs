@@ -15,7 +15,7 @@ namespace Esteira.Tracking;
 /// If the process dies before disposing (killed, power loss), the run stays <c>running</c> until
 /// <see cref="RunRecovery.MarkStaleRunsFailedAsync"/> sees that its owner is gone and marks it failed.
 /// </remarks>
-public sealed class RunRecorder : IAsyncDisposable, IDisposable
+public sealed class RunRecorder : IAsyncDisposable
 {
     /// <summary>How often the heartbeat is refreshed while nothing else is written.</summary>
     public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(30);
@@ -121,9 +121,6 @@ public sealed class RunRecorder : IAsyncDisposable, IDisposable
             _gate.Dispose();
         }
     }
-
-    /// <inheritdoc cref="DisposeAsync" />
-    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     private async Task<bool> EndAsync(RunStatus status, string? error, CancellationToken cancellationToken)
     {

@@ -95,10 +95,6 @@ public static partial class TrackingStores
         }
     }
 
-    /// <summary>Synchronous <see cref="OpenAsync"/>, for callers without an async context.</summary>
-    public static ITrackingStore Open(string? uri, string workspaceRoot, TimeProvider? time = null) =>
-        OpenAsync(uri, workspaceRoot, time).GetAwaiter().GetResult();
-
     /// <summary>The scheme of <paramref name="uri"/>, or null for a plain path (a one-letter scheme is a Windows drive).</summary>
     internal static string? SchemeOf(string uri)
     {
