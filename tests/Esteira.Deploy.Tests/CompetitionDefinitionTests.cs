@@ -1,4 +1,4 @@
-using Esteira.Deploy.Leaderboard;
+using Esteira.Leaderboard;
 using Xunit;
 
 namespace Esteira.Deploy.Tests;

@@ -5,7 +5,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using Esteira.Deploy.Kaggle;
-using Esteira.Deploy.Leaderboard;
+using Esteira.Leaderboard;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -107,7 +107,7 @@ public sealed class LeaderboardLimitsTests(ITestOutputHelper output) : IDisposab
         var a3 = await alice.UploadAndCreateAsync("tiny-comp", path, "a3");
         var b1 = await bob.UploadAndCreateAsync("tiny-comp", path, "b1");
         var order = new List<long>();
-        server.Service.Scored = r =>
+        server.Scoring.Scored = r =>
         {
             lock (order)
             {
@@ -115,7 +115,7 @@ public sealed class LeaderboardLimitsTests(ITestOutputHelper output) : IDisposab
             }
         };
 
-        await server.Service.StartScoringAsync();
+        await server.Scoring.StartAsync(CancellationToken.None);
         await WaitUntilAsync(() => Task.FromResult(order.Count == 4), TimeSpan.FromSeconds(20));
 
         Assert.Equal([a1, b1, a2, a3], order);
@@ -127,12 +127,12 @@ public sealed class LeaderboardLimitsTests(ITestOutputHelper output) : IDisposab
         var comp = TinyCompetition.Create(_temp.Path);
         await using var server = await TestServers.StartAsync(comp.Dir, scoring: false);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        server.Service.BeforeScoring = (record, ct) => record.Team == "alice" ? release.Task.WaitAsync(ct) : Task.CompletedTask;
+        server.Scoring.BeforeScoring = (record, ct) => record.Team == "alice" ? release.Task.WaitAsync(ct) : Task.CompletedTask;
         using var alice = TestServers.Client(server);
         using var bob = TestServers.Client(server, "bob", "hunter2");
         var path = _temp.File("s.csv");
         comp.WriteSubmission(path, (_, y) => y + 1);
-        await server.Service.StartScoringAsync();
+        await server.Scoring.StartAsync(CancellationToken.None);
 
         var a1 = await alice.UploadAndCreateAsync("tiny-comp", path, "slow");
         var a2 = await alice.UploadAndCreateAsync("tiny-comp", path, "queued behind alice's own");
@@ -157,7 +157,7 @@ public sealed class LeaderboardLimitsTests(ITestOutputHelper output) : IDisposab
         TimeSpan stop;
         var first = await TestServers.StartAsync(comp.Dir);
         var scoring = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        first.Service.BeforeScoring = async (_, ct) =>
+        first.Scoring.BeforeScoring = async (_, ct) =>
         {
             scoring.TrySetResult();
             await Task.Delay(Timeout.Infinite, ct); // a scoring that would never end by itself
@@ -212,7 +212,7 @@ public sealed class LeaderboardLimitsTests(ITestOutputHelper output) : IDisposab
         }
 
         time.Now = time.Now.AddMinutes(9);
-        Assert.Equal(0, await server.Service.SweepExpiredUploadsAsync(CancellationToken.None));
+        Assert.Equal(0, await server.UploadSweeper.SweepExpiredUploadsAsync(CancellationToken.None));
         time.Now = time.Now.AddMinutes(2);
 
         using (var late = await http.SendAsync(Rpc(server, "CreateSubmission", new { competitionName = "tiny-comp", blobFileTokens = slot.Token, submissionDescription = "too late" })))
@@ -221,9 +221,9 @@ public sealed class LeaderboardLimitsTests(ITestOutputHelper output) : IDisposab
             Assert.Contains("this upload expired: an upload not submitted within 10 min is deleted; upload the file again", await MessageAsync(late));
         }
 
-        Assert.Equal(1, await server.Service.SweepExpiredUploadsAsync(CancellationToken.None));
+        Assert.Equal(1, await server.UploadSweeper.SweepExpiredUploadsAsync(CancellationToken.None));
         var left = Assert.Single(Directory.EnumerateFiles(uploads, "*", SearchOption.AllDirectories), f => !f.Contains("incoming", StringComparison.Ordinal));
-        Assert.Equal((await server.Service.Store.ListSubmissionsAsync("tiny-comp", "alice")).Single().ContentSha256, Path.GetFileName(left));
+        Assert.Equal((await server.Store.ListSubmissionsAsync("tiny-comp", "alice")).Single().ContentSha256, Path.GetFileName(left));
         using var reput = await http.PutAsync(slot.CreateUrl, new ByteArrayContent(await File.ReadAllBytesAsync(abandoned)));
         Assert.Equal(HttpStatusCode.NotFound, reput.StatusCode);
     }
@@ -311,21 +311,21 @@ public sealed class LeaderboardLimitsTests(ITestOutputHelper output) : IDisposab
     {
         var comp = TinyCompetition.Create(_temp.Path, config: "login_max_failures: 2\n");
         await using var server = await TestServers.StartAsync(comp.Dir, scoring: false);
-        var service = server.Service;
+        var teams = server.Teams;
 
         for (var i = 0; i < 6; i++)
         {
-            Assert.Null(service.Authenticate(Basic($"mallory{i}", "x"), "10.0.0.1"));
+            Assert.Null(teams.Authenticate(Basic($"mallory{i}", "x"), "10.0.0.1"));
         }
 
-        var error = Assert.Throws<EsteiraException>(() => service.Authenticate("Bearer guess", "10.0.0.1"));
+        var error = Assert.Throws<EsteiraException>(() => teams.Authenticate("Bearer guess", "10.0.0.1"));
         Assert.Equal(ErrorCode.LimitExceeded, error.Code);
         Assert.StartsWith("too many failed logins from this address (6 within 60 s); try again in ", error.Message, StringComparison.Ordinal);
-        Assert.True(error.Data[LeaderboardApi.RetryAfterKey] is int seconds && seconds > 0);
-        Assert.Throws<EsteiraException>(() => service.Authenticate(Basic("bob", "hunter2"), "10.0.0.1"));
+        Assert.True(error.Data[ApiErrors.RetryAfterKey] is int seconds && seconds > 0);
+        Assert.Throws<EsteiraException>(() => teams.Authenticate(Basic("bob", "hunter2"), "10.0.0.1"));
 
-        Assert.Equal("bob", service.Authenticate(Basic("bob", "hunter2"), "10.0.0.2")?.Name);
-        Assert.Equal("bob", service.Authenticate("Bearer hunter2", "10.0.0.2")?.Name);
+        Assert.Equal("bob", teams.Authenticate(Basic("bob", "hunter2"), "10.0.0.2")?.Name);
+        Assert.Equal("bob", teams.Authenticate("Bearer hunter2", "10.0.0.2")?.Name);
     }
 
     [Fact]
