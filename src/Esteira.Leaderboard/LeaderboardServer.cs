@@ -213,6 +213,9 @@ public sealed class LeaderboardServer : IAsyncDisposable
             services.AddHostedService(sp => sp.GetRequiredService<UploadSweeper>());
         }
 
+        // Only the Kaggle API asks for team credentials. ASP.NET Core would make a lone scheme the default and authenticate
+        // every request with it, so a wrong header sent to a page or an upload URL would count as a failed login.
+        AppContext.SetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", true);
         services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, TeamAuthenticationHandler>(TeamAuthenticationHandler.SchemeName, null);
         services.AddAuthorization();
     }

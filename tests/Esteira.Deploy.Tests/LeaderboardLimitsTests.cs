@@ -307,6 +307,33 @@ public sealed class LeaderboardLimitsTests(ITestOutputHelper output) : IDisposab
     }
 
     [Fact]
+    public async Task Only_the_Kaggle_API_checks_credentials_so_a_wrong_header_on_pages_and_uploads_counts_no_failed_login()
+    {
+        // Given a server that throttles a team after 2 failed logins
+        var comp = TinyCompetition.Create(_temp.Path, config: "login_max_failures: 2\n");
+        await using var server = await TestServers.StartAsync(comp.Dir, scoring: false);
+        using var http = new HttpClient();
+
+        // When a browser or an upload sends a wrong key for alice, many times, to routes that need none
+        foreach (var path in new[] { "/", "/leaderboard", "/competition", "/login", "/upload/no-such-token" })
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                using var request = new HttpRequestMessage(path.StartsWith("/upload", StringComparison.Ordinal) ? HttpMethod.Put : HttpMethod.Get, new Uri(server.Addresses[0], path));
+                request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("alice:wrong")));
+                request.Content = path.StartsWith("/upload", StringComparison.Ordinal) ? new ByteArrayContent([1]) : null;
+                using var response = await http.SendAsync(request);
+                Assert.NotEqual(HttpStatusCode.Unauthorized, response.StatusCode);
+                Assert.NotEqual(HttpStatusCode.TooManyRequests, response.StatusCode);
+            }
+        }
+
+        // Then alice is not throttled: her right key works at once
+        using var mine = await http.SendAsync(Rpc(server, "ListSubmissions", new { competitionName = "tiny-comp" }));
+        Assert.Equal(HttpStatusCode.OK, mine.StatusCode);
+    }
+
+    [Fact]
     public async Task Failed_logins_are_also_throttled_per_address_whatever_team_or_key_they_try()
     {
         var comp = TinyCompetition.Create(_temp.Path, config: "login_max_failures: 2\n");
