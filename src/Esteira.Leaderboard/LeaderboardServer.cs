@@ -69,10 +69,13 @@ public sealed class LeaderboardServer : IAsyncDisposable
     /// <summary>The bound addresses, with real ports.</summary>
     public IReadOnlyList<Uri> Addresses { get; }
 
+    /// <summary>How long reading the solution took at start.</summary>
     public TimeSpan SolutionLoadTime { get; }
 
+    /// <summary>The competition served, with the command line's overrides applied.</summary>
     public CompetitionDefinition Competition => _app.Services.GetRequiredService<CompetitionDefinition>();
 
+    /// <summary>The competition's name, as clients address it.</summary>
     public string CompetitionName => Competition.Name;
 
     /// <summary>The solution the submissions are scored against.</summary>
@@ -81,6 +84,7 @@ public sealed class LeaderboardServer : IAsyncDisposable
     /// <summary>The teams, and who a caller is.</summary>
     public TeamAuthenticator Teams => _app.Services.GetRequiredService<TeamAuthenticator>();
 
+    /// <summary>The state store (teams, uploads, submissions); closed when the server is disposed.</summary>
     public ILeaderboardStore Store => _app.Services.GetRequiredService<ILeaderboardStore>();
 
     /// <summary>The scoring in the background; started with the server unless <see cref="LeaderboardServerOptions.ScoringEnabled"/> is false.</summary>
@@ -89,6 +93,8 @@ public sealed class LeaderboardServer : IAsyncDisposable
     /// <summary>The deletion of expired uploads; started with <see cref="Scoring"/>.</summary>
     public UploadSweeper UploadSweeper => _app.Services.GetRequiredService<UploadSweeper>();
 
+    /// <summary>Loads the competition and its solution, opens the state store, registers the teams and starts listening and scoring.</summary>
+    /// <exception cref="EsteiraException"><see cref="ErrorCode.Usage"/>: the address is taken, or the state URI is not understood.</exception>
     public static async Task<LeaderboardServer> StartAsync(LeaderboardServerOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -180,6 +186,7 @@ public sealed class LeaderboardServer : IAsyncDisposable
     /// <summary>Completes when the host is asked to stop (Ctrl+C, SIGTERM) or <paramref name="cancellationToken"/> fires.</summary>
     public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
 
+    /// <summary>Stops listening and scoring (what was being scored stays PENDING), then closes the store.</summary>
     public async ValueTask DisposeAsync()
     {
         var store = Store;
