@@ -9,7 +9,7 @@ using Esteira.Leaderboard;
 using Xunit;
 using Xunit.Abstractions;
 
-namespace Esteira.Deploy.Tests;
+namespace Esteira.Deploy.Tests.Leaderboard;
 
 /// <summary>One team must not stall the server (issue 13): bounded scoring, fair queues, a quick stop, expiring uploads, a quota, login throttling.</summary>
 public sealed class LeaderboardLimitsTests(ITestOutputHelper output) : IDisposable

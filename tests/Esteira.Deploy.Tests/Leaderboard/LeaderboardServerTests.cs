@@ -10,7 +10,7 @@ using Esteira.Deploy.Targets;
 using Esteira.Leaderboard;
 using Xunit;
 
-namespace Esteira.Deploy.Tests;
+namespace Esteira.Deploy.Tests.Leaderboard;
 
 /// <summary>Our C# client against our server, over real HTTP on loopback.</summary>
 public sealed class LeaderboardServerTests : IDisposable
