@@ -3,6 +3,7 @@ using System.ComponentModel;
 using System.Globalization;
 using Esteira.Cli.Commands.Tracking;
 using Esteira.Pipeline;
+using Esteira.Ml;
 using Esteira.Tracking;
 using Spectre.Console;
 using Spectre.Console.Cli;

@@ -2,8 +2,8 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json;
 using Esteira.Pipeline;
+using Esteira.Pipeline.Cache;
 using Esteira.Reporting;
-using Esteira.Reporting.Sync;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

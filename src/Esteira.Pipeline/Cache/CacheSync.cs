@@ -1,10 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Esteira.Pipeline;
-using Esteira.Pipeline.Cache;
 
-namespace Esteira.Reporting.Sync;
+namespace Esteira.Pipeline.Cache;
 
 /// <summary>What happened to one cache entry during a push or a pull.</summary>
 public enum SyncAction
