@@ -126,6 +126,30 @@ public static class BlendStage
         return new BlendResult(run, stage, weights.Weights, GepiiiStages.ReadMetrics(entry), entry, submission);
     }
 
+    /// <summary>
+    /// The blends last made in this workspace, each planned from the inputs it last ran with: what <c>esteira pull</c>
+    /// fetches besides the workspace's own stages (a blend is not declared in <c>esteira.yaml</c>, so only its memo names it).
+    /// </summary>
+    public static IReadOnlyList<PlannedStage> Remembered(Workspace workspace)
+    {
+        ArgumentNullException.ThrowIfNull(workspace);
+        var cache = new StageCache(workspace.StateFolder);
+        var prefix = Kind + "_";
+        var suffix = ".inputs.json";
+        var stages = new List<PlannedStage>();
+        foreach (var file in Directory.GetFiles(cache.StateFolder, prefix + "*" + suffix).Order(StringComparer.Ordinal))
+        {
+            var name = Path.GetFileName(file)[prefix.Length..^suffix.Length];
+            var id = $"{Kind}:{name}";
+            if (cache.LastInputs(id) is { } inputs)
+            {
+                stages.Add(new PlannedStage(id, StageKeys.Key(inputs), Run: true, "", inputs));
+            }
+        }
+
+        return stages;
+    }
+
     /// <summary>Fits the weights on the out-of-fold predictions and applies them to both splits, into <paramref name="work"/>.</summary>
     private static int Fit(string featuresFolder, IReadOnlyList<string> parts, string work, IRunObserver observer)
     {
