@@ -151,7 +151,7 @@ public static class BlendStage
     }
 
     /// <summary>Fits the weights on the out-of-fold predictions and applies them to both splits, into <paramref name="work"/>.</summary>
-    private static int Fit(string featuresFolder, IReadOnlyList<string> parts, string work, IRunObserver observer)
+    private static BlendFit Fit(string featuresFolder, IReadOnlyList<string> parts, string work, IRunObserver observer)
     {
         var profile = CompetitionProfiles.ForFeatures(featuresFolder);
         var summary = GepiiiStages.ReadSummary(featuresFolder);
@@ -166,7 +166,7 @@ public static class BlendStage
         profile.WritePredictions(featuresFolder, Back(Blend.Apply(fit.Weights, oof)), Back(Blend.Apply(fit.Weights, test)), [], work);
         profile.Submission(featuresFolder, work, work, observer);
         File.WriteAllText(Path.Combine(work, WeightsFile), JsonSerializer.Serialize(new BlendWeights(fit.Weights), EsteiraJson.Options));
-        return parts.Count;
+        return fit;
     }
 
     private static float[] Log1p(float[] values) => values.Select(v => MathF.Log(1 + v)).ToArray();

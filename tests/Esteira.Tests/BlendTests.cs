@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Esteira.Pipeline;
+using Esteira.Pipeline.Cache;
 
 namespace Esteira.Tests;
 
@@ -106,6 +108,37 @@ public sealed class BlendTests
     private static List<Synced> SyncEntries(string json) =>
         JsonDocument.Parse(json).RootElement.GetProperty("entries").EnumerateArray()
             .Select(e => new Synced(e.GetProperty("key").GetString()!, e.GetProperty("stage").GetString()!, e.GetProperty("action").GetString()!)).ToList();
+
+    [Fact]
+    public void A_blend_key_follows_the_parts_prediction_contents_not_their_folders()
+    {
+        // Given two parts' outputs, and a copy of them in other folders
+        using var ds = new TempDataset();
+        string Part(string folder, string oof, string test)
+        {
+            var path = Path.Combine(ds.Root, folder);
+            foreach (var (split, content) in new[] { ("oof", oof), ("test", test) })
+            {
+                Directory.CreateDirectory(Path.Combine(path, split));
+                File.WriteAllText(Path.Combine(path, split, "prediction.npy"), content);
+            }
+
+            return path;
+        }
+
+        var hasher = new FileHasher(Path.Combine(ds.Root, "state"));
+        string Key(params string[] parts) => StageKeys.Key(BlendStage.Spec(new BlendRequest { Name = "b", FeaturesKey = "f", Parts = parts, OutDir = ds.Out }, hasher).Inputs);
+        var a = Part("a", "oof a", "test a");
+        var b = Part("b", "oof b", "test b");
+        var key = Key(a, b);
+
+        // Then the copies have the same key; another test prediction, other features or another order (the entry keeps the
+        // weights in the parts' order) give another key
+        Assert.Equal(key, Key(Part("copy-a", "oof a", "test a"), Part("copy-b", "oof b", "test b")));
+        Assert.NotEqual(key, Key(a, Part("c", "oof b", "test c")));
+        Assert.NotEqual(key, Key(b, a));
+        Assert.NotEqual(key, StageKeys.Key(BlendStage.Spec(new BlendRequest { Name = "b", FeaturesKey = "g", Parts = [a, b], OutDir = ds.Out }, hasher).Inputs));
+    }
 
     [Fact]
     public void Blending_an_unknown_run_is_a_clear_error()
