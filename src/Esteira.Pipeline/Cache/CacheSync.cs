@@ -411,7 +411,7 @@ public static partial class CacheSync
     }
 
     /// <summary>The complete entries of the local cache (those with a readable manifest), oldest first.</summary>
-    internal static IEnumerable<(string Key, CacheManifest Manifest)> LocalEntries(StageCache cache) =>
+    private static IEnumerable<(string Key, CacheManifest Manifest)> LocalEntries(StageCache cache) =>
         Directory.GetDirectories(cache.CacheFolder)
             .Select(d => (Key: Path.GetFileName(d), Manifest: ReadManifest(Path.Combine(d, StageCache.ManifestFile))))
             .Where(e => IsKey(e.Key) && e.Manifest is not null)
