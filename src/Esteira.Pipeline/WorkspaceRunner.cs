@@ -147,7 +147,7 @@ public static class WorkspaceRunner
     }
 
     /// <summary>Reuses a cached stage or runs it in a work folder and commits it; a failure leaves nothing in the cache.</summary>
-    private static string Execute<T>(StageCache cache, PlannedStage stage, int run, IRunObserver observer, Func<string, T> body)
+    internal static string Execute<T>(StageCache cache, PlannedStage stage, int run, IRunObserver observer, Func<string, T> body)
     {
         observer.Info($"{stage.Id}: {stage.Reason}");
         if (!stage.Run)

@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Esteira.Artifacts;
 using Esteira.Pipeline;
+using Esteira.Pipeline.Cache;
 using Esteira.Reporting.Report;
-using Esteira.Reporting.Sync;
 using Esteira.Tracking;
 
 namespace Esteira.Reporting.Tests;

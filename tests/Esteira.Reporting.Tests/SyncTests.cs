@@ -3,7 +3,6 @@ using System.Text.Json;
 using Esteira.Artifacts;
 using Esteira.Pipeline;
 using Esteira.Pipeline.Cache;
-using Esteira.Reporting.Sync;
 
 namespace Esteira.Reporting.Tests;
 
@@ -34,7 +33,7 @@ public sealed class SyncTests(TrainedWorkspace trained)
     private async Task PushPullRunAsync(IArtifactStore store)
     {
         // Given the trained workspace's cache: features, then train and check for each of its two runs
-        var local = CacheSync.LocalEntries(new StageCache(trained.Workspace.StateFolder)).ToList();
+        var local = new StageCache(trained.Workspace.StateFolder).Entries();
         Assert.Equal(5, local.Count);
 
         // When it pushes

@@ -3,7 +3,6 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Esteira.Pipeline;
 using Esteira.Pipeline.Cache;
-using Esteira.Reporting.Sync;
 using Esteira.Tracking;
 
 namespace Esteira.Reporting.Report;

@@ -2,8 +2,8 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json;
 using Esteira.Pipeline;
+using Esteira.Pipeline.Cache;
 using Esteira.Reporting;
-using Esteira.Reporting.Sync;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -20,7 +20,7 @@ public static class SyncCommands
             .WithExample("push")
             .WithExample("push", "--store", "s3://team-bucket/esteira", "--json");
         config.AddCommand<PullCommand>("pull")
-            .WithDescription("Download the stage outputs of the current plan that another machine already pushed; the next esteira run reuses them.")
+            .WithDescription("Download the stage outputs of the current plan (and of the blends last made here) that another machine already pushed; the next esteira run or blend reuses them.")
             .WithExample("pull")
             .WithExample("pull", "--experiment", "baseline");
     }
@@ -139,7 +139,8 @@ public sealed class PullCommand(IAnsiConsole console) : AsyncCommand<PullSetting
     public override async Task<int> ExecuteAsync(CommandContext context, PullSettings settings, CancellationToken cancellationToken)
     {
         var workspace = await SyncCommands.LoadWorkspaceAsync(cancellationToken);
-        var plan = WorkspaceRunner.Plan(workspace, new RunRequest { OutDir = "out", Experiment = settings.Experiment });
+        var plan = WorkspaceRunner.Plan(workspace, new RunRequest { OutDir = "out", Experiment = settings.Experiment })
+            .Concat(settings.Experiment is null ? BlendStage.Remembered(workspace) : []).ToList();
         var store = Stores.OpenArtifacts(workspace, Environment.GetEnvironmentVariable, settings.Store);
         try
         {

@@ -1,4 +1,4 @@
-namespace Esteira.Tracking;
+namespace Esteira.Ml;
 
 /// <summary>The fitted blend.</summary>
 /// <param name="Weights">One non-negative weight per part, in the order given.</param>

@@ -1,9 +1,10 @@
+using Esteira.Ml;
 using FsCheck.Xunit;
-using Xunit;
 
-namespace Esteira.Tracking.Tests;
+namespace Esteira.Tests;
 
-public sealed class BlendTests
+/// <summary>The blend's math: non-negative least squares weights and their application.</summary>
+public sealed class BlendWeightsTests
 {
     [Fact]
     public void An_exact_mixture_is_recovered()

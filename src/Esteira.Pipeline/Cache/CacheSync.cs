@@ -1,10 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Esteira.Pipeline;
-using Esteira.Pipeline.Cache;
 
-namespace Esteira.Reporting.Sync;
+namespace Esteira.Pipeline.Cache;
 
 /// <summary>What happened to one cache entry during a push or a pull.</summary>
 public enum SyncAction
@@ -413,7 +411,7 @@ public static partial class CacheSync
     }
 
     /// <summary>The complete entries of the local cache (those with a readable manifest), oldest first.</summary>
-    internal static IEnumerable<(string Key, CacheManifest Manifest)> LocalEntries(StageCache cache) =>
+    private static IEnumerable<(string Key, CacheManifest Manifest)> LocalEntries(StageCache cache) =>
         Directory.GetDirectories(cache.CacheFolder)
             .Select(d => (Key: Path.GetFileName(d), Manifest: ReadManifest(Path.Combine(d, StageCache.ManifestFile))))
             .Where(e => IsKey(e.Key) && e.Manifest is not null)
