@@ -1,5 +1,5 @@
 using Esteira.Deploy.Kaggle;
-using Esteira.Deploy.Leaderboard;
+using Esteira.Leaderboard;
 
 namespace Esteira.Deploy.Tests;
 

@@ -4,7 +4,7 @@ using Esteira.Deploy.Kaggle;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 
-namespace Esteira.Deploy.Leaderboard;
+namespace Esteira.Leaderboard;
 
 /// <summary>
 /// The SQL shared by the SQLite and PostgreSQL stores; each dialect supplies its connection, its DDL and how a write
