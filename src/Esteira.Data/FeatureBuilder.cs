@@ -27,21 +27,84 @@ public sealed class FeatureMatrix
     public float[] Baseline { get; }
 }
 
+/// <summary>The GEPIII feature columns, in the order of <see cref="FeatureMatrix.Columns"/> and of <see cref="FeatureBuilder.Names"/>.</summary>
+public enum FeatureColumn
+{
+    BuildingId,
+    Meter,
+    SiteId,
+    PrimaryUse,
+    LogSquareFeet,
+    YearBuilt,
+    FloorCount,
+    Hour,
+    Weekday,
+    IsHoliday,
+    IsDayOff,
+
+    /// <summary>The first of the weather columns, which follow <see cref="WeatherRows.ValueColumns"/> in its order.</summary>
+    AirTemperature,
+    CloudCoverage,
+    DewTemperature,
+    PrecipDepth1Hr,
+    SeaLevelPressure,
+    WindDirection,
+    WindSpeed,
+    AirTemperatureMean24,
+    AirTemperatureMean72,
+    AirTemperatureLag3,
+    DewTemperatureMean24,
+    Level,
+    LevelProfile,
+    LevelTemperature,
+    TemperatureVsLevel,
+    HorizonDays,
+    LevelLong,
+    ProfileLong,
+    LevelChange,
+    LongTemperature,
+    TemperatureVsLong,
+}
+
 /// <summary>
 /// Builds GEPIII features for any set of rows: building metadata, calendar, aligned weather with trailing
 /// means, and the series' recent level as of a per-row cutoff hour (only readings before it are used).
 /// </summary>
 public sealed class FeatureBuilder
 {
-    public static readonly string[] Names =
-    [
-        "building_id", "meter", "site_id", "primary_use", "log_square_feet", "year_built", "floor_count",
-        "hour", "weekday", "is_holiday", "is_day_off",
-        "air_temperature", "cloud_coverage", "dew_temperature", "precip_depth_1_hr", "sea_level_pressure", "wind_direction", "wind_speed",
-        "air_temperature_mean24", "air_temperature_mean72", "air_temperature_lag3", "dew_temperature_mean24",
-        "level", "level_profile", "level_temperature", "temperature_vs_level", "horizon_days",
-        "level_long", "profile_long", "level_change", "long_temperature", "temperature_vs_long",
-    ];
+    /// <summary>The feature columns' names, in <see cref="FeatureColumn"/> order (the matrix's and the model's).</summary>
+    public static readonly string[] Names = Enum.GetValues<FeatureColumn>().Select(NameOf).ToArray();
+
+    private static string NameOf(FeatureColumn column) => column switch
+    {
+        FeatureColumn.BuildingId => "building_id",
+        FeatureColumn.Meter => "meter",
+        FeatureColumn.SiteId => "site_id",
+        FeatureColumn.PrimaryUse => "primary_use",
+        FeatureColumn.LogSquareFeet => "log_square_feet",
+        FeatureColumn.YearBuilt => "year_built",
+        FeatureColumn.FloorCount => "floor_count",
+        FeatureColumn.Hour => "hour",
+        FeatureColumn.Weekday => "weekday",
+        FeatureColumn.IsHoliday => "is_holiday",
+        FeatureColumn.IsDayOff => "is_day_off",
+        >= FeatureColumn.AirTemperature and <= FeatureColumn.WindSpeed => WeatherRows.ValueColumns[column - FeatureColumn.AirTemperature],
+        FeatureColumn.AirTemperatureMean24 => "air_temperature_mean24",
+        FeatureColumn.AirTemperatureMean72 => "air_temperature_mean72",
+        FeatureColumn.AirTemperatureLag3 => "air_temperature_lag3",
+        FeatureColumn.DewTemperatureMean24 => "dew_temperature_mean24",
+        FeatureColumn.Level => "level",
+        FeatureColumn.LevelProfile => "level_profile",
+        FeatureColumn.LevelTemperature => "level_temperature",
+        FeatureColumn.TemperatureVsLevel => "temperature_vs_level",
+        FeatureColumn.HorizonDays => "horizon_days",
+        FeatureColumn.LevelLong => "level_long",
+        FeatureColumn.ProfileLong => "profile_long",
+        FeatureColumn.LevelChange => "level_change",
+        FeatureColumn.LongTemperature => "long_temperature",
+        FeatureColumn.TemperatureVsLong => "temperature_vs_long",
+        _ => throw new ArgumentOutOfRangeException(nameof(column), column, "not a feature column"),
+    };
 
     private readonly Buildings _buildings;
     private readonly IReadOnlyDictionary<int, SiteWeather> _weather;
@@ -113,39 +176,40 @@ public sealed class FeatureBuilder
             series.MoveTo(buildingId[k], meter[k]);
             var site = series.Site;
             var h = hour[k];
-            col[0][i] = buildingId[k];
-            col[1][i] = meter[k];
-            col[2][i] = site;
-            col[3][i] = series.PrimaryUse;
-            col[4][i] = series.LogSquareFeet;
-            col[5][i] = series.YearBuilt;
-            col[6][i] = series.FloorCount;
-            col[7][i] = Timestamps.HourOfDay(h);
-            col[8][i] = Timestamps.Weekday(h);
+            col[(int)FeatureColumn.BuildingId][i] = buildingId[k];
+            col[(int)FeatureColumn.Meter][i] = meter[k];
+            col[(int)FeatureColumn.SiteId][i] = site;
+            col[(int)FeatureColumn.PrimaryUse][i] = series.PrimaryUse;
+            col[(int)FeatureColumn.LogSquareFeet][i] = series.LogSquareFeet;
+            col[(int)FeatureColumn.YearBuilt][i] = series.YearBuilt;
+            col[(int)FeatureColumn.FloorCount][i] = series.FloorCount;
+            col[(int)FeatureColumn.Hour][i] = Timestamps.HourOfDay(h);
+            col[(int)FeatureColumn.Weekday][i] = Timestamps.Weekday(h);
             var holiday = IsHoliday(site, h);
             var dayOff = holiday || Timestamps.Weekday(h) >= 5;
-            col[9][i] = holiday ? 1 : 0;
-            col[10][i] = dayOff ? 1 : 0;
+            col[(int)FeatureColumn.IsHoliday][i] = holiday ? 1 : 0;
+            col[(int)FeatureColumn.IsDayOff][i] = dayOff ? 1 : 0;
             float temperature24 = float.NaN;
             if (series.Weather is { } w)
             {
+                // The weather columns follow WeatherRows.ValueColumns, from air_temperature on.
                 for (var v = 0; v < WeatherRows.ValueColumns.Length; v++)
                 {
-                    col[11 + v][i] = w.At(v, h);
+                    col[(int)FeatureColumn.AirTemperature + v][i] = w.At(v, h);
                 }
 
                 var d = series.Derived!;
                 var at = h - w.FirstLocalHour;
                 var inside = (uint)at < (uint)w.Length;
                 temperature24 = inside ? d[0][at] : float.NaN;
-                col[18][i] = temperature24;
-                col[19][i] = inside ? d[1][at] : float.NaN;
-                col[20][i] = w.At(0, h - 3);
-                col[21][i] = inside ? d[2][at] : float.NaN;
+                col[(int)FeatureColumn.AirTemperatureMean24][i] = temperature24;
+                col[(int)FeatureColumn.AirTemperatureMean72][i] = inside ? d[1][at] : float.NaN;
+                col[(int)FeatureColumn.AirTemperatureLag3][i] = w.At(0, h - 3);
+                col[(int)FeatureColumn.DewTemperatureMean24][i] = inside ? d[2][at] : float.NaN;
             }
             else
             {
-                for (var v = 11; v <= 21; v++)
+                for (var v = (int)FeatureColumn.AirTemperature; v <= (int)FeatureColumn.DewTemperatureMean24; v++)
                 {
                     col[v][i] = float.NaN;
                 }
@@ -158,11 +222,11 @@ public sealed class FeatureBuilder
                 var c = Math.Min(cutoff[k], h);
                 (level, levelTemperature, levelLong, longTemperature) = series.Levels(c);
                 (profile, profileLong) = series.Profiles(c, LevelHistory.ClassOf(h, dayOff));
-                col[26][i] = (h - c) / 24f;
+                col[(int)FeatureColumn.HorizonDays][i] = (h - c) / 24f;
             }
             else
             {
-                col[26][i] = float.NaN;
+                col[(int)FeatureColumn.HorizonDays][i] = float.NaN;
             }
 
             if (meter[k] != 0)
@@ -171,15 +235,15 @@ public sealed class FeatureBuilder
                 level = profile = levelTemperature = levelLong = profileLong = longTemperature = float.NaN;
             }
 
-            col[22][i] = level;
-            col[23][i] = profile;
-            col[24][i] = levelTemperature;
-            col[25][i] = temperature24 - levelTemperature;
-            col[27][i] = levelLong;
-            col[28][i] = profileLong;
-            col[29][i] = level - levelLong;
-            col[30][i] = longTemperature;
-            col[31][i] = temperature24 - longTemperature;
+            col[(int)FeatureColumn.Level][i] = level;
+            col[(int)FeatureColumn.LevelProfile][i] = profile;
+            col[(int)FeatureColumn.LevelTemperature][i] = levelTemperature;
+            col[(int)FeatureColumn.TemperatureVsLevel][i] = temperature24 - levelTemperature;
+            col[(int)FeatureColumn.LevelLong][i] = levelLong;
+            col[(int)FeatureColumn.ProfileLong][i] = profileLong;
+            col[(int)FeatureColumn.LevelChange][i] = level - levelLong;
+            col[(int)FeatureColumn.LongTemperature][i] = longTemperature;
+            col[(int)FeatureColumn.TemperatureVsLong][i] = temperature24 - longTemperature;
             // Electricity follows its recent level; heating and cooling meters follow the weather, and a level taken
             // from last season misleads them: they are modelled directly, with the levels only as features.
             var baseline = profileLong;

@@ -5,7 +5,7 @@ namespace Esteira.Deploy.Tests;
 
 public sealed class CredentialLocatorTests : IDisposable
 {
-    private readonly TempDir _temp = new();
+    private readonly TempFolder _temp = new();
 
     public void Dispose() => _temp.Dispose();
 
@@ -89,7 +89,7 @@ public sealed class CredentialLocatorTests : IDisposable
         Assert.Equal(KaggleAuthScheme.Bearer, token.Scheme);
         Assert.Equal("tok-123", token.ToHeader().Parameter);
 
-        var tokenFile = _temp.File("token.txt");
+        var tokenFile = _temp.Combine("token.txt");
         File.WriteAllText(tokenFile, "  tok-from-file\n");
         var fromFile = KaggleCredentialLocator.Locate(Env(("KAGGLE_API_TOKEN", tokenFile)), isLinux: true);
         Assert.Equal("tok-from-file", fromFile.ToHeader().Parameter);

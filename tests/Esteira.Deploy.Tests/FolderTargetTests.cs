@@ -7,7 +7,7 @@ namespace Esteira.Deploy.Tests;
 
 public sealed class FolderTargetTests : IDisposable
 {
-    private readonly TempDir _temp = new();
+    private readonly TempFolder _temp = new();
 
     public void Dispose() => _temp.Dispose();
 
@@ -15,11 +15,11 @@ public sealed class FolderTargetTests : IDisposable
     public async Task The_folder_target_copies_the_checked_file_under_a_unique_name_and_lists_it()
     {
         var comp = TinyCompetition.Create(_temp.Path);
-        var path = _temp.File("submission.csv");
+        var path = _temp.Combine("submission.csv");
         comp.WriteSubmission(path, (_, y) => y);
-        var time = new ManualTime(new DateTimeOffset(2026, 2, 3, 4, 5, 6, TimeSpan.Zero));
-        var target = new FolderTarget(_temp.File("handoff"), "tiny-comp", time);
-        var log = new LocalSubmissionLog(_temp.File("log.jsonl"));
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 2, 3, 4, 5, 6, TimeSpan.Zero));
+        var target = new FolderTarget(_temp.Combine("handoff"), "tiny-comp", time);
+        var log = new LocalSubmissionLog(_temp.Combine("log.jsonl"));
         var request = new DeployRequest { FilePath = path, Message = "to the ops team", SamplePath = comp.SamplePath, Options = new GuardOptions { OverrideGate = true } };
 
         var result = await Deployer.DeployAsync(request, target, log, time);

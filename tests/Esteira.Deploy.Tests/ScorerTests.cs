@@ -5,7 +5,7 @@ namespace Esteira.Deploy.Tests;
 
 public sealed class ScorerTests : IDisposable
 {
-    private readonly TempDir _temp = new();
+    private readonly TempFolder _temp = new();
 
     public void Dispose() => _temp.Dispose();
 
@@ -15,7 +15,7 @@ public sealed class ScorerTests : IDisposable
     public void Public_and_private_scores_equal_Rmsle_Compute_on_each_half(bool gzipSolution, bool gzipSubmission)
     {
         var comp = TinyCompetition.Create(_temp.Path, rows: 300, gzipSolution: gzipSolution);
-        var path = _temp.File(gzipSubmission ? "sub.csv.gz" : "sub.csv");
+        var path = _temp.Combine(gzipSubmission ? "sub.csv.gz" : "sub.csv");
         var predictions = comp.WriteSubmission(path, (i, y) => (y * 1.1f) + (i % 5));
 
         var solution = ReferenceRows.LoadSolution(Directory.GetFiles(comp.Dir, "solution.csv*")[0], EvalMetric.Rmsle);
@@ -44,7 +44,7 @@ public sealed class ScorerTests : IDisposable
     public void The_first_bad_row_and_column_are_named(string content, long line, string column, string problem)
     {
         var reference = ReferenceRows.FromArrays([0, 1, 2], [1, 2, 3], [RowUsage.Public, RowUsage.Public, RowUsage.Private], EvalMetric.Rmsle);
-        var path = _temp.File("bad.csv");
+        var path = _temp.Combine("bad.csv");
         File.WriteAllText(path, content);
 
         var error = SubmissionScorer.Check(path, reference).Error;
@@ -61,7 +61,7 @@ public sealed class ScorerTests : IDisposable
     public void Rfc_4180_quoted_fields_are_read_as_their_values(string content)
     {
         var reference = ReferenceRows.FromArrays([0, 1, 2], [1, 2, 3], [RowUsage.Public, RowUsage.Public, RowUsage.Private], EvalMetric.Rmse);
-        var path = _temp.File("quoted.csv");
+        var path = _temp.Combine("quoted.csv");
         File.WriteAllText(path, content);
 
         var check = SubmissionScorer.Check(path, reference);
@@ -75,7 +75,7 @@ public sealed class ScorerTests : IDisposable
     public void Crlf_a_bom_swapped_columns_and_exponents_are_accepted()
     {
         var reference = ReferenceRows.FromArrays([0, 1], [1, 100], [RowUsage.Public, RowUsage.Public], EvalMetric.Rmse);
-        var path = _temp.File("ok.csv");
+        var path = _temp.Combine("ok.csv");
         File.WriteAllText(path, "\uFEFFmeter_reading,row_id\r\n1e2,1\r\n1.0,0\r\n");
 
         var check = SubmissionScorer.Check(path, reference);
@@ -90,7 +90,7 @@ public sealed class ScorerTests : IDisposable
     {
         var comp = TinyCompetition.Create(_temp.Path, rows: 50);
         var sample = ReferenceRows.LoadSample(comp.SamplePath);
-        var path = _temp.File("s.csv");
+        var path = _temp.Combine("s.csv");
         comp.WriteSubmission(path, (_, y) => y);
 
         var check = SubmissionScorer.Check(path, sample);
@@ -117,7 +117,7 @@ public sealed class ScorerTests : IDisposable
     public void A_truncated_gzip_is_a_format_error_not_a_crash()
     {
         var comp = TinyCompetition.Create(_temp.Path, rows: 5000);
-        var path = _temp.File("sub.csv.gz");
+        var path = _temp.Combine("sub.csv.gz");
         comp.WriteSubmission(path, (_, y) => y, gzip: true);
         var bytes = File.ReadAllBytes(path);
         File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);

@@ -18,14 +18,14 @@ namespace Esteira.Deploy.Tests;
 /// </summary>
 public sealed class TabularCompetitionTests : IDisposable
 {
-    private readonly TempDir _temp = new();
+    private readonly TempFolder _temp = new();
 
     public void Dispose() => _temp.Dispose();
 
     /// <summary>Writes a competition folder: sample (ID,TARGET), solution (ID,TARGET,Usage), test.csv and competition.yaml.</summary>
     private string Competition(string name, string idColumn, string valueColumn, (string Id, double Truth, string Usage)[] rows, string config)
     {
-        var dir = _temp.File(name);
+        var dir = _temp.Combine(name);
         Directory.CreateDirectory(dir);
         static string Cell(string id) => id.Contains(',', StringComparison.Ordinal) || id.Contains('"', StringComparison.Ordinal) ? $"\"{id.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : id;
         File.WriteAllText(Path.Combine(dir, "sample_submission.csv"), $"{idColumn},{valueColumn}\n" + string.Concat(rows.Select(r => $"{Cell(r.Id)},0.5\n")));
@@ -65,7 +65,7 @@ public sealed class TabularCompetitionTests : IDisposable
     {
         // Given a solution keyed by timestamps and a submission in another order, some ids quoted, gzipped
         var dir = Competition("bikes", "datetime", "count", Hours, "metric: rmsle\n");
-        var path = _temp.File("sub.csv.gz");
+        var path = _temp.Combine("sub.csv.gz");
         using (var gz = new GZipStream(File.Create(path), CompressionLevel.Fastest))
         {
             gz.Write(Encoding.UTF8.GetBytes("datetime,count\n\"2011-01-20 05:00:00\",9\n2011-01-20 02:00:00,0\n2011-01-20 00:00:00,1\n\"2011-01-20 01:00:00\",1\n2011-01-20 04:00:00,15\n2011-01-20 03:00:00,3\n"));
@@ -87,7 +87,7 @@ public sealed class TabularCompetitionTests : IDisposable
     public void Auc_and_logloss_equal_the_hand_computed_values_and_string_ids_are_unquoted_as_RFC_4180_says()
     {
         var dir = Competition("churn", "customer", "churned", Labels, "metric: auc\n");
-        var path = _temp.File("sub.csv");
+        var path = _temp.Combine("sub.csv");
         File.WriteAllText(path, "customer,churned\na,0.9\nb,0.3\n\"x,1\",0.4\n\"q\"\"1\",0.5\np1,0.2\np2,0.2\np3,0.8\np4,0.1\n");
 
         var auc = SubmissionScorer.Check(path, ReferenceRows.LoadSolution(Path.Combine(dir, "solution.csv"), EvalMetric.Auc));
@@ -106,7 +106,7 @@ public sealed class TabularCompetitionTests : IDisposable
     public void Auc_accepts_any_finite_score_but_logloss_wants_probabilities()
     {
         var dir = Competition("churn", "customer", "churned", Labels, "metric: auc\n");
-        var path = _temp.File("sub.csv");
+        var path = _temp.Combine("sub.csv");
         File.WriteAllText(path, "customer,churned\na,9\nb,-3\n\"x,1\",4\n\"q\"\"1\",5\np1,-2\np2,-2\np3,8\np4,-11\n");
 
         var auc = SubmissionScorer.Check(path, ReferenceRows.LoadSample(Path.Combine(dir, "sample_submission.csv"), EvalMetric.Auc));
@@ -128,12 +128,12 @@ public sealed class TabularCompetitionTests : IDisposable
     {
         // Given the sample of a timestamp-keyed competition and a bad file beside nothing
         var dir = Competition("bikes", "datetime", "count", Hours, "metric: rmsle\n");
-        var path = _temp.File("submission.csv");
+        var path = _temp.Combine("submission.csv");
         File.WriteAllText(path, content);
         var request = new DeployRequest { FilePath = path, SamplePath = Path.Combine(dir, "sample_submission.csv"), Gate = GateVerdict.Passed() };
 
         // When the guard gathers its facts and decides
-        var facts = await Deployer.GatherFactsAsync(request, new FolderTarget(_temp.File("handoff"), "bikes", TimeProvider.System), new LocalSubmissionLog(_temp.File("l.jsonl")), TimeProvider.System);
+        var facts = await Deployer.GatherFactsAsync(request, new FolderTarget(_temp.Combine("handoff"), "bikes", TimeProvider.System), new LocalSubmissionLog(_temp.Combine("l.jsonl")), TimeProvider.System);
         var refusal = Assert.Single(SubmissionGuard.Evaluate(facts, new GuardOptions()).Refusals);
 
         // Then rule 'check' refuses with one line: file:line column 'name': problem; remedy
@@ -149,7 +149,7 @@ public sealed class TabularCompetitionTests : IDisposable
     {
         var dense = Competition("dense", "PassengerId", "Survived", [("892", 0, "Public"), ("893", 1, "Public"), ("894", 0, "Private"), ("895", 1, "Private")], "metric: accuracy\n");
         var padded = Competition("padded", "id", "y", [("1", 0, "Public"), ("2", 1, "Public"), ("003", 0, "Private"), ("4", 1, "Private")], "metric: accuracy\n");
-        var path = _temp.File("sub.csv");
+        var path = _temp.Combine("sub.csv");
         File.WriteAllText(path, "id,y\n003,0.1\n1,0.2\n2,0.7\n4,0.4\n");
 
         Assert.True(ReferenceRows.LoadSolution(Path.Combine(dense, "solution.csv"), EvalMetric.Accuracy).IntegerIds);
@@ -178,7 +178,7 @@ public sealed class TabularCompetitionTests : IDisposable
         foreach (var prefix in new[] { "", "id-" })
         {
             var dir = Competition($"{name}{prefix}", "id", "y", truth.Select((t, i) => ($"{prefix}{i}", t, i % 2 == 0 ? "Public" : "Private")).ToArray(), $"metric: {name}\n");
-            var path = _temp.File($"{name}{prefix}.csv");
+            var path = _temp.Combine($"{name}{prefix}.csv");
             File.WriteAllText(path, "y,id\n" + string.Concat(predicted.Select((p, i) => FormattableString.Invariant($"{p},{prefix}{i}\n")).Reverse()));
 
             var rows = ReferenceRows.LoadSolution(Path.Combine(dir, "solution.csv"), metric);
@@ -208,7 +208,7 @@ public sealed class TabularCompetitionTests : IDisposable
         // Given an AUC competition keyed by strings with a deadline and a reveal
         var labels = Enumerable.Range(0, 20).Select(i => ($"cust-{i:00}", (double)(i % 2), i < 10 ? "Public" : "Private")).ToArray();
         var dir = Competition("churn", "customer", "churned", labels, "metric: auc\ndaily_limit: 0\ndeadline: 2026-07-01T00:00:00Z\nprivate_reveal: 2026-07-02T00:00:00Z\n");
-        var time = new ManualTime(new DateTimeOffset(2026, 6, 20, 12, 0, 0, TimeSpan.Zero));
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 6, 20, 12, 0, 0, TimeSpan.Zero));
         await using var server = await TestServers.StartAsync(dir, time, teams: ["alice:s3cret", "bob:hunter2", "carol:pw"]);
         using var alice = TestServers.Client(server);
         using var bob = TestServers.Client(server, "bob", "hunter2");
@@ -218,7 +218,7 @@ public sealed class TabularCompetitionTests : IDisposable
         // alice's file a minute later (a tie on both boards).
         string Write(string file, Func<int, double> predict)
         {
-            var path = _temp.File(file);
+            var path = _temp.Combine(file);
             File.WriteAllText(path, "customer,churned\n" + string.Concat(Enumerable.Range(0, 20).Select(i => FormattableString.Invariant($"cust-{i:00},{predict(i)}\n"))));
             return path;
         }
@@ -227,9 +227,9 @@ public sealed class TabularCompetitionTests : IDisposable
         var a = Write("a.csv", i => i < 10 ? Perfect(i) : 1 - Perfect(i));
         var b = Write("b.csv", i => i < 10 ? 0.5 + ((i % 3) / 10.0) : Perfect(i));
         var sa = await alice.SubmitAsync("churn", a, "a");
-        time.Now = time.Now.AddMinutes(1);
+        time.Advance(TimeSpan.FromMinutes(1));
         var sb = await bob.SubmitAsync("churn", b, "b");
-        time.Now = time.Now.AddMinutes(1);
+        time.Advance(TimeSpan.FromMinutes(1));
         await carol.SubmitAsync("churn", a, "same as alice");
 
         // Then AUC is the hand-computed value and higher ranks first
@@ -241,7 +241,7 @@ public sealed class TabularCompetitionTests : IDisposable
         Assert.Equal("TeamName:alice,carol,bob", await DownloadedOrder(server, "alice", "s3cret"));
 
         // After the reveal the private board ranks bob (AUC 1) above alice and carol (AUC 0), alice first of the tie
-        time.Now = new DateTimeOffset(2026, 7, 2, 0, 0, 1, TimeSpan.Zero);
+        time.SetUtcNow(new DateTimeOffset(2026, 7, 2, 0, 0, 1, TimeSpan.Zero));
         var board = await alice.GetLeaderboardAsync("churn");
         Assert.Equal(["bob", "alice", "carol"], board.Select(r => r.TeamName));
         Assert.Equal(["1.00000", "0.00000", "0.00000"], board.Select(r => r.Score));

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using Amazon.Runtime;
 using Esteira.Artifacts;
 using Esteira.Pipeline;
@@ -37,43 +36,11 @@ internal static class TestServices
     public static string S3Uri(string bucket, string prefix) => $"s3://{bucket}/{prefix}?endpoint={Uri.EscapeDataString(S3Endpoint)}&path_style=true";
 }
 
-/// <summary>A temporary folder removed at the end.</summary>
-internal sealed class TempFolder : IDisposable
-{
-    public TempFolder() => Directory.CreateDirectory(Path);
-
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "esteira-reporting-" + Guid.NewGuid().ToString("N")[..12]);
-
-    public string Combine(params string[] parts) => System.IO.Path.Combine([Path, .. parts]);
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Best effort.
-        }
-    }
-}
-
-/// <summary>Builds workspaces on a tiny GEPIII dataset (the pattern of Esteira.Tests' TempDataset): two buildings at two
-/// sites, 40 days of hourly readings, 10 days of test rows.</summary>
+/// <summary>Builds workspaces on the kit's <see cref="TinyGepiii"/> dataset.</summary>
 internal static class TinyWorkspace
 {
     /// <summary>Small LightGBM settings, two folds: the whole pipeline runs in seconds.</summary>
     public const string Experiment = "baseline";
-
-    public static void WriteDataset(string folder)
-    {
-        Directory.CreateDirectory(folder);
-        foreach (var (name, text) in Files())
-        {
-            File.WriteAllText(System.IO.Path.Combine(folder, name), text);
-        }
-    }
 
     /// <summary>esteira init, then cv.folds 2 and small LightGBM parameters.</summary>
     public static Workspace Create(string root, string data, int iterations = 20, int leaves = 15)
@@ -126,56 +93,6 @@ internal static class TinyWorkspace
                 Copy(dir, System.IO.Path.Combine(to, System.IO.Path.GetFileName(dir)), skip);
             }
         }
-    }
-
-    private static IEnumerable<(string Name, string Text)> Files()
-    {
-        var start = new DateTime(2016, 1, 1);
-        var train = new StringBuilder("building_id,meter,timestamp,meter_reading\n");
-        var test = new StringBuilder("row_id,building_id,meter,timestamp\n");
-        var sample = new StringBuilder("row_id,meter_reading\n");
-        var weatherTrain = new StringBuilder("site_id,timestamp,air_temperature,cloud_coverage,dew_temperature,precip_depth_1_hr,sea_level_pressure,wind_direction,wind_speed\n");
-        var weatherTest = new StringBuilder(weatherTrain.ToString());
-        const int TrainHours = 40 * 24;
-        const int TestHours = 10 * 24;
-        for (var h = 0; h < TrainHours + TestHours; h++)
-        {
-            var t = start.AddHours(h);
-            foreach (var site in new[] { 0, 1 })
-            {
-                var temp = 10 + (8 * Math.Sin((h - 6) * Math.PI / 12));
-                var line = FormattableString.Invariant($"{site},{t:yyyy-MM-dd HH:mm:ss},{temp:F1},,{temp - 3:F1},0,1015.0,180,2.5\n");
-                (h < TrainHours ? weatherTrain : weatherTest).Append(line);
-            }
-        }
-
-        var rowId = 0;
-        for (var h = 0; h < TrainHours + TestHours; h++)
-        {
-            var t = start.AddHours(h);
-            foreach (var building in new[] { 1, 7 })
-            {
-                if (h < TrainHours)
-                {
-                    var working = t.DayOfWeek is not (DayOfWeek.Saturday or DayOfWeek.Sunday) && t.Hour is >= 8 and < 18;
-                    var reading = (building == 1 ? 50 : 20) * (working ? 2.0 : 1.0) + (h % 7);
-                    train.Append(FormattableString.Invariant($"{building},0,{t:yyyy-MM-dd HH:mm:ss},{reading:F2}\n"));
-                }
-                else
-                {
-                    test.Append(FormattableString.Invariant($"{rowId},{building},0,{t:yyyy-MM-dd HH:mm:ss}\n"));
-                    sample.Append(FormattableString.Invariant($"{rowId},0\n"));
-                    rowId++;
-                }
-            }
-        }
-
-        yield return ("building_metadata.csv", "site_id,building_id,primary_use,square_feet,year_built,floor_count\n0,1,Education,2720,2004,\n1,7,Office,12000,,3\n");
-        yield return ("train.csv", train.ToString());
-        yield return ("test.csv", test.ToString());
-        yield return ("sample_submission.csv", sample.ToString());
-        yield return ("weather_train.csv", weatherTrain.ToString());
-        yield return ("weather_test.csv", weatherTest.ToString());
     }
 }
 

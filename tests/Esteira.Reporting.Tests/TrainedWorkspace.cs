@@ -25,7 +25,7 @@ public sealed class TrainedWorkspace : IAsyncLifetime, IDisposable
 
     public async Task InitializeAsync()
     {
-        TinyWorkspace.WriteDataset(Data);
+        TinyGepiii.WriteTo(Data);
         var workspace = TinyWorkspace.Create(_folder.Combine("trained"), Data);
         var first = TinyWorkspace.Run(workspace);
         FeaturesKey = first.Plan.Single(p => p.Id == WorkspaceRunner.FeaturesStage).Key;

@@ -50,4 +50,25 @@ public sealed class FeatureBuilderTests
         // and the levels vary, so that the comparison is not between constant columns
         Assert.True(inOrder.Columns[Array.IndexOf(FeatureBuilder.Names, "level")].Where(float.IsFinite).Distinct().Count() > 1000);
     }
+
+    [Fact]
+    public void Feature_names_keep_the_order_models_were_trained_with()
+    {
+        // Given the names a trained model.txt lists, in matrix order
+        string[] trained =
+        [
+            "building_id", "meter", "site_id", "primary_use", "log_square_feet", "year_built", "floor_count",
+            "hour", "weekday", "is_holiday", "is_day_off",
+            "air_temperature", "cloud_coverage", "dew_temperature", "precip_depth_1_hr", "sea_level_pressure", "wind_direction", "wind_speed",
+            "air_temperature_mean24", "air_temperature_mean72", "air_temperature_lag3", "dew_temperature_mean24",
+            "level", "level_profile", "level_temperature", "temperature_vs_level", "horizon_days",
+            "level_long", "profile_long", "level_change", "long_temperature", "temperature_vs_long",
+        ];
+
+        // Then every column is named once, at its index, and the weather columns are the weather file's values in its order
+        Assert.Equal(trained, FeatureBuilder.Names);
+        Assert.Equal(Enum.GetValues<FeatureColumn>().Length, FeatureBuilder.Names.Length);
+        Assert.Equal("level", FeatureBuilder.Names[(int)FeatureColumn.Level]);
+        Assert.Equal(WeatherRows.ValueColumns, FeatureBuilder.Names[(int)FeatureColumn.AirTemperature..((int)FeatureColumn.WindSpeed + 1)]);
+    }
 }

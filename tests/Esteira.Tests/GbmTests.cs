@@ -191,11 +191,3 @@ public sealed class GbmTests
         Assert.DoesNotContain('\n', error.Message);
     }
 }
-
-/// <summary>A temporary folder removed with everything in it.</summary>
-internal sealed class TempFolder : IDisposable
-{
-    public string Path { get; } = Directory.CreateTempSubdirectory("esteira-gbm-").FullName;
-
-    public void Dispose() => Directory.Delete(Path, recursive: true);
-}

@@ -288,22 +288,18 @@ public sealed class WorkspaceTests
     }
 
     [Fact]
-    public void A_run_killed_with_sigkill_leaves_a_cache_the_next_run_completes()
+    public async Task A_run_killed_with_sigkill_leaves_a_cache_the_next_run_completes()
     {
         using var ds = new TempDataset();
-        var root = Create(ds, "kind: lightgbm\nparams:\n  iterations: 400\n  leaves: 63\n");
+        var root = Create(ds, "kind: lightgbm\nparams:\n  iterations: 2000\n  leaves: 63\n");
         using (var process = Cli.Start(root, "run"))
         {
-            // Kill it once the features are cached and training is under way.
-            var features = Path.Combine(root, ".esteira", "state", "features.inputs.json");
-            var deadline = DateTime.UtcNow.AddSeconds(120);
-            while (!File.Exists(features) && DateTime.UtcNow < deadline && !process.HasExited)
-            {
-                Thread.Sleep(50);
-            }
-
+            // Kill it once the features are cached and training is under way: the train stage's progress line (what the
+            // CLI prints for its bar when the output is not a terminal, e.g. "train: 0%") says so.
+            var training = await Cli.WaitForLineAsync(process, line => line.StartsWith("train:", StringComparison.Ordinal) && line.EndsWith('%'), TimeSpan.FromMinutes(2));
             process.Kill(entireProcessTree: true);
-            process.WaitForExit();
+            await process.WaitForExitAsync();
+            Assert.True(training, "the run ended before its train stage started");
         }
 
         Assert.All(Directory.GetDirectories(Path.Combine(root, ".esteira", "cache")), d => Assert.True(File.Exists(Path.Combine(d, StageCache.ManifestFile))));
@@ -451,6 +447,25 @@ internal static class Cli
         }
 
         return Process.Start(start)!;
+    }
+
+    /// <summary>
+    /// Reads the process's standard output until a line matches (true) or the output ends (false); standard error is
+    /// drained meanwhile, so that the process never blocks on it.
+    /// </summary>
+    public static async Task<bool> WaitForLineAsync(Process process, Func<string, bool> match, TimeSpan timeout)
+    {
+        _ = process.StandardError.ReadToEndAsync();
+        using var stop = new CancellationTokenSource(timeout);
+        while (await process.StandardOutput.ReadLineAsync(stop.Token) is { } line)
+        {
+            if (match(line))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     public static (int Exit, string Out, string Err) Esteira(string workingDirectory, params string[] args)

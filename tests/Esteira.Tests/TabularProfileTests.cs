@@ -36,7 +36,7 @@ public sealed class TabularProfileTests
     [Fact]
     public void BikeSharingIsRecognisedAndItsIdTargetAndTimeInferred()
     {
-        using var dir = new TempFolder();
+        using var dir = new StageFolders();
         var data = SharedData("bike-sharing-demand");
         Assert.Same(TabularProfile.Instance, CompetitionProfiles.Resolve(null, data));
 
@@ -74,7 +74,7 @@ public sealed class TabularProfileTests
     [Fact]
     public void BikeSharingTrainsAndWritesTheSampleSubmissionsHeaderAndIds()
     {
-        using var dir = new TempFolder();
+        using var dir = new StageFolders();
         var data = SharedData("bike-sharing-demand");
         TabularProfile.Instance.Features(Request(data, new() { Metric = "rmsle" }), dir.Features, SilentObserver.Instance);
 
@@ -96,7 +96,7 @@ public sealed class TabularProfileTests
     [Fact]
     public void AdultIncomeIsBinaryWithAucAndStratifiedKFold()
     {
-        using var dir = new TempFolder();
+        using var dir = new StageFolders();
         var data = SharedData("adult-income");
 
         var summary = TabularProfile.Instance.Features(Request(data, new()), dir.Features, SilentObserver.Instance);
@@ -128,7 +128,7 @@ public sealed class TabularProfileTests
     [Fact]
     public void TheWorkspaceRunnerRunsATabularDatasetAndCachesIt()
     {
-        using var dir = new TempFolder();
+        using var dir = new StageFolders();
         var options = new RunOptions
         {
             DataPath = SharedData("adult-income"),
@@ -207,7 +207,7 @@ public sealed class TabularProfileTests
         ds.Train("key,colour,size,price", Enumerable.Range(0, 60).Select(i => $"item-{i:000},{colours[i % 3]},{i % 7},{(i % 3) * 10 + (i % 7)}"));
         ds.Test("key,colour,size", ["\"b, 1\",red,3", "007,blue,5", "x-9,purple,1"]);
         ds.Sample("key,price", ["\"b, 1\",0", "007,0", "x-9,0"]);
-        using var dir = new TempFolder();
+        using var dir = new StageFolders();
 
         TabularProfile.Instance.Features(Request(ds.Root, new()), dir.Features, SilentObserver.Instance);
         TabularProfile.Instance.TrainLightGbm(dir.Features, Quick with { MinLeafRows = 2 }, dir.Model, SilentObserver.Instance);
@@ -266,7 +266,7 @@ public sealed class TabularProfileTests
         ds.Train("id,when,x,y", rows.Select(i => $"{i},2024-01-01 {i % 24:00}:00:00,{i % 7},{(i % 7) * 2}"));
         ds.Test("id,when,x", [$"100,2024-01-02 00:00:00,3"]);
         ds.Sample("id,y", ["100,0"]);
-        using var dir = new TempFolder();
+        using var dir = new StageFolders();
 
         var summary = TabularProfile.Instance.Features(Request(ds.Root, new()), dir.Features, SilentObserver.Instance);
 
@@ -328,7 +328,7 @@ public sealed class TabularProfileTests
         ds.Train("id,x,y", Enumerable.Range(0, 50).Select(i => $"{i},{i % 5},{(i % 4 == 0 ? 1 : 0)}"));
         ds.Test("id,x", ["100,1", "101,2"]);
         ds.Sample("id,y", ["100,0.5", "101,0.5"]);
-        using var dir = new TempFolder();
+        using var dir = new StageFolders();
 
         var summary = TabularProfile.Instance.Features(Request(ds.Root, new(), folds: 1), dir.Features, SilentObserver.Instance);
 
@@ -394,7 +394,7 @@ public sealed class TabularProfileTests
         ds.Train("id,a,b,y", Enumerable.Range(0, 3_000).Select(i => Row(i, true)));
         ds.Test("id,a,b", Enumerable.Range(3_000, 500).Select(i => Row(i, false)));
         ds.Sample("id,y", Enumerable.Range(3_000, 500).Select(i => $"{i},0"));
-        using var dir = new TempFolder();
+        using var dir = new StageFolders();
         var messages = new List<string>();
         TabularProfile.Instance.Features(Request(ds.Root, new()), dir.Features, SilentObserver.Instance);
 
@@ -450,7 +450,7 @@ public sealed class TabularProfileTests
     [Fact]
     public void WritePredictionsRefusesProbabilitiesOutsideZeroOne()
     {
-        using var dir = new TempFolder();
+        using var dir = new StageFolders();
         TabularProfile.Instance.Features(Request(SharedData("adult-income"), new()), dir.Features, SilentObserver.Instance);
         var valid = ColumnTable.Rows(Path.Combine(dir.Features, "valid"));
         var test = ColumnTable.Rows(Path.Combine(dir.Features, "test"));
@@ -487,26 +487,30 @@ public sealed class TabularProfileTests
         return (header, ids, values);
     }
 
-    private sealed class TempFolder : IDisposable
+    /// <summary>A temporary folder with the features and model folders the tabular stages write into.</summary>
+    private sealed class StageFolders : IDisposable
     {
-        public TempFolder()
+        private readonly TempFolder _folder = new("esteira-tabular-");
+
+        public StageFolders()
         {
-            Root = Directory.CreateTempSubdirectory("esteira-tabular-").FullName;
-            Features = Directory.CreateDirectory(Path.Combine(Root, "features")).FullName;
-            Model = Directory.CreateDirectory(Path.Combine(Root, "model")).FullName;
+            Features = Directory.CreateDirectory(_folder.Combine("features")).FullName;
+            Model = Directory.CreateDirectory(_folder.Combine("model")).FullName;
         }
 
-        public string Root { get; }
+        public string Root => _folder.Path;
         public string Features { get; }
         public string Model { get; }
 
-        public void Dispose() => Directory.Delete(Root, recursive: true);
+        public void Dispose() => _folder.Dispose();
     }
 
     /// <summary>A small tabular competition written in a temporary folder.</summary>
     private sealed class TabularDataset : IDisposable
     {
-        public string Root { get; } = Directory.CreateTempSubdirectory("esteira-tabular-data-").FullName;
+        private readonly TempFolder _folder = new("esteira-tabular-data-");
+
+        public string Root => _folder.Path;
 
         public TabularDataset Write(string name, string text)
         {
@@ -533,7 +537,7 @@ public sealed class TabularProfileTests
                 TabularFiles.Read(source, TabularFiles.SampleName(source)!), options ?? new());
         }
 
-        public void Dispose() => Directory.Delete(Root, recursive: true);
+        public void Dispose() => _folder.Dispose();
 
         private static string Lines(string header, IEnumerable<string> rows) => string.Join("\n", rows.Prepend(header)) + "\n";
     }

@@ -8,7 +8,7 @@ namespace Esteira.Tracking.Tests;
 /// <summary>The tracking commands end to end: real CLI, real SQLite file.</summary>
 public sealed class CliTests : IAsyncLifetime
 {
-    private readonly TempDir _dir = new();
+    private readonly TempFolder _dir = new();
     private string Uri => $"sqlite:{Path.Combine(_dir.Path, "cli.db")}";
 
     private long _a, _b, _c;

@@ -13,9 +13,9 @@ public abstract class RunTransferContract : IAsyncLifetime
 {
     private readonly List<ITrackingStore> _opened = [];
 
-    protected ManualClock Clock { get; } = new(new DateTimeOffset(2026, 11, 26, 10, 0, 0, TimeSpan.Zero));
+    protected FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 26, 10, 0, 0, TimeSpan.Zero));
 
-    protected TempDir Workspace { get; } = new();
+    protected TempFolder Workspace { get; } = new();
 
     /// <summary>A URI (or connection string) for a new, empty target database.</summary>
     protected abstract string NewTargetDatabase();
@@ -93,7 +93,7 @@ public abstract class RunTransferContract : IAsyncLifetime
         var source = await NewSourceAsync("train-a");
         var a = await TrainedRunAsync(source, "lgbm", 0.42);
         await source.RecordGateVerdictAsync(a, Gate.Evaluate(new GateSpec { Metric = "cv_rmsle", Max = 0.5 }, new GateMetrics(0.42, new Dictionary<int, double>()), null));
-        var failed = await source.StartRunAsync(new NewRun { Experiment = "xgb", Owner = new RunOwner("ci-runner-9", 4242, Clock.Now.AddHours(-1)) });
+        var failed = await source.StartRunAsync(new NewRun { Experiment = "xgb", Owner = new RunOwner("ci-runner-9", 4242, Clock.GetUtcNow().AddHours(-1)) });
         Clock.Advance(TimeSpan.FromSeconds(5));
         await source.FinishRunAsync(failed, RunStatus.Failed, "IOException: disk full");
         var blend = await TrainedRunAsync(source, "blend", 0.40, [new BlendPart(a, 0.7), new BlendPart(failed, 0.3)]);

@@ -12,9 +12,9 @@ public abstract class TrackingStoreContract : IAsyncLifetime
     private readonly List<ITrackingStore> _opened = [];
     private string? _uri;
 
-    protected ManualClock Clock { get; } = new(new DateTimeOffset(2026, 11, 26, 10, 0, 0, TimeSpan.Zero));
+    protected FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 26, 10, 0, 0, TimeSpan.Zero));
 
-    protected TempDir Workspace { get; } = new();
+    protected TempFolder Workspace { get; } = new();
 
     /// <summary>A URI (or connection string) for a new, empty database.</summary>
     protected abstract Task<string> NewDatabaseAsync();
@@ -84,7 +84,7 @@ public abstract class TrackingStoreContract : IAsyncLifetime
         var run = await store.GetRunOrThrowAsync(id);
         Assert.Equal(RunStatus.Running, run.Status);
         Assert.Equal("lgbm-base", run.Experiment);
-        Assert.Equal(Clock.Now, run.StartedAt);
+        Assert.Equal(Clock.GetUtcNow(), run.StartedAt);
         Assert.Null(run.EndedAt);
         Assert.Equal(lineage.GitCommit, run.Lineage.GitCommit);
         Assert.True(run.Lineage.GitDirty);
@@ -189,12 +189,12 @@ public abstract class TrackingStoreContract : IAsyncLifetime
     public async Task A_run_recorded_after_its_work_starts_when_the_work_did_never_in_the_future()
     {
         var store = await CreateStoreAsync();
-        var id = await store.StartRunAsync(NewRun("e") with { StartedAt = Clock.Now - TimeSpan.FromSeconds(12) });
+        var id = await store.StartRunAsync(NewRun("e") with { StartedAt = Clock.GetUtcNow() - TimeSpan.FromSeconds(12) });
         Assert.True(await store.FinishRunAsync(id, RunStatus.Finished));
-        var future = await store.StartRunAsync(NewRun("e") with { StartedAt = Clock.Now + TimeSpan.FromHours(1) });
+        var future = await store.StartRunAsync(NewRun("e") with { StartedAt = Clock.GetUtcNow() + TimeSpan.FromHours(1) });
 
         Assert.Equal(TimeSpan.FromSeconds(12), (await store.GetRunOrThrowAsync(id)).Duration);
-        Assert.Equal(Clock.Now, (await store.GetRunOrThrowAsync(future)).StartedAt);
+        Assert.Equal(Clock.GetUtcNow(), (await store.GetRunOrThrowAsync(future)).StartedAt);
     }
 
     [Fact]
@@ -222,7 +222,7 @@ public abstract class TrackingStoreContract : IAsyncLifetime
 
         var run = await store.GetRunOrThrowAsync(id);
         Assert.Equal(run.StartedAt + TimeSpan.FromMinutes(3), afterLog);
-        Assert.Equal(Clock.Now, run.HeartbeatAt);
+        Assert.Equal(Clock.GetUtcNow(), run.HeartbeatAt);
     }
 
     [Fact]
@@ -483,7 +483,7 @@ public abstract class TrackingStoreContract : IAsyncLifetime
             (history[0].Version, history[0].PreviousVersion, history[0].Kind, history[0].Reason, history[0].Actor));
         Assert.Equal((2, (int?)1, AliasChangeKind.Manual, "LB says so", "ana", b),
             (history[1].Version, history[1].PreviousVersion, history[1].Kind, history[1].Reason, history[1].Actor, history[1].RunId));
-        Assert.Equal(Clock.Now, history[1].ChangedAt);
+        Assert.Equal(Clock.GetUtcNow(), history[1].ChangedAt);
     }
 
     [Fact]
@@ -563,8 +563,8 @@ public abstract class TrackingStoreContract : IAsyncLifetime
         var row = Assert.Single(await store.ListSubmissionsAsync(new SubmissionQuery { RunId = run }));
         Assert.Equal((run, new string('f', 64), "kaggle:ashrae", SubmissionStatus.Complete), (row.RunId!.Value, row.FileSha256, row.Target, row.Status));
         Assert.Equal((0.41, 1.05, 1.28, "ref-123"), (row.CvScore!.Value, row.PublicScore!.Value, row.PrivateScore!.Value, row.ExternalId));
-        Assert.Equal(Clock.Now - TimeSpan.FromMinutes(5), row.SubmittedAt);
-        Assert.Equal(Clock.Now, row.UpdatedAt);
+        Assert.Equal(Clock.GetUtcNow() - TimeSpan.FromMinutes(5), row.SubmittedAt);
+        Assert.Equal(Clock.GetUtcNow(), row.UpdatedAt);
         Assert.Equal(ErrorCode.NotFound, (await Assert.ThrowsAsync<EsteiraException>(() => store.UpdateSubmissionAsync(999, new SubmissionUpdate()))).Code);
         Assert.Equal(ErrorCode.BadInput, (await Assert.ThrowsAsync<EsteiraException>(() => store.AddSubmissionAsync(Submission("t") with { FileSha256 = "xyz" }))).Code);
     }
@@ -572,21 +572,23 @@ public abstract class TrackingStoreContract : IAsyncLifetime
     [Fact]
     public async Task Submissions_are_counted_from_midnight_utc_per_target()
     {
-        var store = await CreateStoreAsync();
-        Clock.Now = new DateTimeOffset(2026, 11, 25, 23, 59, 59, TimeSpan.Zero);
+        // A clock of its own: the day starts before the contract's clock does.
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 26, 1, 30, 0, TimeSpan.FromHours(3))); // 22:30 UTC the day before
+        await CreateStoreAsync();
+        var store = await OpenAgainAsync(clock);
         await store.AddSubmissionAsync(Submission("kaggle"));
-        Clock.Now = new DateTimeOffset(2026, 11, 26, 0, 0, 0, TimeSpan.Zero);
+        clock.SetUtcNow(new DateTimeOffset(2026, 11, 25, 23, 59, 59, TimeSpan.Zero));
         await store.AddSubmissionAsync(Submission("kaggle"));
-        Clock.Now = new DateTimeOffset(2026, 11, 26, 1, 30, 0, TimeSpan.FromHours(3)); // 22:30 UTC the day before
+        clock.SetUtcNow(new DateTimeOffset(2026, 11, 26, 0, 0, 0, TimeSpan.Zero));
         await store.AddSubmissionAsync(Submission("kaggle"));
-        Clock.Now = new DateTimeOffset(2026, 11, 26, 18, 0, 0, TimeSpan.Zero);
+        clock.SetUtcNow(new DateTimeOffset(2026, 11, 26, 18, 0, 0, TimeSpan.Zero));
         await store.AddSubmissionAsync(Submission("kaggle"));
         await store.AddSubmissionAsync(Submission("leaderboard"));
 
-        Assert.Equal(2, await store.CountSubmissionsTodayAsync("kaggle", Clock.Now));
-        Assert.Equal(1, await store.CountSubmissionsTodayAsync("leaderboard", Clock.Now));
+        Assert.Equal(2, await store.CountSubmissionsTodayAsync("kaggle", clock.GetUtcNow()));
+        Assert.Equal(1, await store.CountSubmissionsTodayAsync("leaderboard", clock.GetUtcNow()));
         Assert.Equal(4, await store.CountSubmissionsSinceAsync("kaggle", DateTimeOffset.UnixEpoch));
-        Assert.Equal(0, await store.CountSubmissionsTodayAsync("kaggle", Clock.Now.AddDays(1)));
+        Assert.Equal(0, await store.CountSubmissionsTodayAsync("kaggle", clock.GetUtcNow().AddDays(1)));
     }
 
     [Fact]
@@ -614,7 +616,7 @@ public abstract class TrackingStoreContract : IAsyncLifetime
 
         Assert.Equal(5, outcomes.Count(o => o == "added"));
         Assert.Equal(3, outcomes.Count(o => o == "refused"));
-        Assert.Equal(5, await stores[0].CountSubmissionsTodayAsync("kaggle", Clock.Now));
+        Assert.Equal(5, await stores[0].CountSubmissionsTodayAsync("kaggle", Clock.GetUtcNow()));
     }
 
     // ----- concurrency and crashes -----

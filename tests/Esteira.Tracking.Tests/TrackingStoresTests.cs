@@ -15,7 +15,7 @@ public sealed class TrackingStoresTests
     [Fact]
     public async Task An_unknown_scheme_is_refused_with_the_known_ones_and_no_password()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
 
         var error = await Assert.ThrowsAsync<EsteiraException>(() => TrackingStores.OpenAsync("mysql://root:hunter2@db/esteira", dir.Path));
 
@@ -28,7 +28,7 @@ public sealed class TrackingStoresTests
     [Fact]
     public async Task An_unreachable_postgresql_is_an_external_service_error_without_the_password()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
 
         var error = await Assert.ThrowsAsync<EsteiraException>(() => TrackingStores.OpenAsync("postgresql://ml:hunter2@127.0.0.1:1/esteira?connect_timeout=2", dir.Path));
 
@@ -43,7 +43,7 @@ public sealed class TrackingStoresTests
     [InlineData("", ".esteira/esteira.db")]
     public async Task Sqlite_paths_are_relative_to_the_workspace(string uri, string expected)
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
 
         await using var store = await TrackingStores.OpenAsync(uri, dir.Path);
 
@@ -54,7 +54,7 @@ public sealed class TrackingStoresTests
     [Fact]
     public async Task An_absolute_sqlite_uri_ignores_the_workspace()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var path = Path.Combine(dir.Path, "abs.db");
 
         await using var store = await TrackingStores.OpenAsync($"sqlite://{path}", "/nonexistent");

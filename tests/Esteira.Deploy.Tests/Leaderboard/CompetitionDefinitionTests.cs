@@ -5,7 +5,7 @@ namespace Esteira.Deploy.Tests.Leaderboard;
 
 public sealed class CompetitionDefinitionTests : IDisposable
 {
-    private readonly TempDir _temp = new();
+    private readonly TempFolder _temp = new();
 
     public void Dispose() => _temp.Dispose();
 
@@ -78,8 +78,8 @@ public sealed class CompetitionDefinitionTests : IDisposable
     [Fact]
     public void A_folder_without_a_solution_is_refused_with_what_to_add()
     {
-        Directory.CreateDirectory(_temp.File("empty"));
-        var error = Assert.Throws<EsteiraException>(() => CompetitionDefinition.Load(_temp.File("empty")));
+        Directory.CreateDirectory(_temp.Combine("empty"));
+        var error = Assert.Throws<EsteiraException>(() => CompetitionDefinition.Load(_temp.Combine("empty")));
         Assert.Contains("row_id,meter_reading,Usage", error.Message);
     }
 
@@ -97,7 +97,7 @@ public sealed class CompetitionDefinitionTests : IDisposable
     [Fact]
     public void State_uris_choose_the_store_and_hide_passwords()
     {
-        Assert.IsType<SqliteLeaderboardStore>(StateLocation.Open("sqlite:" + _temp.File("s.db")));
+        Assert.IsType<SqliteLeaderboardStore>(StateLocation.Open("sqlite:" + _temp.Combine("s.db")));
         var npgsql = StateLocation.ToNpgsql("postgresql://bob:p%40ss@db.example:5433/lb?sslmode=disable");
         Assert.Contains("Host=db.example", npgsql);
         Assert.Contains("Port=5433", npgsql);

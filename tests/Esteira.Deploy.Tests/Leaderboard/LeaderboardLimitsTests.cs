@@ -14,7 +14,7 @@ namespace Esteira.Deploy.Tests.Leaderboard;
 /// <summary>One team must not stall the server (issue 13): bounded scoring, fair queues, a quick stop, expiring uploads, a quota, login throttling.</summary>
 public sealed class LeaderboardLimitsTests(ITestOutputHelper output) : IDisposable
 {
-    private readonly TempDir _temp = new();
+    private readonly TempFolder _temp = new();
 
     public void Dispose() => _temp.Dispose();
 
@@ -49,7 +49,7 @@ public sealed class LeaderboardLimitsTests(ITestOutputHelper output) : IDisposab
     public async Task A_gz_of_blank_lines_is_refused_at_the_line_limit_at_once_and_does_not_use_a_slot()
     {
         var comp = TinyCompetition.Create(_temp.Path, config: "daily_limit: 1\n");
-        var bomb = _temp.File("bomb.csv.gz");
+        var bomb = _temp.Combine("bomb.csv.gz");
         var blank = new byte[1 << 20];
         blank.AsSpan().Fill((byte)'\n');
         await using (var gz = new GZipStream(File.Create(bomb), CompressionLevel.SmallestSize))
@@ -72,7 +72,7 @@ public sealed class LeaderboardLimitsTests(ITestOutputHelper output) : IDisposab
         Assert.Equal("line 10202 is past this competition's limit of 10,201 lines (200 rows, the header and 10,000 blank lines); remove the blank lines", result.ErrorDescription);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"took {clock.Elapsed}");
 
-        var good = _temp.File("good.csv");
+        var good = _temp.Combine("good.csv");
         comp.WriteSubmission(good, (_, y) => y);
         Assert.Equal(SubmissionState.Complete, (await client.SubmitAsync("tiny-comp", good, "the real one")).State);
     }
@@ -83,7 +83,7 @@ public sealed class LeaderboardLimitsTests(ITestOutputHelper output) : IDisposab
         var comp = TinyCompetition.Create(_temp.Path, rows: 20_000, config: "daily_limit: 1\nscoring_timeout_seconds: 0.000001\n");
         await using var server = await TestServers.StartAsync(comp.Dir);
         using var client = TestServers.Client(server);
-        var path = _temp.File("s.csv");
+        var path = _temp.Combine("s.csv");
         comp.WriteSubmission(path, (_, y) => y);
 
         var result = await client.SubmitAsync("tiny-comp", path, "slow");
@@ -100,7 +100,7 @@ public sealed class LeaderboardLimitsTests(ITestOutputHelper output) : IDisposab
         await using var server = await TestServers.StartAsync(comp.Dir, scoring: false);
         using var alice = TestServers.Client(server);
         using var bob = TestServers.Client(server, "bob", "hunter2");
-        var path = _temp.File("s.csv");
+        var path = _temp.Combine("s.csv");
         comp.WriteSubmission(path, (_, y) => y + 1);
         var a1 = await alice.UploadAndCreateAsync("tiny-comp", path, "a1");
         var a2 = await alice.UploadAndCreateAsync("tiny-comp", path, "a2");
@@ -130,7 +130,7 @@ public sealed class LeaderboardLimitsTests(ITestOutputHelper output) : IDisposab
         server.Scoring.BeforeScoring = (record, ct) => record.Team == "alice" ? release.Task.WaitAsync(ct) : Task.CompletedTask;
         using var alice = TestServers.Client(server);
         using var bob = TestServers.Client(server, "bob", "hunter2");
-        var path = _temp.File("s.csv");
+        var path = _temp.Combine("s.csv");
         comp.WriteSubmission(path, (_, y) => y + 1);
         await server.Scoring.StartAsync(CancellationToken.None);
 
@@ -151,7 +151,7 @@ public sealed class LeaderboardLimitsTests(ITestOutputHelper output) : IDisposab
     public async Task The_server_stops_within_5_s_while_scoring_and_the_next_start_scores_what_was_cut_off()
     {
         var comp = TinyCompetition.Create(_temp.Path);
-        var path = _temp.File("s.csv");
+        var path = _temp.Combine("s.csv");
         comp.WriteSubmission(path, (_, y) => y);
         long submissionRef;
         TimeSpan stop;
@@ -186,13 +186,13 @@ public sealed class LeaderboardLimitsTests(ITestOutputHelper output) : IDisposab
     public async Task An_upload_never_submitted_expires_and_its_file_is_deleted_but_submitted_files_stay()
     {
         var comp = TinyCompetition.Create(_temp.Path, config: "upload_expiry_minutes: 10\n");
-        var time = new ManualTime(new DateTimeOffset(2026, 6, 1, 10, 0, 0, TimeSpan.Zero));
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 6, 1, 10, 0, 0, TimeSpan.Zero));
         await using var server = await TestServers.StartAsync(comp.Dir, time);
         using var client = TestServers.Client(server, time: time);
         using var http = new HttpClient();
-        var kept = _temp.File("kept.csv");
+        var kept = _temp.Combine("kept.csv");
         comp.WriteSubmission(kept, (_, y) => y);
-        var abandoned = _temp.File("abandoned.csv");
+        var abandoned = _temp.Combine("abandoned.csv");
         comp.WriteSubmission(abandoned, (_, y) => y + 3);
         await client.SubmitAsync("tiny-comp", kept, "submitted");
 
@@ -211,9 +211,9 @@ public sealed class LeaderboardLimitsTests(ITestOutputHelper output) : IDisposab
             File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddHours(-1));
         }
 
-        time.Now = time.Now.AddMinutes(9);
+        time.Advance(TimeSpan.FromMinutes(9));
         Assert.Equal(0, await server.UploadSweeper.SweepExpiredUploadsAsync(CancellationToken.None));
-        time.Now = time.Now.AddMinutes(2);
+        time.Advance(TimeSpan.FromMinutes(2));
 
         using (var late = await http.SendAsync(Rpc(server, "CreateSubmission", new { competitionName = "tiny-comp", blobFileTokens = slot.Token, submissionDescription = "too late" })))
         {
@@ -232,7 +232,7 @@ public sealed class LeaderboardLimitsTests(ITestOutputHelper output) : IDisposab
     public async Task Uploads_not_yet_submitted_count_against_a_per_team_quota_refused_with_429_and_Retry_After()
     {
         var comp = TinyCompetition.Create(_temp.Path, config: "upload_quota_mb: 0.01\nupload_expiry_minutes: 30\n");
-        var time = new ManualTime(new DateTimeOffset(2026, 6, 1, 10, 0, 0, TimeSpan.Zero));
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 6, 1, 10, 0, 0, TimeSpan.Zero));
         await using var server = await TestServers.StartAsync(comp.Dir, time);
         using var http = new HttpClient();
 
@@ -260,7 +260,7 @@ public sealed class LeaderboardLimitsTests(ITestOutputHelper output) : IDisposab
             Assert.Equal(HttpStatusCode.OK, bobs.StatusCode);
         }
 
-        time.Now = time.Now.AddMinutes(31);
+        time.Advance(TimeSpan.FromMinutes(31));
         using var later = await StartAsync();
         Assert.Equal(HttpStatusCode.OK, later.StatusCode);
     }
@@ -269,7 +269,7 @@ public sealed class LeaderboardLimitsTests(ITestOutputHelper output) : IDisposab
     public async Task Three_hundred_wrong_keys_get_429_after_the_limit_and_the_team_may_log_in_again_after_the_window()
     {
         var comp = TinyCompetition.Create(_temp.Path, config: "login_max_failures: 5\nlogin_window_seconds: 60\n");
-        var time = new ManualTime(new DateTimeOffset(2026, 6, 1, 10, 0, 0, TimeSpan.Zero));
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 6, 1, 10, 0, 0, TimeSpan.Zero));
         await using var server = await TestServers.StartAsync(comp.Dir, time);
         using var http = new HttpClient();
         var statuses = new List<HttpStatusCode>();
@@ -301,7 +301,7 @@ public sealed class LeaderboardLimitsTests(ITestOutputHelper output) : IDisposab
             Assert.Equal(HttpStatusCode.OK, bob.StatusCode);
         }
 
-        time.Now = time.Now.AddSeconds(61);
+        time.Advance(TimeSpan.FromSeconds(61));
         using var after = await http.SendAsync(Rpc(server, "ListSubmissions", new { competitionName = "tiny-comp" }));
         Assert.Equal(HttpStatusCode.OK, after.StatusCode);
     }

@@ -8,7 +8,7 @@ namespace Esteira.Deploy.Tests.Leaderboard;
 [Trait("Needs", "browser")]
 public sealed class LeaderboardPagesTests : IDisposable
 {
-    private readonly TempDir _temp = new();
+    private readonly TempFolder _temp = new();
 
     public void Dispose() => _temp.Dispose();
 
@@ -18,22 +18,18 @@ public sealed class LeaderboardPagesTests : IDisposable
     public async Task The_board_ranks_teams_by_public_score_hides_private_scores_until_the_reveal_then_ranks_by_them()
     {
         var comp = TinyCompetition.Create(_temp.Path, config: "title: Tiny energy\ndeadline: 2026-07-01T00:00:00Z\nprivate_reveal: 2026-07-02T00:00:00Z\n");
-        var time = new ManualTime(new DateTimeOffset(2026, 6, 20, 12, 0, 0, TimeSpan.Zero));
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 6, 20, 12, 0, 0, TimeSpan.Zero));
         await using var server = await TestServers.StartAsync(comp.Dir, time);
         using var alice = TestServers.Client(server);
         using var bob = TestServers.Client(server, "bob", "hunter2");
-        var a = _temp.File("a.csv");
-        var b = _temp.File("b.csv");
+        var a = _temp.Combine("a.csv");
+        var b = _temp.Combine("b.csv");
 
         // alice is better on the public half, bob on the private half; no two of the four scores are equal.
         comp.WriteSubmission(a, (i, y) => i < comp.PublicRows ? y * 1.1f : y * 2);
         comp.WriteSubmission(b, (i, y) => i < comp.PublicRows ? y * 1.5f : y * 1.05f);
         var sa = await alice.SubmitAsync("tiny-comp", a, "a");
         var sb = await bob.SubmitAsync("tiny-comp", b, "b");
-        time.Now = new DateTimeOffset(2026, 7, 2, 0, 0, 1, TimeSpan.Zero);
-        var privateA = (await alice.GetSubmissionAsync(sa.Ref)).PrivateScore!;
-        var privateB = (await bob.GetSubmissionAsync(sb.Ref)).PrivateScore!;
-        time.Now = new DateTimeOffset(2026, 6, 20, 12, 0, 0, TimeSpan.Zero);
 
         await using var browser = await Browser.StartAsync();
         var page = browser.Page;
@@ -42,14 +38,16 @@ public sealed class LeaderboardPagesTests : IDisposable
         Assert.Equal([sa.PublicScore!, sb.PublicScore!], await page.Locator("#public tbody td.score").AllInnerTextsAsync());
         Assert.Equal(0, await page.Locator("#private").CountAsync());
         Assert.True(await page.IsVisibleAsync("#private-hidden"));
-        Assert.Equal(4, new[] { sa.PublicScore, sb.PublicScore, privateA, privateB }.Distinct().Count());
         var text = await page.ContentAsync();
-        Assert.DoesNotContain(privateA, text, StringComparison.Ordinal);
-        Assert.DoesNotContain(privateB, text, StringComparison.Ordinal);
         await browser.ScreenshotAsync("leaderboard-public");
 
-        // After the reveal the private score ranks the board: bob first.
-        time.Now = new DateTimeOffset(2026, 7, 2, 0, 0, 1, TimeSpan.Zero);
+        // After the reveal the private score ranks the board: bob first; the page before it showed no private score.
+        time.SetUtcNow(new DateTimeOffset(2026, 7, 2, 0, 0, 1, TimeSpan.Zero));
+        var privateA = (await alice.GetSubmissionAsync(sa.Ref)).PrivateScore!;
+        var privateB = (await bob.GetSubmissionAsync(sb.Ref)).PrivateScore!;
+        Assert.Equal(4, new[] { sa.PublicScore, sb.PublicScore, privateA, privateB }.Distinct().Count());
+        Assert.DoesNotContain(privateA, text, StringComparison.Ordinal);
+        Assert.DoesNotContain(privateB, text, StringComparison.Ordinal);
         await page.ReloadAsync();
         Assert.Equal(["bob", "alice"], await TeamsAsync(page, "private"));
         Assert.Equal([privateB, privateA], await page.Locator("#private tbody td.score").AllInnerTextsAsync());
@@ -66,7 +64,7 @@ public sealed class LeaderboardPagesTests : IDisposable
         await using var server = await TestServers.StartAsync(comp.Dir);
         using var alice = TestServers.Client(server);
         using var bob = TestServers.Client(server, "bob", "hunter2");
-        var file = _temp.File("s.csv");
+        var file = _temp.Combine("s.csv");
         comp.WriteSubmission(file, (i, y) => y * 1.2f);
         var mine = await alice.SubmitAsync("tiny-comp", file, "alice's first");
         await bob.SubmitAsync("tiny-comp", file, "bob's secret idea");

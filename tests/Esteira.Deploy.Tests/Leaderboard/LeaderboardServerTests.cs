@@ -15,7 +15,7 @@ namespace Esteira.Deploy.Tests.Leaderboard;
 /// <summary>Our C# client against our server, over real HTTP on loopback.</summary>
 public sealed class LeaderboardServerTests : IDisposable
 {
-    private readonly TempDir _temp = new();
+    private readonly TempFolder _temp = new();
 
     public void Dispose() => _temp.Dispose();
 
@@ -41,7 +41,7 @@ public sealed class LeaderboardServerTests : IDisposable
         var comp = TinyCompetition.Create(_temp.Path, rows: 400);
         await using var server = await TestServers.StartAsync(comp.Dir);
         using var client = TestServers.Client(server);
-        var path = _temp.File("submission.csv.gz");
+        var path = _temp.Combine("submission.csv.gz");
         var predictions = comp.WriteSubmission(path, (i, y) => (y * 0.9f) + (i % 3), gzip: true);
 
         var result = await client.SubmitAsync("tiny-comp", path, "first try");
@@ -69,7 +69,7 @@ public sealed class LeaderboardServerTests : IDisposable
         var comp = TinyCompetition.Create(_temp.Path);
         await using var server = await TestServers.StartAsync(comp.Dir, scoring: false);
         using var client = TestServers.Client(server);
-        var path = _temp.File("s.csv");
+        var path = _temp.Combine("s.csv");
         comp.WriteSubmission(path, (_, y) => y);
 
         var submissionRef = await client.UploadAndCreateAsync("tiny-comp", path, "queued");
@@ -87,10 +87,10 @@ public sealed class LeaderboardServerTests : IDisposable
     public async Task The_daily_limit_refuses_the_next_submission_with_the_servers_message_and_resets_at_midnight_utc()
     {
         var comp = TinyCompetition.Create(_temp.Path, config: "daily_limit: 2\n");
-        var time = new ManualTime(new DateTimeOffset(2026, 6, 1, 22, 0, 0, TimeSpan.Zero));
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 6, 1, 22, 0, 0, TimeSpan.Zero));
         await using var server = await TestServers.StartAsync(comp.Dir, time);
         using var client = TestServers.Client(server);
-        var path = _temp.File("s.csv");
+        var path = _temp.Combine("s.csv");
         comp.WriteSubmission(path, (_, y) => y + 1);
 
         await client.SubmitAsync("tiny-comp", path, "1");
@@ -108,11 +108,11 @@ public sealed class LeaderboardServerTests : IDisposable
         var target = new KaggleTarget(client, "tiny-comp", "leaderboard");
         var refusal = await Assert.ThrowsAsync<EsteiraException>(() => Deployer.DeployAsync(
             new DeployRequest { FilePath = path, SamplePath = comp.SamplePath, Options = new GuardOptions { OverrideGate = true, AllowDuplicate = true } },
-            target, new LocalSubmissionLog(_temp.File("log.jsonl")), time));
+            target, new LocalSubmissionLog(_temp.Combine("log.jsonl")), time));
         Assert.Equal(ErrorCode.LimitExceeded, refusal.Code);
         Assert.Contains("rule 'budget'", refusal.Message);
 
-        time.Now = time.Now.AddHours(3);
+        time.Advance(TimeSpan.FromHours(3));
         Assert.Equal(SubmissionState.Complete, (await client.SubmitAsync("tiny-comp", path, "next day")).State);
     }
 
@@ -122,7 +122,7 @@ public sealed class LeaderboardServerTests : IDisposable
         var comp = TinyCompetition.Create(_temp.Path, config: "daily_limit: 1\n");
         await using var server = await TestServers.StartAsync(comp.Dir);
         using var client = TestServers.Client(server);
-        var bad = _temp.File("bad.csv");
+        var bad = _temp.Combine("bad.csv");
         comp.WriteSubmission(bad, (i, y) => i == 3 ? -1 : y);
 
         var result = await client.SubmitAsync("tiny-comp", bad, "broken");
@@ -132,7 +132,7 @@ public sealed class LeaderboardServerTests : IDisposable
         Assert.Null(result.PublicScore);
         Assert.Equal(result.ErrorDescription, (await client.ListSubmissionsAsync("tiny-comp"))[0].ErrorDescription);
 
-        var good = _temp.File("good.csv");
+        var good = _temp.Combine("good.csv");
         comp.WriteSubmission(good, (_, y) => y);
         Assert.Equal(SubmissionState.Complete, (await client.SubmitAsync("tiny-comp", good, "fixed")).State);
     }
@@ -143,7 +143,7 @@ public sealed class LeaderboardServerTests : IDisposable
         var comp = TinyCompetition.Create(_temp.Path, config: "daily_limit: 1\ncount_format_errors: true\n");
         await using var server = await TestServers.StartAsync(comp.Dir);
         using var client = TestServers.Client(server);
-        var bad = _temp.File("bad.csv");
+        var bad = _temp.Combine("bad.csv");
         File.WriteAllText(bad, "row_id,meter_reading\n0,1\n");
 
         Assert.Equal(SubmissionState.Error, (await client.SubmitAsync("tiny-comp", bad, "broken")).State);
@@ -157,8 +157,8 @@ public sealed class LeaderboardServerTests : IDisposable
         await using var server = await TestServers.StartAsync(comp.Dir);
         using var client = TestServers.Client(server);
         var target = new KaggleTarget(client, "tiny-comp", "leaderboard");
-        var log = new LocalSubmissionLog(_temp.File("deploy-log.jsonl"));
-        var path = _temp.File("sub.csv");
+        var log = new LocalSubmissionLog(_temp.Combine("deploy-log.jsonl"));
+        var path = _temp.Combine("sub.csv");
         comp.WriteSubmission(path, (_, y) => y * 1.2f);
         var request = new DeployRequest { FilePath = path, Message = "m", SamplePath = comp.SamplePath, Gate = GateVerdict.Passed() };
 
@@ -182,12 +182,12 @@ public sealed class LeaderboardServerTests : IDisposable
         var comp = TinyCompetition.Create(_temp.Path);
         await using var server = await TestServers.StartAsync(comp.Dir);
         using var client = TestServers.Client(server);
-        var path = _temp.File("short.csv");
+        var path = _temp.Combine("short.csv");
         File.WriteAllText(path, "row_id,meter_reading\n0,1\n1,2\n");
 
         var error = await Assert.ThrowsAsync<EsteiraException>(() => Deployer.DeployAsync(
             new DeployRequest { FilePath = path, SamplePath = comp.SamplePath, Gate = GateVerdict.Passed() },
-            new KaggleTarget(client, "tiny-comp", "leaderboard"), new LocalSubmissionLog(_temp.File("l.jsonl")), TimeProvider.System));
+            new KaggleTarget(client, "tiny-comp", "leaderboard"), new LocalSubmissionLog(_temp.Combine("l.jsonl")), TimeProvider.System));
 
         Assert.Equal(ErrorCode.BadInput, error.Code);
         Assert.Contains("short.csv:4 column 'row_id': 198 of the sample submission's 200 ids are missing, e.g. row_id '2'; add one row per id", error.Message);
@@ -198,12 +198,12 @@ public sealed class LeaderboardServerTests : IDisposable
     public async Task Private_scores_stay_hidden_until_the_reveal_and_then_rank_the_board()
     {
         var comp = TinyCompetition.Create(_temp.Path, config: "deadline: 2026-07-01T00:00:00Z\nprivate_reveal: 2026-07-02T00:00:00Z\n");
-        var time = new ManualTime(new DateTimeOffset(2026, 6, 20, 12, 0, 0, TimeSpan.Zero));
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 6, 20, 12, 0, 0, TimeSpan.Zero));
         await using var server = await TestServers.StartAsync(comp.Dir, time);
         using var alice = TestServers.Client(server);
         using var bob = TestServers.Client(server, "bob", "hunter2");
-        var a = _temp.File("a.csv");
-        var b = _temp.File("b.csv");
+        var a = _temp.Combine("a.csv");
+        var b = _temp.Combine("b.csv");
 
         // alice is better on the public half, bob on the private half.
         var pa = comp.WriteSubmission(a, (i, y) => i < comp.PublicRows ? y : y * 2);
@@ -216,12 +216,12 @@ public sealed class LeaderboardServerTests : IDisposable
         Assert.All(await alice.ListSubmissionsAsync("tiny-comp"), s => Assert.Null(s.PrivateScore));
         Assert.Equal(["alice", "bob"], (await bob.GetLeaderboardAsync("tiny-comp")).Select(r => r.TeamName));
 
-        time.Now = new DateTimeOffset(2026, 7, 1, 12, 0, 0, TimeSpan.Zero);
+        time.SetUtcNow(new DateTimeOffset(2026, 7, 1, 12, 0, 0, TimeSpan.Zero));
         var closed = await Assert.ThrowsAsync<EsteiraException>(() => alice.SubmitAsync("tiny-comp", a, "late"));
         Assert.Equal(ErrorCode.Forbidden, closed.Code);
         Assert.Null((await alice.GetSubmissionAsync(sa.Ref)).PrivateScore);
 
-        time.Now = new DateTimeOffset(2026, 7, 2, 0, 0, 1, TimeSpan.Zero);
+        time.SetUtcNow(new DateTimeOffset(2026, 7, 2, 0, 0, 1, TimeSpan.Zero));
         var revealed = await alice.GetSubmissionAsync(sa.Ref);
         var privateHalf = comp.PublicRows..;
         Assert.Equal(Rmsle.Compute(pa.AsSpan(privateHalf), comp.Actual.AsSpan(privateHalf)), Score(revealed.PrivateScore), 5);
@@ -239,7 +239,7 @@ public sealed class LeaderboardServerTests : IDisposable
         await using var server = await TestServers.StartAsync(comp.Dir);
         using var alice = TestServers.Client(server);
         using var bob = TestServers.Client(server, "bob", "hunter2");
-        var path = _temp.File("a.csv");
+        var path = _temp.Combine("a.csv");
         comp.WriteSubmission(path, (_, y) => y);
         var mine = await alice.SubmitAsync("tiny-comp", path, "alice's secret idea");
 
@@ -295,7 +295,7 @@ public sealed class LeaderboardServerTests : IDisposable
     public async Task A_restart_loses_nothing_pending_work_is_scored_and_open_upload_slots_still_work()
     {
         var comp = TinyCompetition.Create(_temp.Path, config: "daily_limit: 3\n");
-        var path = _temp.File("s.csv");
+        var path = _temp.Combine("s.csv");
         comp.WriteSubmission(path, (_, y) => y + 2);
         long pendingRef;
         StartSubmissionUploadResponse? slot;
@@ -333,7 +333,7 @@ public sealed class LeaderboardServerTests : IDisposable
         var comp = TinyCompetition.Create(_temp.Path, rows: 300);
         await using var server = await TestServers.StartAsync(comp.Dir, maxUploadBytes: 1000);
         using var client = TestServers.Client(server);
-        var path = _temp.File("big.csv");
+        var path = _temp.Combine("big.csv");
         comp.WriteSubmission(path, (_, y) => y);
 
         var error = await Assert.ThrowsAsync<EsteiraException>(() => client.SubmitAsync("tiny-comp", path, "too big"));
@@ -401,7 +401,7 @@ public sealed class LeaderboardServerTests : IDisposable
         var comp = TinyCompetition.Create(_temp.Path);
         await using var server = await TestServers.StartAsync(comp.Dir);
         using var client = TestServers.Client(server);
-        var path = _temp.File("s.csv");
+        var path = _temp.Combine("s.csv");
         comp.WriteSubmission(path, (_, y) => y * 1.1f);
         var scored = await client.SubmitAsync("tiny-comp", path, "x");
 
@@ -425,7 +425,7 @@ public sealed class LeaderboardServerTests : IDisposable
         Assert.False(string.IsNullOrEmpty(connection), "ESTEIRA_TEST_POSTGRES is not set: run `source .ci/services.sh` first");
         var name = "pg-" + Guid.NewGuid().ToString("N")[..10];
         var comp = TinyCompetition.Create(_temp.Path, name: name);
-        var path = _temp.File("s.csv");
+        var path = _temp.Combine("s.csv");
         comp.WriteSubmission(path, (_, y) => y);
 
         await using (var server = await TestServers.StartAsync(comp.Dir, state: "postgresql:" + connection))
@@ -447,16 +447,16 @@ public sealed class LeaderboardServerTests : IDisposable
         var comp = TinyCompetition.Create(_temp.Path);
         await using var server = await TestServers.StartAsync(comp.Dir);
         using var client = TestServers.Client(server);
-        var plain = _temp.File("plain.csv");
+        var plain = _temp.Combine("plain.csv");
         comp.WriteSubmission(plain, (i, y) => (y * 0.8f) + (i % 4));
-        var quoted = _temp.File("quoted.csv");
+        var quoted = _temp.Combine("quoted.csv");
         await File.WriteAllLinesAsync(quoted, (await File.ReadAllLinesAsync(plain)).Select(line => string.Join(',', line.Split(',').Select(f => $"\"{f}\""))));
         Assert.StartsWith("\"row_id\",\"meter_reading\"\n\"0\",\"", (await File.ReadAllTextAsync(quoted)).ReplaceLineEndings("\n"), StringComparison.Ordinal);
         var expected = await client.SubmitAsync("tiny-comp", plain, "plain");
 
         var outcome = await Deployer.DeployAsync(
             new DeployRequest { FilePath = quoted, SamplePath = comp.SamplePath, Gate = GateVerdict.Passed(), Options = new GuardOptions { AllowDuplicate = true } },
-            new KaggleTarget(client, "tiny-comp", "leaderboard"), new LocalSubmissionLog(_temp.File("log.jsonl")), TimeProvider.System);
+            new KaggleTarget(client, "tiny-comp", "leaderboard"), new LocalSubmissionLog(_temp.Combine("log.jsonl")), TimeProvider.System);
 
         Assert.Equal(SubmissionState.Complete, outcome.Outcome.State);
         Assert.Equal(expected.PublicScore, outcome.Outcome.PublicScore);
@@ -530,7 +530,7 @@ public sealed class LeaderboardServerTests : IDisposable
         var comp = TinyCompetition.Create(_temp.Path);
         await using var server = await TestServers.StartAsync(comp.Dir);
         using var client = TestServers.Client(server);
-        var path = _temp.File("model.csv");
+        var path = _temp.Combine("model.csv");
         await File.WriteAllBytesAsync(path, Enumerable.Range(0, 1024).Select(i => (byte)((i * 7) % 256)).ToArray());
 
         var result = await client.SubmitAsync("tiny-comp", path, "oops, the model");

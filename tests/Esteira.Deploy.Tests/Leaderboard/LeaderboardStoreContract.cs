@@ -179,9 +179,9 @@ public abstract class LeaderboardStoreContract : IAsyncLifetime
 
 public sealed class SqliteLeaderboardStoreTests : LeaderboardStoreContract, IDisposable
 {
-    private readonly TempDir _temp = new();
+    private readonly TempFolder _temp = new();
 
-    protected override ILeaderboardStore CreateStore() => new SqliteLeaderboardStore(_temp.File("state.db"));
+    protected override ILeaderboardStore CreateStore() => new SqliteLeaderboardStore(_temp.Combine("state.db"));
 
     public void Dispose() => _temp.Dispose();
 }

@@ -1,71 +1,25 @@
-using System.IO.Compression;
 using System.Text;
 
-namespace Esteira.Tests;
+namespace Esteira.Testing;
 
-/// <summary>Builds a tiny GEPIII dataset in a temporary folder; any file can be replaced to inject a fault.</summary>
-internal sealed class TempDataset : IDisposable
+/// <summary>
+/// A tiny GEPIII dataset (the ASHRAE layout): two buildings at two sites, 40 days of hourly training readings with a
+/// working-hours pattern, 10 days of test rows, and the weather of both periods. The whole pipeline runs on it in seconds.
+/// </summary>
+public static class TinyGepiii
 {
-    public TempDataset()
+    /// <summary>Writes the six files into <paramref name="folder"/> (created if missing).</summary>
+    public static void WriteTo(string folder)
     {
-        Root = Directory.CreateTempSubdirectory("esteira-test-").FullName;
-        Data = Path.Combine(Root, "data");
-        Out = Path.Combine(Root, "out");
-        Directory.CreateDirectory(Data);
-        foreach (var (name, text) in Valid())
+        Directory.CreateDirectory(folder);
+        foreach (var (name, text) in Files())
         {
-            Write(name, text);
+            File.WriteAllText(Path.Combine(folder, name), text);
         }
     }
 
-    public string Root { get; }
-    public string Data { get; }
-    public string Out { get; }
-
-    public TempDataset Write(string name, string text)
-    {
-        File.WriteAllText(Path.Combine(Data, name), text);
-        return this;
-    }
-
-    /// <summary>Appends a line to one of the files.</summary>
-    public TempDataset Append(string name, string line)
-    {
-        File.AppendAllText(Path.Combine(Data, name), line + "\n");
-        return this;
-    }
-
-    /// <summary>Replaces the first occurrence of <paramref name="from"/> in a file.</summary>
-    public TempDataset Replace(string name, string from, string to)
-    {
-        var path = Path.Combine(Data, name);
-        var text = File.ReadAllText(path);
-        var at = text.IndexOf(from, StringComparison.Ordinal);
-        Assert.True(at >= 0, $"'{from}' not in {name}");
-        File.WriteAllText(path, string.Concat(text.AsSpan(0, at), to, text.AsSpan(at + from.Length)));
-        return this;
-    }
-
-    public string Zip(string name = "data.zip")
-    {
-        var zip = Path.Combine(Root, name);
-        ZipFile.CreateFromDirectory(Data, zip);
-        return zip;
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Root, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
-
-    /// <summary>Two buildings at two sites, 40 days of hourly training readings, 10 days of test rows.</summary>
-    public static IEnumerable<(string Name, string Text)> Valid()
+    /// <summary>Each file's name and text.</summary>
+    public static IEnumerable<(string Name, string Text)> Files()
     {
         var start = new DateTime(2016, 1, 1);
         var train = new StringBuilder("building_id,meter,timestamp,meter_reading\n");
