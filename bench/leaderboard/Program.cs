@@ -5,9 +5,9 @@ using System.IO.Compression;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
+using Esteira.Data.Submissions;
 using Esteira.Deploy.Kaggle;
 using Esteira.Deploy.Leaderboard;
-using Esteira.Deploy.Submissions;
 
 // Usage:
 //   dotnet run --project bench/leaderboard -c Release -- score [--data DIR] [--work DIR] [--rows N] [--id-prefix P]

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
+using Esteira.Data.Submissions;
 using Esteira.Deploy.Guard;
-using Esteira.Deploy.Submissions;
 using Esteira.Deploy.Targets;
 
 namespace Esteira.Deploy;

@@ -1,5 +1,5 @@
+using Esteira.Data.Submissions;
 using Esteira.Deploy.Guard;
-using Esteira.Deploy.Submissions;
 using Xunit;
 
 namespace Esteira.Deploy.Tests;

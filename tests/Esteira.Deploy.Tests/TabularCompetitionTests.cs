@@ -3,10 +3,10 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
+using Esteira.Data.Submissions;
 using Esteira.Deploy.Guard;
 using Esteira.Deploy.Kaggle;
 using Esteira.Deploy.Leaderboard;
-using Esteira.Deploy.Submissions;
 using Esteira.Deploy.Targets;
 using Xunit;
 

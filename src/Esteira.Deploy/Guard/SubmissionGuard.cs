@@ -1,4 +1,4 @@
-using Esteira.Deploy.Submissions;
+using Esteira.Data.Submissions;
 
 namespace Esteira.Deploy.Guard;
 

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Esteira.Deploy.Submissions;
+using Esteira.Data.Submissions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;

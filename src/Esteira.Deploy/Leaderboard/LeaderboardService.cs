@@ -5,7 +5,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using Esteira.Deploy.Kaggle;
-using Esteira.Deploy.Submissions;
+using Esteira.Data.Submissions;
 using Microsoft.Extensions.Logging;
 
 namespace Esteira.Deploy.Leaderboard;
