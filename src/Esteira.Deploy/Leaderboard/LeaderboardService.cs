@@ -493,7 +493,7 @@ public sealed class LeaderboardService : IAsyncDisposable
 
         var now = _time.GetUtcNow().UtcDateTime;
         var (record, created) = await _store.CreateSubmissionAsync(Competition.Name,
-            new NewSubmission(team.Name, upload.TokenHash, upload.FileName, upload.ContentSha256, upload.Size.Value, request.SubmissionDescription ?? "", now),
+            new NewLeaderboardSubmission(team.Name, upload.TokenHash, upload.FileName, upload.ContentSha256, upload.Size.Value, request.SubmissionDescription ?? "", now),
             Competition.DailyLimit, now.Date, cancellationToken);
         if (created)
         {
@@ -582,7 +582,7 @@ public sealed class LeaderboardService : IAsyncDisposable
     private async Task<List<ApiLeaderboardSubmission>> RankAsync(bool usePrivate, CancellationToken cancellationToken)
     {
         var complete = (await _store.ListSubmissionsAsync(Competition.Name, null, cancellationToken))
-            .Where(s => s.Status == SubmissionState.Complete && s.PublicScore is not null)
+            .Where(s => s.Status == SubmissionStatus.Complete && s.PublicScore is not null)
             .ToList();
         var teamIds = _teams.ToDictionary(t => t.Name, t => t.Id, StringComparer.Ordinal);
         return LeaderboardRanking.Rank(complete, Competition.Metric, usePrivate)
@@ -602,7 +602,7 @@ public sealed class LeaderboardService : IAsyncDisposable
     public async Task ScoreAsync(long submissionRef, CancellationToken cancellationToken)
     {
         var record = await _store.GetSubmissionAsync(Competition.Name, submissionRef, cancellationToken);
-        if (record is null || record.Status != SubmissionState.Pending)
+        if (record is null || record.Status != SubmissionStatus.Pending)
         {
             return;
         }
@@ -752,9 +752,9 @@ public sealed class LeaderboardService : IAsyncDisposable
         Description = record.Description,
         ErrorDescription = record.ErrorDescription,
         FileName = record.FileName,
-        PublicScore = record.Status == SubmissionState.Complete ? FormatScore(record.PublicScore) : null,
-        PrivateScore = record.Status == SubmissionState.Complete && revealed ? FormatScore(record.PrivateScore) : null,
-        Status = SubmissionStates.ToWire(record.Status),
+        PublicScore = record.Status == SubmissionStatus.Complete ? FormatScore(record.PublicScore) : null,
+        PrivateScore = record.Status == SubmissionStatus.Complete && revealed ? FormatScore(record.PrivateScore) : null,
+        Status = SubmissionStatusWire.ToWire(record.Status),
         SubmittedBy = record.Team,
         SubmittedByRef = record.Team,
         TeamName = record.Team,

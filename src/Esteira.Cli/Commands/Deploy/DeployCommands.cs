@@ -183,7 +183,7 @@ public sealed partial class DeployCommand(IAnsiConsole console) : AsyncCommand<D
                 Message = message,
                 SamplePath = settings.Sample,
                 Metric = settings.Metric is null ? null : EvalMetric.Parse(settings.Metric, "--metric"),
-                Gate = champion?.Gate ?? GateVerdict.NotEvaluated,
+                Gate = champion?.Gate ?? GateSummary.NotEvaluated,
                 Options = new GuardOptions { AllowDuplicate = settings.AllowDuplicate, OverrideGate = settings.OverrideGate },
             }, target, history, TimeProvider.System, progress, cancellationToken);
             if (champion is null)
@@ -203,7 +203,7 @@ public sealed partial class DeployCommand(IAnsiConsole console) : AsyncCommand<D
                     target = target.Kind,
                     competition = target.Competition,
                     outcome.Reference,
-                    status = SubmissionStates.ToWire(outcome.State),
+                    status = SubmissionStatusWire.ToWire(outcome.State),
                     outcome.PublicScore,
                     outcome.PrivateScore,
                     outcome.ErrorDescription,
@@ -212,7 +212,7 @@ public sealed partial class DeployCommand(IAnsiConsole console) : AsyncCommand<D
                     rows = result.Facts.Rows,
                 });
             }
-            else if (outcome.State == SubmissionState.Complete)
+            else if (outcome.State == SubmissionStatus.Complete)
             {
                 if (outcome.PublicScore is { } score)
                 {
@@ -225,7 +225,7 @@ public sealed partial class DeployCommand(IAnsiConsole console) : AsyncCommand<D
                 }
             }
 
-            return outcome.State == SubmissionState.Error
+            return outcome.State == SubmissionStatus.Error
                 ? throw new EsteiraException(ErrorCode.ExternalService,
                     $"{target.Kind} scored submission {outcome.Reference} as ERROR: {outcome.ErrorDescription ?? "no description"}; fix the file and deploy again")
                 : 0;
@@ -303,7 +303,7 @@ public sealed class SubmissionsListCommand(IAnsiConsole console) : AsyncCommand<
                     s.Date?.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture) ?? "",
                     Markup.Escape(s.FileName ?? ""),
                     Markup.Escape(s.Description ?? ""),
-                    s.State == SubmissionState.Error ? $"[red]ERROR[/] {Markup.Escape(s.ErrorDescription ?? "")}" : SubmissionStates.ToWire(s.State),
+                    s.State == SubmissionStatus.Error ? $"[red]ERROR[/] {Markup.Escape(s.ErrorDescription ?? "")}" : SubmissionStatusWire.ToWire(s.State),
                     s.PublicScore ?? "",
                     s.PrivateScore ?? "");
             }
