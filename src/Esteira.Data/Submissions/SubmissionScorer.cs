@@ -31,7 +31,7 @@ public sealed record ScoringLimits(long MaxLines, long MaxBytes, TimeSpan TimeBu
     /// <summary>Decompressed bytes allowed per expected row (a quoted id, a long value and CRLF fit in far less).</summary>
     public const long BytesPerRow = 256;
 
-    /// <summary>No limit at all (tests and the guard's local check).</summary>
+    /// <summary>No limit at all (the check stage, the guard's local check and tests).</summary>
     public static ScoringLimits None { get; } = new(long.MaxValue, long.MaxValue, Timeout.InfiniteTimeSpan);
 
     /// <summary>Limits for a solution of <paramref name="rows"/> rows: the rows, the header and 10,000 blank lines; 256 bytes a row plus 16 MiB.</summary>
@@ -45,6 +45,10 @@ public sealed record ScoringLimits(long MaxLines, long MaxBytes, TimeSpan TimeBu
 /// byte spans and looked up in arrays indexed by the integer id (or through the id dictionary for other ids), so a
 /// 41.7M-row file costs a few seconds, not minutes.
 /// </summary>
+/// <remarks>
+/// The one reader of submission files: the pipeline's check stage (<c>SubmissionFile.Check</c>), the deploy guard's check
+/// and the leaderboard server's scoring all go through it, so a file passes or fails with the same message everywhere.
+/// </remarks>
 public static class SubmissionScorer
 {
     /// <summary>Checks (and scores, when <paramref name="reference"/> has true values) a plain, .gz or .zip file.</summary>
