@@ -1,7 +1,7 @@
-using Esteira.Deploy.Leaderboard;
+using Esteira.Leaderboard;
 using Xunit;
 
-namespace Esteira.Deploy.Tests;
+namespace Esteira.Deploy.Tests.Leaderboard;
 
 /// <summary>What every <see cref="ILeaderboardStore"/> must do; derived once per implementation.</summary>
 public abstract class LeaderboardStoreContract : IAsyncLifetime
