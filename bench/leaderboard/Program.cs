@@ -5,8 +5,8 @@ using System.IO.Compression;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
+using Esteira.Data.Submissions;
 using Esteira.Deploy.Kaggle;
-using Esteira.Deploy.Submissions;
 using Esteira.Leaderboard;
 
 // Usage:
@@ -258,9 +258,9 @@ internal static class LoadBench
                     while (true)
                     {
                         var s = await TimedAsync<ApiSubmission>("GetSubmission", new { @ref = create.Ref });
-                        if (s.State != SubmissionState.Pending)
+                        if (s.State != SubmissionStatus.Pending)
                         {
-                            if (s.State == SubmissionState.Error)
+                            if (s.State == SubmissionStatus.Error)
                             {
                                 errors.Add($"ref {create.Ref}: ERROR {s.ErrorDescription}");
                             }
@@ -311,7 +311,7 @@ internal static class LoadBench
         var lost = created.Keys.Count(r => !storedRefs.Contains(r));
         var unknown = stored.Count(s => !created.ContainsKey(s.Ref));
         var duplicateTokens = stored.Count - stored.Select(s => s.Ref).Distinct().Count();
-        var pending = stored.Count(s => s.Status == SubmissionState.Pending);
+        var pending = stored.Count(s => s.Status == SubmissionStatus.Pending);
         var wrongTeam = stored.Count(s => created.TryGetValue(s.Ref, out var t) && t != s.Team);
 
         Console.WriteLine($"load: {clients} clients ({teams.Count} teams) for {elapsed.TotalSeconds:0.0} s against {competition} ({server.Solution.Count:N0} solution rows)");

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
+using Esteira.Data.Submissions;
 using Esteira.Deploy.Guard;
-using Esteira.Deploy.Submissions;
 using Esteira.Deploy.Targets;
 
 namespace Esteira.Deploy;
@@ -17,7 +17,7 @@ public sealed record DeployRequest
     /// <summary>The competition metric: it decides which values the check accepts; null means RMSLE (finite, ≥ 0).</summary>
     public EvalMetric? Metric { get; init; }
 
-    public GateVerdict Gate { get; init; } = GateVerdict.NotEvaluated;
+    public GateSummary Gate { get; init; } = GateSummary.NotEvaluated;
     public GuardOptions Options { get; init; } = new();
 }
 

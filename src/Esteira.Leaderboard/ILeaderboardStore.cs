@@ -1,5 +1,3 @@
-using Esteira.Deploy.Kaggle;
-
 namespace Esteira.Leaderboard;
 
 /// <summary>A team and the salted hash of its key (the key itself is never stored).</summary>
@@ -18,7 +16,7 @@ public sealed record SubmissionRecord
     public long TotalBytes { get; init; }
     public string Description { get; init; } = "";
     public DateTime SubmittedUtc { get; init; }
-    public SubmissionState Status { get; init; }
+    public SubmissionStatus Status { get; init; }
     public double? PublicScore { get; init; }
     public double? PrivateScore { get; init; }
     public string? ErrorDescription { get; init; }
@@ -27,8 +25,8 @@ public sealed record SubmissionRecord
     public bool Counts { get; init; } = true;
 }
 
-/// <summary>What CreateSubmission asks the store to record.</summary>
-public sealed record NewSubmission(string Team, string UploadTokenHash, string FileName, string ContentSha256, long TotalBytes, string Description, DateTime SubmittedUtc);
+/// <summary>A leaderboard submission CreateSubmission asks the store to record (the tracking ledger's is <c>Esteira.Tracking.NewSubmission</c>).</summary>
+public sealed record NewLeaderboardSubmission(string Team, string UploadTokenHash, string FileName, string ContentSha256, long TotalBytes, string Description, DateTime SubmittedUtc);
 
 /// <summary>
 /// The leaderboard server's state: teams, upload slots and submissions, per competition. Implementations: SQLite (default,
@@ -69,7 +67,7 @@ public interface ILeaderboardStore : IAsyncDisposable
     /// <paramref name="dayStartUtc"/> (0 = no limit), in which case it throws <see cref="ErrorCode.LimitExceeded"/>.
     /// Returns the existing record (and false) when the upload token was already used.
     /// </summary>
-    Task<(SubmissionRecord Record, bool Created)> CreateSubmissionAsync(string competition, NewSubmission submission, int dailyLimit, DateTime dayStartUtc,
+    Task<(SubmissionRecord Record, bool Created)> CreateSubmissionAsync(string competition, NewLeaderboardSubmission submission, int dailyLimit, DateTime dayStartUtc,
         CancellationToken cancellationToken = default);
 
     /// <summary>The submission, or null when there is none with that ref in this competition.</summary>

@@ -1,5 +1,3 @@
-using Esteira.Deploy.Kaggle;
-
 namespace Esteira.Leaderboard;
 
 /// <summary>One team's line on a board: the submission that represents it and the score it is ranked by.</summary>
@@ -15,7 +13,7 @@ public static class LeaderboardRanking
     /// <summary>
     /// The public board ranks each team's best public score; the private board (<paramref name="usePrivate"/>) ranks each
     /// team by the better private score of its two best-public submissions (Kaggle's automatic selection). Only
-    /// <see cref="SubmissionState.Complete"/> submissions with a public score take part.
+    /// <see cref="SubmissionStatus.Complete"/> submissions with a public score take part.
     /// </summary>
     public static IReadOnlyList<RankedEntry> Rank(IEnumerable<SubmissionRecord> submissions, EvalMetric metric, bool usePrivate)
     {
@@ -23,7 +21,7 @@ public static class LeaderboardRanking
         ArgumentNullException.ThrowIfNull(metric);
         var sign = metric.Goal == MetricGoal.Minimize ? 1.0 : -1.0;
         return submissions
-            .Where(s => s.Status == SubmissionState.Complete && s.PublicScore is not null)
+            .Where(s => s.Status == SubmissionStatus.Complete && s.PublicScore is not null)
             .GroupBy(s => s.Team, StringComparer.Ordinal)
             .Select(g =>
             {

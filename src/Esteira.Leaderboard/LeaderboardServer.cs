@@ -1,6 +1,6 @@
 using System.Diagnostics;
+using Esteira.Data.Submissions;
 using Esteira.Deploy.Kaggle;
-using Esteira.Deploy.Submissions;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;

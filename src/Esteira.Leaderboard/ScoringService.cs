@@ -1,5 +1,4 @@
-using Esteira.Deploy.Kaggle;
-using Esteira.Deploy.Submissions;
+using Esteira.Data.Submissions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -93,7 +92,7 @@ public sealed class ScoringService : BackgroundService
     public async Task ScoreAsync(long submissionRef, CancellationToken cancellationToken)
     {
         var record = await _store.GetSubmissionAsync(_competition.Name, submissionRef, cancellationToken);
-        if (record is null || record.Status != SubmissionState.Pending)
+        if (record is null || record.Status != SubmissionStatus.Pending)
         {
             return;
         }

@@ -1,6 +1,5 @@
 using System.Data;
 using System.Data.Common;
-using Esteira.Deploy.Kaggle;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 
@@ -112,7 +111,7 @@ public abstract class SqlLeaderboardStore : ILeaderboardStore
         }
     }
 
-    public async Task<(SubmissionRecord Record, bool Created)> CreateSubmissionAsync(string competition, NewSubmission submission, int dailyLimit, DateTime dayStartUtc,
+    public async Task<(SubmissionRecord Record, bool Created)> CreateSubmissionAsync(string competition, NewLeaderboardSubmission submission, int dailyLimit, DateTime dayStartUtc,
         CancellationToken cancellationToken = default)
     {
         using (await EnterWriteAsync(cancellationToken))
@@ -157,7 +156,7 @@ public abstract class SqlLeaderboardStore : ILeaderboardStore
                     TotalBytes = submission.TotalBytes,
                     Description = submission.Description,
                     SubmittedUtc = FromMs(ToMs(submission.SubmittedUtc)),
-                    Status = SubmissionState.Pending,
+                    Status = SubmissionStatus.Pending,
                 }, true);
             }
         }
@@ -321,7 +320,7 @@ public abstract class SqlLeaderboardStore : ILeaderboardStore
                 TotalBytes = reader.GetInt64(4),
                 Description = reader.GetString(5),
                 SubmittedUtc = FromMs(reader.GetInt64(6)),
-                Status = (SubmissionState)Convert.ToInt32(reader.GetValue(7), System.Globalization.CultureInfo.InvariantCulture),
+                Status = (SubmissionStatus)Convert.ToInt32(reader.GetValue(7), System.Globalization.CultureInfo.InvariantCulture),
                 PublicScore = reader.IsDBNull(8) ? null : reader.GetDouble(8),
                 PrivateScore = reader.IsDBNull(9) ? null : reader.GetDouble(9),
                 ErrorDescription = reader.IsDBNull(10) ? null : reader.GetString(10),

@@ -53,7 +53,7 @@ public sealed class Standings(CompetitionDefinition competition, ILeaderboardSto
     private async Task<List<ApiLeaderboardSubmission>> RankAsync(bool usePrivate, CancellationToken cancellationToken)
     {
         var complete = (await store.ListSubmissionsAsync(competition.Name, null, cancellationToken))
-            .Where(s => s.Status == SubmissionState.Complete && s.PublicScore is not null)
+            .Where(s => s.Status == SubmissionStatus.Complete && s.PublicScore is not null)
             .ToList();
         var teamIds = teams.Teams.ToDictionary(t => t.Name, t => t.Id, StringComparer.Ordinal);
         return LeaderboardRanking.Rank(complete, competition.Metric, usePrivate)

@@ -116,7 +116,7 @@ public sealed class SubmissionService(CompetitionDefinition competition, ILeader
 
         var now = time.GetUtcNow().UtcDateTime;
         var (record, created) = await store.CreateSubmissionAsync(competition.Name,
-            new NewSubmission(team.Name, upload.TokenHash, upload.FileName, upload.ContentSha256, upload.Size.Value, request.SubmissionDescription ?? "", now),
+            new NewLeaderboardSubmission(team.Name, upload.TokenHash, upload.FileName, upload.ContentSha256, upload.Size.Value, request.SubmissionDescription ?? "", now),
             competition.DailyLimit, now.Date, cancellationToken);
         if (created)
         {

@@ -33,20 +33,6 @@ internal sealed class RowIdSet
         }
     }
 
-    public int Count { get; private set; }
-
-    /// <summary>The set of <paramref name="ids"/>.</summary>
-    public static RowIdSet Of(int[] ids)
-    {
-        var set = new RowIdSet(ids);
-        foreach (var id in ids)
-        {
-            set.Add(id);
-        }
-
-        return set;
-    }
-
     /// <summary>Adds an id; false when it was already there.</summary>
     public bool Add(int id)
     {
@@ -73,7 +59,6 @@ internal sealed class RowIdSet
             _bits[(int)offset] = true;
         }
 
-        Count++;
         return true;
     }
 

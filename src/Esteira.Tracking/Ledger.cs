@@ -1,18 +1,5 @@
 namespace Esteira.Tracking;
 
-/// <summary>Where a submission stands at its target.</summary>
-public enum SubmissionStatus
-{
-    /// <summary>Sent; the target has not scored it yet.</summary>
-    Pending,
-
-    /// <summary>Scored.</summary>
-    Complete,
-
-    /// <summary>The target rejected it or scoring failed.</summary>
-    Error,
-}
-
 /// <summary>A submission about to be recorded (right before or right after sending it).</summary>
 public sealed record NewSubmission
 {

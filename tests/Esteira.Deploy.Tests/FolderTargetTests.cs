@@ -1,5 +1,4 @@
 using Esteira.Deploy.Guard;
-using Esteira.Deploy.Kaggle;
 using Esteira.Deploy.Targets;
 using Xunit;
 
@@ -25,7 +24,7 @@ public sealed class FolderTargetTests : IDisposable
         var result = await Deployer.DeployAsync(request, target, log, time);
         await log.RecordAsync(target.Kind, target.Competition, result.Facts.Sha256, result.Outcome, time.GetUtcNow());
 
-        Assert.Equal(SubmissionState.Complete, result.Outcome.State);
+        Assert.Equal(SubmissionStatus.Complete, result.Outcome.State);
         Assert.StartsWith("20260203T040506Z-" + result.Facts.Sha256[..12], result.Outcome.Reference);
         Assert.Equal(await File.ReadAllBytesAsync(path), await File.ReadAllBytesAsync(result.Outcome.Location!));
         var listed = Assert.Single(await target.ListAsync());

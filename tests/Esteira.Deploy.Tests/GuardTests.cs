@@ -1,5 +1,6 @@
+using Esteira.Data.Submissions;
 using Esteira.Deploy.Guard;
-using Esteira.Deploy.Submissions;
+using Esteira.Deploy.Targets;
 using Xunit;
 
 namespace Esteira.Deploy.Tests;
@@ -15,7 +16,7 @@ public sealed class GuardTests
             FileName = "sub.csv",
             Sha256 = new string('a', 64),
             Rows = 10,
-            Gate = GateVerdict.Passed(),
+            Gate = GateSummary.Passed(),
             DailyLimit = 5,
             LedgerCountToday = 0,
         };
@@ -52,7 +53,7 @@ public sealed class GuardTests
     [InlineData(GateState.NotEvaluated)]
     public void The_gate_must_pass_unless_overridden(GateState state)
     {
-        var facts = Facts(f => f with { Gate = new GateVerdict(state, "CV 0.41 > champion 0.40") });
+        var facts = Facts(f => f with { Gate = new GateSummary(state, "CV 0.41 > champion 0.40") });
         var refusal = Assert.Single(SubmissionGuard.Evaluate(facts, new GuardOptions()).Refusals);
         Assert.Equal("gate", refusal.Rule);
         Assert.Equal(ErrorCode.GateFailed, refusal.Code);
@@ -95,11 +96,30 @@ public sealed class GuardTests
     [Fact]
     public void Every_failing_rule_is_reported_and_the_first_is_thrown()
     {
-        var facts = Facts(f => f with { Gate = GateVerdict.Failed("worse"), LedgerCountToday = 5, SameContent = [new PriorSubmission(DateTimeOffset.UnixEpoch, null, null)] });
+        var facts = Facts(f => f with { Gate = GateSummary.Failed("worse"), LedgerCountToday = 5, SameContent = [new PriorSubmission(DateTimeOffset.UnixEpoch, null, null)] });
         var decision = SubmissionGuard.Evaluate(facts, new GuardOptions());
         Assert.Equal(["gate", "budget", "duplicate"], decision.Refusals.Select(r => r.Rule));
         var error = Assert.Throws<EsteiraException>(decision.ThrowIfRefused);
         Assert.Contains("also refused by: budget, duplicate", error.Message);
+    }
+
+    [Fact]
+    public async Task The_deploy_log_keeps_the_status_by_name_and_reads_logs_written_before()
+    {
+        // Given a log holding a line as earlier versions wrote it (the state a string)
+        using var temp = new TempFolder();
+        var log = new LocalSubmissionLog(temp.Combine("deploy-log.jsonl"));
+        var sha = new string('b', 64);
+        await File.WriteAllTextAsync(log.Path,
+            $$"""{"target":"kaggle","competition":"c","sha256":"{{sha}}","at":"2026-03-04T01:00:00+00:00","reference":"41","message":"old","state":"Error","publicScore":null}""" + "\n");
+
+        // When a submission of the same bytes is recorded
+        await log.RecordAsync("kaggle", "c", sha, new SubmissionOutcome { Reference = "42", Description = "new", State = SubmissionStatus.Complete },
+            new DateTimeOffset(2026, 3, 5, 0, 0, 0, TimeSpan.Zero));
+
+        // Then the new line names the status as the old one did, and both lines are read back
+        Assert.Contains("\"state\":\"Complete\"", (await File.ReadAllLinesAsync(log.Path))[1], StringComparison.Ordinal);
+        Assert.Equal(["42", "41"], (await log.FindByContentAsync("kaggle", "c", sha)).Select(p => p.Reference));
     }
 
     [Fact]

@@ -1,4 +1,4 @@
-using Esteira.Deploy.Submissions;
+using Esteira.Data.Submissions;
 using Xunit;
 
 namespace Esteira.Deploy.Tests;
@@ -113,17 +113,26 @@ public sealed class ScorerTests : IDisposable
         }
     }
 
-    [Fact]
-    public void A_truncated_gzip_is_a_format_error_not_a_crash()
+    [Theory]
+    [InlineData(2)]
+    [InlineData(8)]
+    [InlineData(4)]
+    [InlineData(1)]
+    public void A_truncated_gzip_is_a_format_error_not_a_crash(int cutFromEnd)
     {
+        // Given a gzipped submission cut short: in the middle (2 = half the file), or inside or just before its trailer,
+        // where .NET's GZipStream alone reads the data as complete
         var comp = TinyCompetition.Create(_temp.Path, rows: 5000);
         var path = _temp.Combine("sub.csv.gz");
         comp.WriteSubmission(path, (_, y) => y, gzip: true);
         var bytes = File.ReadAllBytes(path);
-        File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
+        File.WriteAllBytes(path, bytes[..(cutFromEnd == 2 ? bytes.Length / 2 : bytes.Length - cutFromEnd)]);
 
+        // When it is scored
         var check = SubmissionScorer.Check(path, ReferenceRows.LoadSolution(Path.Combine(comp.Dir, "solution.csv"), EvalMetric.Rmsle));
 
+        // Then it is refused as unreadable, not scored on the rows that were read
         Assert.False(check.IsValid);
+        Assert.Contains("cannot be read as CSV", check.Error!.Problem, StringComparison.Ordinal);
     }
 }

@@ -3,9 +3,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
+using Esteira.Data.Submissions;
 using Esteira.Deploy.Guard;
-using Esteira.Deploy.Kaggle;
-using Esteira.Deploy.Submissions;
 using Esteira.Deploy.Targets;
 using Esteira.Leaderboard;
 using Xunit;
@@ -130,7 +129,7 @@ public sealed class TabularCompetitionTests : IDisposable
         var dir = Competition("bikes", "datetime", "count", Hours, "metric: rmsle\n");
         var path = _temp.Combine("submission.csv");
         File.WriteAllText(path, content);
-        var request = new DeployRequest { FilePath = path, SamplePath = Path.Combine(dir, "sample_submission.csv"), Gate = GateVerdict.Passed() };
+        var request = new DeployRequest { FilePath = path, SamplePath = Path.Combine(dir, "sample_submission.csv"), Gate = GateSummary.Passed() };
 
         // When the guard gathers its facts and decides
         var facts = await Deployer.GatherFactsAsync(request, new FolderTarget(_temp.Combine("handoff"), "bikes", TimeProvider.System), new LocalSubmissionLog(_temp.Combine("l.jsonl")), TimeProvider.System);
@@ -271,7 +270,7 @@ public sealed class TabularCompetitionTests : IDisposable
         var t0 = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
         SubmissionRecord S(long r, string team, double pub, double priv, int minute) => new()
         {
-            Ref = r, Team = team, FileName = "f", ContentSha256 = "x", Status = SubmissionState.Complete, PublicScore = pub, PrivateScore = priv, SubmittedUtc = t0.AddMinutes(minute),
+            Ref = r, Team = team, FileName = "f", ContentSha256 = "x", Status = SubmissionStatus.Complete, PublicScore = pub, PrivateScore = priv, SubmittedUtc = t0.AddMinutes(minute),
         };
 
         // bob's second submission is his best public for a maximised metric, his first for a minimised one.

@@ -144,7 +144,7 @@ public sealed class SubmissionFileTests
         Assert.Throws<EsteiraException>(() => SubmissionFile.Check(path, sample));
 
         File.WriteAllBytes(path, bytes);
-        Assert.Contains("row_ids of sample_submission.csv are missing", Assert.Throws<EsteiraException>(() => SubmissionFile.Check(path, [.. sample, 50_000])).Message, StringComparison.Ordinal);
+        Assert.Contains("1 of the sample submission's 50001 ids are missing, e.g. row_id '50000'", Assert.Throws<EsteiraException>(() => SubmissionFile.Check(path, [.. sample, 50_000])).Message, StringComparison.Ordinal);
     }
 
     /// <summary>SubmissionFile's writer as it was before parallel members, kept as the reference for the text.</summary>
@@ -228,13 +228,28 @@ public sealed class SubmissionFileTests
         Assert.Equal(3, SubmissionFile.Check(path, [0, 1, 2]));
     }
 
+    [Fact]
+    public void The_check_takes_sparse_and_negative_sample_ids()
+    {
+        // Given sample row ids that are no dense range (one negative, one near int.MaxValue), one of them given twice
+        var path = Path.Combine(Directory.CreateTempSubdirectory("esteira-sub-").FullName, "submission.csv");
+        int[] sample = [-5, 2_000_000_000, 7, 7];
+        File.WriteAllText(path, "row_id,meter_reading\n7,1\n-5,0\n2000000000,2.5\n");
+
+        // When the submission holds each once, it passes; when it lacks one, the check names it
+        Assert.Equal(3, SubmissionFile.Check(path, sample));
+        File.WriteAllText(path, "row_id,meter_reading\n7,1\n2000000000,2.5\n");
+        Assert.Contains("submission.csv:4 column 'row_id': 1 of the sample submission's 3 ids are missing, e.g. row_id '-5'",
+            Assert.Throws<EsteiraException>(() => SubmissionFile.Check(path, sample)).Message, StringComparison.Ordinal);
+    }
+
     [Theory]
-    [InlineData("row_id,meter_reading\n0,1\n1,2\n", "row_ids of sample_submission.csv are missing, first 2")]
-    [InlineData("row_id,meter_reading\n0,1\n1,2\n1,2\n2,1\n", "submission.csv:4 column 'row_id': row_id 1 appears more than once")]
+    [InlineData("row_id,meter_reading\n0,1\n1,2\n", "submission.csv:4 column 'row_id': 1 of the sample submission's 3 ids are missing, e.g. row_id '2'; add one row per id")]
+    [InlineData("row_id,meter_reading\n0,1\n1,2\n1,2\n2,1\n", "submission.csv:4 column 'row_id': row_id '1' appears more than once; keep one row per id")]
     [InlineData("row_id,meter_reading\n0,1\n1,-2\n2,1\n", "submission.csv:3 column 'meter_reading'")]
     [InlineData("row_id,meter_reading\n0,1\n1,NaN\n2,1\n", "submission.csv:3 column 'meter_reading'")]
-    [InlineData("row_id,meter_reading\n0,1\n7,2\n2,1\n", "row_id 7 is not in sample_submission.csv")]
-    [InlineData("id,value\n0,1\n", "expected 'row_id,meter_reading'")]
+    [InlineData("row_id,meter_reading\n0,1\n7,2\n2,1\n", "submission.csv:3 column 'row_id': row_id '7' is not in the sample submission; submit exactly its ids")]
+    [InlineData("id,value\n0,1\n", "submission.csv:1 column 'id': header is 'id,value', expected 'row_id,meter_reading'")]
     public void The_check_names_the_first_bad_line(string content, string expected)
     {
         var path = Path.Combine(Directory.CreateTempSubdirectory("esteira-sub-").FullName, "submission.csv");

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Esteira.Deploy.Targets;
 
 namespace Esteira.Deploy.Guard;
@@ -20,7 +21,7 @@ public sealed class LocalSubmissionLog(string path) : ISubmissionHistory
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(outcome);
-        var entry = new Entry(target, competition, sha256, at, outcome.Reference, outcome.Description, outcome.State.ToString(), outcome.PublicScore);
+        var entry = new Entry(target, competition, sha256, at, outcome.Reference, outcome.Description, outcome.State, outcome.PublicScore);
         var line = JsonSerializer.Serialize(entry, Json) + "\n";
         await Gate.WaitAsync(cancellationToken);
         try
@@ -70,5 +71,7 @@ public sealed class LocalSubmissionLog(string path) : ISubmissionHistory
         return entries;
     }
 
-    private sealed record Entry(string Target, string Competition, string Sha256, DateTimeOffset At, string? Reference, string? Message, string State, string? PublicScore);
+    // the state by name ("Complete"), as the log has always held it
+    private sealed record Entry(string Target, string Competition, string Sha256, DateTimeOffset At, string? Reference, string? Message,
+        [property: JsonConverter(typeof(JsonStringEnumConverter<SubmissionStatus>))] SubmissionStatus State, string? PublicScore);
 }

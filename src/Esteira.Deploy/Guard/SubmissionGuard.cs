@@ -1,4 +1,4 @@
-using Esteira.Deploy.Submissions;
+using Esteira.Data.Submissions;
 
 namespace Esteira.Deploy.Guard;
 
@@ -27,14 +27,17 @@ public enum GateState
     NotEvaluated,
 }
 
-/// <summary>The gate's verdict on the model that produced the file.</summary>
-public sealed record GateVerdict(GateState State, string? Detail = null)
+/// <summary>
+/// What the guard knows of the gate's verdict on the model that produced the file: passed, failed or not evaluated, and
+/// one line of detail. The tracking store's full verdict (metrics, thresholds, champion) is <c>Esteira.Tracking.GateVerdict</c>.
+/// </summary>
+public sealed record GateSummary(GateState State, string? Detail = null)
 {
-    public static GateVerdict Passed(string? detail = null) => new(GateState.Passed, detail);
+    public static GateSummary Passed(string? detail = null) => new(GateState.Passed, detail);
 
-    public static GateVerdict Failed(string reason) => new(GateState.Failed, reason);
+    public static GateSummary Failed(string reason) => new(GateState.Failed, reason);
 
-    public static GateVerdict NotEvaluated { get; } = new(GateState.NotEvaluated);
+    public static GateSummary NotEvaluated { get; } = new(GateState.NotEvaluated);
 }
 
 /// <summary>Everything the guard decides on, gathered beforehand (see <see cref="Deployer.GatherFactsAsync"/>).</summary>
@@ -54,7 +57,7 @@ public sealed record GuardFacts
     /// <summary>Why the check could not run at all (no sample submission), or null.</summary>
     public string? CheckUnavailable { get; init; }
 
-    public required GateVerdict Gate { get; init; }
+    public required GateSummary Gate { get; init; }
 
     /// <summary>What the target's server says remains today, when it says; this wins over the ledger.</summary>
     public int? ServerRemainingToday { get; init; }

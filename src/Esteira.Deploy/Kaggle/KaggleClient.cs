@@ -315,7 +315,7 @@ public sealed class KaggleClient : IDisposable
         while (true)
         {
             var submission = await GetSubmissionAsync(submissionRef, cancellationToken);
-            if (submission.State != SubmissionState.Pending)
+            if (submission.State != SubmissionStatus.Pending)
             {
                 return submission;
             }

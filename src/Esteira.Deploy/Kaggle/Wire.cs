@@ -64,7 +64,7 @@ public sealed record ApiSubmission
 
     /// <summary>The status with the wire's leniency applied: absent means pending, case does not matter.</summary>
     [JsonIgnore]
-    public SubmissionState State => SubmissionStates.Parse(Status);
+    public SubmissionStatus State => SubmissionStatusWire.Parse(Status);
 }
 
 public sealed record ApiLeaderboardSubmission
@@ -129,18 +129,11 @@ public sealed record IntrospectTokenResponse
     public string? Scope { get; init; }
 }
 
-/// <summary>The three states of a Kaggle submission.</summary>
-public enum SubmissionState
-{
-    Pending,
-    Complete,
-    Error,
-}
-
-public static class SubmissionStates
+/// <summary>A <see cref="SubmissionStatus"/> as Kaggle's API writes it (<c>COMPLETE</c>, <c>SubmissionStatus.ERROR</c>, …).</summary>
+public static class SubmissionStatusWire
 {
     /// <summary>Reads the wire status: absent or unknown means pending; case-insensitive; accepts the enum-name prefix.</summary>
-    public static SubmissionState Parse(string? status)
+    public static SubmissionStatus Parse(string? status)
     {
         var s = status?.Trim() ?? "";
         var dot = s.LastIndexOf('.');
@@ -151,16 +144,16 @@ public static class SubmissionStates
 
         return s.ToUpperInvariant() switch
         {
-            "COMPLETE" => SubmissionState.Complete,
-            "ERROR" => SubmissionState.Error,
-            _ => SubmissionState.Pending,
+            "COMPLETE" => SubmissionStatus.Complete,
+            "ERROR" => SubmissionStatus.Error,
+            _ => SubmissionStatus.Pending,
         };
     }
 
-    public static string ToWire(SubmissionState state) => state switch
+    public static string ToWire(SubmissionStatus state) => state switch
     {
-        SubmissionState.Complete => "COMPLETE",
-        SubmissionState.Error => "ERROR",
+        SubmissionStatus.Complete => "COMPLETE",
+        SubmissionStatus.Error => "ERROR",
         _ => "PENDING",
     };
 }

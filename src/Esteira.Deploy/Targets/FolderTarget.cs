@@ -1,5 +1,4 @@
 using System.Globalization;
-using Esteira.Deploy.Kaggle;
 
 namespace Esteira.Deploy.Targets;
 
@@ -44,7 +43,7 @@ public sealed class FolderTarget(string destination, string competition, TimePro
             FileName = Path.GetFileName(path),
             Date = now,
             Description = message,
-            State = SubmissionState.Complete,
+            State = SubmissionStatus.Complete,
             Location = target,
         };
     }
@@ -64,7 +63,7 @@ public sealed class FolderTarget(string destination, string competition, TimePro
                     Date = DateTime.TryParseExact(f.Name.Split('-')[0], "yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture,
                         DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var d) ? d : f.LastWriteTimeUtc,
                     Description = File.Exists(f.FullName + ".txt") ? File.ReadAllText(f.FullName + ".txt").Trim() : null,
-                    State = SubmissionState.Complete,
+                    State = SubmissionStatus.Complete,
                     Location = f.FullName,
                 })
                 .ToList();

@@ -15,7 +15,7 @@ public sealed record SubmissionOutcome
     public string? FileName { get; init; }
     public DateTime? Date { get; init; }
     public string? Description { get; init; }
-    public SubmissionState State { get; init; }
+    public SubmissionStatus State { get; init; }
     public string? PublicScore { get; init; }
     public string? PrivateScore { get; init; }
     public string? ErrorDescription { get; init; }

@@ -2,9 +2,7 @@ using Esteira.Config;
 using System.Globalization;
 using Esteira.Deploy;
 using Esteira.Deploy.Guard;
-using Esteira.Deploy.Kaggle;
 using Esteira.Tracking;
-using DeployGate = Esteira.Deploy.Guard.GateVerdict;
 
 namespace Esteira.Pipeline.Deployment;
 
@@ -35,11 +33,11 @@ public sealed class ChampionDeploy : ISubmissionHistory, IAsyncDisposable
         : throw new EsteiraException(ErrorCode.NotFound,
             $"champion run {Champion.Id} ({Experiment}) has no submission file here ({recorded ?? "none recorded"}); run 'esteira run' (or 'esteira pull'), or in CI give the deploy job the train jobs' out/ artifacts");
 
-    public DeployGate Gate => Champion.Gate switch
+    public GateSummary Gate => Champion.Gate switch
     {
-        { Passed: true } g => DeployGate.Passed(g.Summary),
-        { } g => DeployGate.Failed(g.Summary),
-        null => DeployGate.Passed($"champion run {Champion.Id}, promoted by hand"),
+        { Passed: true } g => GateSummary.Passed(g.Summary),
+        { } g => GateSummary.Failed(g.Summary),
+        null => GateSummary.Passed($"champion run {Champion.Id}, promoted by hand"),
     };
 
     /// <summary>The workspace's champion (one for all experiments: see <see cref="WorkspaceGate"/>).</summary>
@@ -85,7 +83,7 @@ public sealed class ChampionDeploy : ISubmissionHistory, IAsyncDisposable
             RunId = Champion.Id,
             FileSha256 = result.Facts.Sha256,
             Target = Key(target, competition),
-            Status = o.State switch { SubmissionState.Complete => SubmissionStatus.Complete, SubmissionState.Error => SubmissionStatus.Error, _ => SubmissionStatus.Pending },
+            Status = o.State,
             CvScore = Champion.Metric("cv_rmsle"),
             PublicScore = Parse(o.PublicScore),
             PrivateScore = Parse(o.PrivateScore),

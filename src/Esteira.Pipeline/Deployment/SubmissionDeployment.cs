@@ -3,7 +3,6 @@ using Esteira.Deploy.Guard;
 using Esteira.Deploy.Kaggle;
 using Esteira.Deploy.Targets;
 using Esteira.Tracking;
-using DeployGate = Esteira.Deploy.Guard.GateVerdict;
 
 namespace Esteira.Pipeline.Deployment;
 
@@ -132,7 +131,7 @@ public sealed class SubmissionDeployment : IAsyncDisposable
             Message = Message,
             SamplePath = _request.Sample,
             Metric = _request.Metric is null ? null : EvalMetric.Parse(_request.Metric, "--metric"),
-            Gate = Champion?.Gate ?? DeployGate.NotEvaluated,
+            Gate = Champion?.Gate ?? GateSummary.NotEvaluated,
             Options = _request.Guard,
         }, Target, Champion is null ? _log : Champion, _time, progress, cancellationToken);
         if (Champion is null)

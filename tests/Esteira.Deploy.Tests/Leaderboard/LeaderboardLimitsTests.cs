@@ -68,13 +68,13 @@ public sealed class LeaderboardLimitsTests(ITestOutputHelper output) : IDisposab
         var result = await client.SubmitAsync("tiny-comp", bomb, "256 MiB of blank lines");
         output.WriteLine($"{new FileInfo(bomb).Length:N0} bytes of gz (256 MiB of blank lines) refused in {clock.ElapsedMilliseconds} ms: {result.ErrorDescription}");
 
-        Assert.Equal(SubmissionState.Error, result.State);
+        Assert.Equal(SubmissionStatus.Error, result.State);
         Assert.Equal("line 10202 is past this competition's limit of 10,201 lines (200 rows, the header and 10,000 blank lines); remove the blank lines", result.ErrorDescription);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"took {clock.Elapsed}");
 
         var good = _temp.Combine("good.csv");
         comp.WriteSubmission(good, (_, y) => y);
-        Assert.Equal(SubmissionState.Complete, (await client.SubmitAsync("tiny-comp", good, "the real one")).State);
+        Assert.Equal(SubmissionStatus.Complete, (await client.SubmitAsync("tiny-comp", good, "the real one")).State);
     }
 
     [Fact]
@@ -88,7 +88,7 @@ public sealed class LeaderboardLimitsTests(ITestOutputHelper output) : IDisposab
 
         var result = await client.SubmitAsync("tiny-comp", path, "slow");
 
-        Assert.Equal(SubmissionState.Error, result.State);
+        Assert.Equal(SubmissionStatus.Error, result.State);
         Assert.Equal("line 4096 was reached when scoring stopped: the server scores a submission for at most 0.001 ms; this file does not count, submit a smaller or plain file", result.ErrorDescription);
         Assert.Equal(1, (await client.GetSubmissionLimitsAsync("tiny-comp"))!.RemainingToday);
     }
@@ -138,13 +138,13 @@ public sealed class LeaderboardLimitsTests(ITestOutputHelper output) : IDisposab
         var a2 = await alice.UploadAndCreateAsync("tiny-comp", path, "queued behind alice's own");
         var b1 = await bob.UploadAndCreateAsync("tiny-comp", path, "bob");
 
-        Assert.Equal(SubmissionState.Complete, (await bob.WaitForScoreAsync(b1)).State);
-        Assert.Equal(SubmissionState.Pending, (await alice.GetSubmissionAsync(a1)).State);
-        Assert.Equal(SubmissionState.Pending, (await alice.GetSubmissionAsync(a2)).State);
+        Assert.Equal(SubmissionStatus.Complete, (await bob.WaitForScoreAsync(b1)).State);
+        Assert.Equal(SubmissionStatus.Pending, (await alice.GetSubmissionAsync(a1)).State);
+        Assert.Equal(SubmissionStatus.Pending, (await alice.GetSubmissionAsync(a2)).State);
 
         release.SetResult();
-        Assert.Equal(SubmissionState.Complete, (await alice.WaitForScoreAsync(a2)).State);
-        Assert.Equal(SubmissionState.Complete, (await alice.WaitForScoreAsync(a1)).State);
+        Assert.Equal(SubmissionStatus.Complete, (await alice.WaitForScoreAsync(a2)).State);
+        Assert.Equal(SubmissionStatus.Complete, (await alice.WaitForScoreAsync(a1)).State);
     }
 
     [Fact]
@@ -178,7 +178,7 @@ public sealed class LeaderboardLimitsTests(ITestOutputHelper output) : IDisposab
         await using var second = await TestServers.StartAsync(comp.Dir);
         using var again = TestServers.Client(second);
         var scored = await again.WaitForScoreAsync(submissionRef);
-        Assert.Equal(SubmissionState.Complete, scored.State);
+        Assert.Equal(SubmissionStatus.Complete, scored.State);
         Assert.Equal("0.00000", scored.PublicScore);
     }
 

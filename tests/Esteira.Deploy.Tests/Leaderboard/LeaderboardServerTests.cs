@@ -46,7 +46,7 @@ public sealed class LeaderboardServerTests : IDisposable
 
         var result = await client.SubmitAsync("tiny-comp", path, "first try");
 
-        Assert.Equal(SubmissionState.Complete, result.State);
+        Assert.Equal(SubmissionStatus.Complete, result.State);
         Assert.Equal(Rmsle.Compute(predictions.AsSpan(0, comp.PublicRows), comp.Actual.AsSpan(0, comp.PublicRows)), Score(result.PublicScore), 5);
         Assert.Null(result.PrivateScore);
         Assert.Equal("submission.csv.gz", result.FileName);
@@ -74,12 +74,12 @@ public sealed class LeaderboardServerTests : IDisposable
 
         var submissionRef = await client.UploadAndCreateAsync("tiny-comp", path, "queued");
         var pending = await client.GetSubmissionAsync(submissionRef);
-        Assert.Equal(SubmissionState.Pending, pending.State);
+        Assert.Equal(SubmissionStatus.Pending, pending.State);
         Assert.Null(pending.PublicScore);
 
         await server.Scoring.ScoreAsync(submissionRef, CancellationToken.None);
         var scored = await client.GetSubmissionAsync(submissionRef);
-        Assert.Equal(SubmissionState.Complete, scored.State);
+        Assert.Equal(SubmissionStatus.Complete, scored.State);
         Assert.Equal(0, Score(scored.PublicScore), 9);
     }
 
@@ -113,7 +113,7 @@ public sealed class LeaderboardServerTests : IDisposable
         Assert.Contains("rule 'budget'", refusal.Message);
 
         time.Advance(TimeSpan.FromHours(3));
-        Assert.Equal(SubmissionState.Complete, (await client.SubmitAsync("tiny-comp", path, "next day")).State);
+        Assert.Equal(SubmissionStatus.Complete, (await client.SubmitAsync("tiny-comp", path, "next day")).State);
     }
 
     [Fact]
@@ -127,14 +127,14 @@ public sealed class LeaderboardServerTests : IDisposable
 
         var result = await client.SubmitAsync("tiny-comp", bad, "broken");
 
-        Assert.Equal(SubmissionState.Error, result.State);
+        Assert.Equal(SubmissionStatus.Error, result.State);
         Assert.Equal("line 5 column 'meter_reading': '-1' is not a finite number ≥ 0", result.ErrorDescription);
         Assert.Null(result.PublicScore);
         Assert.Equal(result.ErrorDescription, (await client.ListSubmissionsAsync("tiny-comp"))[0].ErrorDescription);
 
         var good = _temp.Combine("good.csv");
         comp.WriteSubmission(good, (_, y) => y);
-        Assert.Equal(SubmissionState.Complete, (await client.SubmitAsync("tiny-comp", good, "fixed")).State);
+        Assert.Equal(SubmissionStatus.Complete, (await client.SubmitAsync("tiny-comp", good, "fixed")).State);
     }
 
     [Fact]
@@ -146,7 +146,7 @@ public sealed class LeaderboardServerTests : IDisposable
         var bad = _temp.Combine("bad.csv");
         File.WriteAllText(bad, "row_id,meter_reading\n0,1\n");
 
-        Assert.Equal(SubmissionState.Error, (await client.SubmitAsync("tiny-comp", bad, "broken")).State);
+        Assert.Equal(SubmissionStatus.Error, (await client.SubmitAsync("tiny-comp", bad, "broken")).State);
         await Assert.ThrowsAsync<EsteiraException>(() => client.SubmitAsync("tiny-comp", bad, "again"));
     }
 
@@ -160,11 +160,11 @@ public sealed class LeaderboardServerTests : IDisposable
         var log = new LocalSubmissionLog(_temp.Combine("deploy-log.jsonl"));
         var path = _temp.Combine("sub.csv");
         comp.WriteSubmission(path, (_, y) => y * 1.2f);
-        var request = new DeployRequest { FilePath = path, Message = "m", SamplePath = comp.SamplePath, Gate = GateVerdict.Passed() };
+        var request = new DeployRequest { FilePath = path, Message = "m", SamplePath = comp.SamplePath, Gate = GateSummary.Passed() };
 
         var first = await Deployer.DeployAsync(request, target, log, TimeProvider.System);
         await log.RecordAsync("leaderboard", "tiny-comp", first.Facts.Sha256, first.Outcome, DateTimeOffset.UtcNow);
-        Assert.Equal(SubmissionState.Complete, first.Outcome.State);
+        Assert.Equal(SubmissionStatus.Complete, first.Outcome.State);
 
         var error = await Assert.ThrowsAsync<EsteiraException>(() => Deployer.DeployAsync(request, target, log, TimeProvider.System));
         Assert.Equal(ErrorCode.Conflict, error.Code);
@@ -186,7 +186,7 @@ public sealed class LeaderboardServerTests : IDisposable
         File.WriteAllText(path, "row_id,meter_reading\n0,1\n1,2\n");
 
         var error = await Assert.ThrowsAsync<EsteiraException>(() => Deployer.DeployAsync(
-            new DeployRequest { FilePath = path, SamplePath = comp.SamplePath, Gate = GateVerdict.Passed() },
+            new DeployRequest { FilePath = path, SamplePath = comp.SamplePath, Gate = GateSummary.Passed() },
             new KaggleTarget(client, "tiny-comp", "leaderboard"), new LocalSubmissionLog(_temp.Combine("l.jsonl")), TimeProvider.System));
 
         Assert.Equal(ErrorCode.BadInput, error.Code);
@@ -314,13 +314,13 @@ public sealed class LeaderboardServerTests : IDisposable
         await using var second = await TestServers.StartAsync(comp.Dir);
         using var again = TestServers.Client(second);
         var scored = await again.WaitForScoreAsync(pendingRef);
-        Assert.Equal(SubmissionState.Complete, scored.State);
+        Assert.Equal(SubmissionStatus.Complete, scored.State);
         Assert.Equal("before restart", scored.Description);
 
         using var create = await http.SendAsync(Rpc(second, "CreateSubmission", new { competitionName = "tiny-comp", blobFileTokens = slot.Token, submissionDescription = "after restart" }));
         Assert.Equal(HttpStatusCode.OK, create.StatusCode);
         var created = await create.Content.ReadFromJsonAsync<CreateSubmissionResponse>(KaggleJson.Options);
-        Assert.Equal(SubmissionState.Complete, (await again.WaitForScoreAsync(created!.Ref)).State);
+        Assert.Equal(SubmissionStatus.Complete, (await again.WaitForScoreAsync(created!.Ref)).State);
 
         var limits = await again.GetSubmissionLimitsAsync("tiny-comp");
         Assert.Equal(2, limits!.TodayCount);
@@ -431,7 +431,7 @@ public sealed class LeaderboardServerTests : IDisposable
         await using (var server = await TestServers.StartAsync(comp.Dir, state: "postgresql:" + connection))
         {
             using var client = TestServers.Client(server);
-            Assert.Equal(SubmissionState.Complete, (await client.SubmitAsync(name, path, "pg")).State);
+            Assert.Equal(SubmissionStatus.Complete, (await client.SubmitAsync(name, path, "pg")).State);
         }
 
         await using var restarted = await TestServers.StartAsync(comp.Dir, state: "postgresql:" + connection);
@@ -455,10 +455,10 @@ public sealed class LeaderboardServerTests : IDisposable
         var expected = await client.SubmitAsync("tiny-comp", plain, "plain");
 
         var outcome = await Deployer.DeployAsync(
-            new DeployRequest { FilePath = quoted, SamplePath = comp.SamplePath, Gate = GateVerdict.Passed(), Options = new GuardOptions { AllowDuplicate = true } },
+            new DeployRequest { FilePath = quoted, SamplePath = comp.SamplePath, Gate = GateSummary.Passed(), Options = new GuardOptions { AllowDuplicate = true } },
             new KaggleTarget(client, "tiny-comp", "leaderboard"), new LocalSubmissionLog(_temp.Combine("log.jsonl")), TimeProvider.System);
 
-        Assert.Equal(SubmissionState.Complete, outcome.Outcome.State);
+        Assert.Equal(SubmissionStatus.Complete, outcome.Outcome.State);
         Assert.Equal(expected.PublicScore, outcome.Outcome.PublicScore);
     }
 
@@ -535,7 +535,7 @@ public sealed class LeaderboardServerTests : IDisposable
 
         var result = await client.SubmitAsync("tiny-comp", path, "oops, the model");
 
-        Assert.Equal(SubmissionState.Error, result.State);
+        Assert.Equal(SubmissionStatus.Error, result.State);
         Assert.StartsWith("line 1 is not text: it starts with the bytes 00 07 0E 15 1C 23 2A 31 …", result.ErrorDescription, StringComparison.Ordinal);
         Assert.DoesNotContain(result.ErrorDescription!, char.IsControl);
     }

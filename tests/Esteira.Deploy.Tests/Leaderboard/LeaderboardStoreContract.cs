@@ -1,4 +1,3 @@
-using Esteira.Deploy.Kaggle;
 using Esteira.Leaderboard;
 using Xunit;
 
@@ -35,7 +34,7 @@ public abstract class LeaderboardStoreContract : IAsyncLifetime
     }
 
     private Task<(SubmissionRecord Record, bool Created)> SubmitAsync(string team, string token, int limit = 5, int minute = 0) =>
-        _store.CreateSubmissionAsync(Competition, new NewSubmission(team, token, "sub.csv", new string('a', 64), 10, "m", Day.AddHours(8).AddMinutes(minute)), limit, Day);
+        _store.CreateSubmissionAsync(Competition, new NewLeaderboardSubmission(team, token, "sub.csv", new string('a', 64), 10, "m", Day.AddHours(8).AddMinutes(minute)), limit, Day);
 
     [Fact]
     public async Task Teams_are_upserted_with_a_stable_id()
@@ -164,12 +163,12 @@ public abstract class LeaderboardStoreContract : IAsyncLifetime
         await _store.FailSubmissionAsync(Competition, b.Ref, "line 3 column 'meter_reading': bad", counts: true);
 
         var storedA = await _store.GetSubmissionAsync(Competition, a.Ref);
-        Assert.Equal(SubmissionState.Complete, storedA!.Status);
+        Assert.Equal(SubmissionStatus.Complete, storedA!.Status);
         Assert.Equal(0.5, storedA.PublicScore);
         Assert.Equal(0.6, storedA.PrivateScore);
         Assert.Null(storedA.ErrorDescription);
         var storedB = await _store.GetSubmissionAsync(Competition, b.Ref);
-        Assert.Equal(SubmissionState.Error, storedB!.Status);
+        Assert.Equal(SubmissionStatus.Error, storedB!.Status);
         Assert.True(storedB.Counts);
         Assert.Empty(await _store.ListPendingAsync(Competition));
         Assert.Equal([b.Ref, a.Ref], (await _store.ListSubmissionsAsync(Competition, null)).Select(s => s.Ref));

@@ -180,7 +180,7 @@ public sealed class DeployCommand(IAnsiConsole console) : AsyncCommand<DeploySet
                 target = target.Kind,
                 competition = target.Competition,
                 outcome.Reference,
-                status = SubmissionStates.ToWire(outcome.State),
+                status = SubmissionStatusWire.ToWire(outcome.State),
                 outcome.PublicScore,
                 outcome.PrivateScore,
                 outcome.ErrorDescription,
@@ -189,7 +189,7 @@ public sealed class DeployCommand(IAnsiConsole console) : AsyncCommand<DeploySet
                 rows = result.Facts.Rows,
             });
         }
-        else if (outcome.State == SubmissionState.Complete)
+        else if (outcome.State == SubmissionStatus.Complete)
         {
             if (outcome.PublicScore is { } score)
             {
@@ -202,7 +202,7 @@ public sealed class DeployCommand(IAnsiConsole console) : AsyncCommand<DeploySet
             }
         }
 
-        return outcome.State == SubmissionState.Error
+        return outcome.State == SubmissionStatus.Error
             ? throw new EsteiraException(ErrorCode.ExternalService,
                 $"{target.Kind} scored submission {outcome.Reference} as ERROR: {outcome.ErrorDescription ?? "no description"}; fix the file and deploy again")
             : 0;
@@ -237,7 +237,7 @@ public sealed class SubmissionsListCommand(IAnsiConsole console) : AsyncCommand<
                     s.Date?.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture) ?? "",
                     Markup.Escape(s.FileName ?? ""),
                     Markup.Escape(s.Description ?? ""),
-                    s.State == SubmissionState.Error ? $"[red]ERROR[/] {Markup.Escape(s.ErrorDescription ?? "")}" : SubmissionStates.ToWire(s.State),
+                    s.State == SubmissionStatus.Error ? $"[red]ERROR[/] {Markup.Escape(s.ErrorDescription ?? "")}" : SubmissionStatusWire.ToWire(s.State),
                     s.PublicScore ?? "",
                     s.PrivateScore ?? "");
             }

@@ -1,4 +1,4 @@
-namespace Esteira.Deploy.Submissions;
+namespace Esteira.Data.Submissions;
 
 /// <summary>
 /// Splits one CSV line into fields as RFC 4180 writes them: a field may be enclosed in double quotes (pandas

@@ -1,6 +1,7 @@
+using System.Globalization;
 using System.Text;
 
-namespace Esteira.Deploy.Submissions;
+namespace Esteira.Data.Submissions;
 
 /// <summary>The first problem found in a submission file: its 1-based line, the column, and what is wrong.</summary>
 public sealed record SubmissionFormatError(long Line, string Column, string Problem)
@@ -30,7 +31,7 @@ public sealed record ScoringLimits(long MaxLines, long MaxBytes, TimeSpan TimeBu
     /// <summary>Decompressed bytes allowed per expected row (a quoted id, a long value and CRLF fit in far less).</summary>
     public const long BytesPerRow = 256;
 
-    /// <summary>No limit at all (tests and the guard's local check).</summary>
+    /// <summary>No limit at all (the check stage, the guard's local check and tests).</summary>
     public static ScoringLimits None { get; } = new(long.MaxValue, long.MaxValue, Timeout.InfiniteTimeSpan);
 
     /// <summary>Limits for a solution of <paramref name="rows"/> rows: the rows, the header and 10,000 blank lines; 256 bytes a row plus 16 MiB.</summary>
@@ -44,6 +45,10 @@ public sealed record ScoringLimits(long MaxLines, long MaxBytes, TimeSpan TimeBu
 /// byte spans and looked up in arrays indexed by the integer id (or through the id dictionary for other ids), so a
 /// 41.7M-row file costs a few seconds, not minutes.
 /// </summary>
+/// <remarks>
+/// The one reader of submission files: the pipeline's check stage (<c>SubmissionFile.Check</c>), the deploy guard's check
+/// and the leaderboard server's scoring all go through it, so a file passes or fails with the same message everywhere.
+/// </remarks>
 public static class SubmissionScorer
 {
     /// <summary>Checks (and scores, when <paramref name="reference"/> has true values) a plain, .gz or .zip file.</summary>
@@ -57,20 +62,25 @@ public static class SubmissionScorer
     {
         ArgumentNullException.ThrowIfNull(reference);
         ArgumentNullException.ThrowIfNull(limits);
+        LineReader? reader = null;
         try
         {
-            using var reader = LineReader.Open(path);
+            reader = LineReader.Open(path);
             return Check(reader, reference, limits, cancellationToken);
         }
         catch (InvalidDataException e)
         {
-            return new SubmissionCheck(0, null, null, new SubmissionFormatError(1, reference.IdColumn, $"the file cannot be read as CSV ({e.Message})"));
+            // a damaged gzip or zip, or a line past 1 MiB: the line where reading stopped, and why
+            return new SubmissionCheck(0, null, null, new SubmissionFormatError((reader?.LineNumber ?? 0) + 1, "",
+                $"cannot be read as CSV ({e.Message}); upload the CSV itself (plain, .gz or .zip) with the header '{reference.IdColumn},{reference.ValueColumn}'"));
+        }
+        finally
+        {
+            reader?.Dispose();
         }
     }
 
-    internal static SubmissionCheck Check(LineReader reader, ReferenceRows reference) => Check(reader, reference, ScoringLimits.None, CancellationToken.None);
-
-    internal static SubmissionCheck Check(LineReader reader, ReferenceRows reference, ScoringLimits limits, CancellationToken cancellationToken)
+    private static SubmissionCheck Check(LineReader reader, ReferenceRows reference, ScoringLimits limits, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -177,7 +187,8 @@ public static class SubmissionScorer
                     return Fail(reader.LineNumber, idColumn, $"{idColumn} {ReferenceRows.QuoteId(chars.AsSpan(0, n))} is not in the sample submission; submit exactly its ids");
                 }
             }
-            else if (!Numbers.TryParseRowId(line[idRange], out slot) || (uint)slot >= (uint)usage.Length || usage[slot] == 0)
+            else if (!(Numbers.TryParseRowId(line[idRange], out slot) || int.TryParse(line[idRange], NumberStyles.Integer, CultureInfo.InvariantCulture, out slot))
+                || (uint)slot >= (uint)usage.Length || usage[slot] == 0)
             {
                 return Fail(reader.LineNumber, idColumn, $"{idColumn} {Numbers.Quote(line[idRange])} is not in the sample submission; submit exactly its ids");
             }

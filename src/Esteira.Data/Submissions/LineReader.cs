@@ -1,12 +1,13 @@
 using System.Buffers;
 using System.IO.Compression;
 
-namespace Esteira.Deploy.Submissions;
+namespace Esteira.Data.Submissions;
 
 /// <summary>
 /// Reads a text file line by line as UTF-8 byte spans, without allocating per line. The span handed out is valid until
 /// the next call. Strips a trailing '\r' and a leading UTF-8 BOM. Gzip and single-entry zip are detected by their magic
-/// bytes, not by the file name.
+/// bytes, not by the file name, and decompressed a few blocks ahead on another task, so that reading runs at about the
+/// speed of decompression on two cores. A damaged or truncated file fails with an <see cref="InvalidDataException"/>.
 /// </summary>
 internal sealed class LineReader : IDisposable
 {
@@ -41,7 +42,7 @@ internal sealed class LineReader : IDisposable
             file.Position = 0;
             if (n == 2 && magic[0] == 0x1f && magic[1] == 0x8b)
             {
-                return new LineReader(new ReadAheadStream(new GZipStream(file, CompressionMode.Decompress)), file);
+                return new LineReader(new ReadAheadStream(new GzipTrailerCheck(file)), file);
             }
 
             if (n == 2 && magic[0] == (byte)'P' && magic[1] == (byte)'K')
@@ -65,8 +66,6 @@ internal sealed class LineReader : IDisposable
             throw;
         }
     }
-
-    public static LineReader FromStream(Stream stream) => new(stream, null);
 
     /// <summary>Returns the next line (without its terminator) or false at the end of the file.</summary>
     /// <exception cref="InvalidDataException">A line is longer than 1 MiB.</exception>

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 
-namespace Esteira.Deploy.Submissions;
+namespace Esteira.Data.Submissions;
 
 /// <summary>
 /// Reads an inner stream on a background task, a few 1 MiB chunks ahead of the consumer. Used for gzip and zip

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Esteira.Deploy.Submissions;
+namespace Esteira.Data.Submissions;
 
 /// <summary>Allocation-free parsing of the two CSV cells a submission row has.</summary>
 internal static class Numbers

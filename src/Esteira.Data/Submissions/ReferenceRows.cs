@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Esteira.Deploy.Submissions;
+namespace Esteira.Data.Submissions;
 
 /// <summary>Which leaderboard a solution row counts towards (Kaggle's <c>Usage</c> column).</summary>
 public enum RowUsage : byte
@@ -109,6 +109,37 @@ public sealed class ReferenceRows
         }
 
         return new ReferenceRows(u, a, null, ids.Length, pub, priv, idColumn, valueColumn, metric);
+    }
+
+    /// <summary>
+    /// The rows of a sample submission known only by its ids (the pipeline's <c>sample_row_id</c>), checked as
+    /// <see cref="LoadSample"/> would; an id given twice is one row.
+    /// </summary>
+    public static ReferenceRows FromSampleIds(ReadOnlySpan<int> ids, EvalMetric metric, string idColumn, string valueColumn)
+    {
+        ArgumentNullException.ThrowIfNull(metric);
+        int min = 0, max = 0;
+        foreach (var id in ids)
+        {
+            (min, max) = (Math.Min(min, id), Math.Max(max, id));
+        }
+
+        // the rule of Load: the id is the slot while the slots stay within a few times the row count
+        Dictionary<string, int>? index = min < 0 || max + 1L > (4L * ids.Length) + 4_000_000 ? new(ids.Length, StringComparer.Ordinal) : null;
+        var usage = new byte[index is null ? max + 1 : ids.Length];
+        var count = 0;
+        foreach (var id in ids)
+        {
+            var slot = index is null ? id : count;
+            var repeated = index is null ? usage[slot] != 0 : !index.TryAdd(id.ToString(CultureInfo.InvariantCulture), slot);
+            if (!repeated)
+            {
+                usage[slot] = (byte)RowUsage.Public;
+                count++;
+            }
+        }
+
+        return new ReferenceRows(usage, null, index, count, count, 0, idColumn, valueColumn, metric);
     }
 
     internal static float Transform(double value, EvalMetric metric) =>
