@@ -65,19 +65,6 @@ internal static class Db
         return $"({string.Join(", ", names)})";
     }
 
-    /// <summary>A stable 64-bit key (FNV-1a) for transaction-scoped advisory locks.</summary>
-    public static long LockId(string key)
-    {
-        var hash = 14695981039346656037UL;
-        foreach (var ch in key)
-        {
-            hash ^= ch;
-            hash *= 1099511628211UL;
-        }
-
-        return unchecked((long)hash);
-    }
-
     private static DbCommand Typed(this DbCommand command, string name, object? value, DbType type)
     {
         var parameter = command.CreateParameter();
