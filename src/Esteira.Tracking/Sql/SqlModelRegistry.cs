@@ -1,4 +1,4 @@
-using System.Data.Common;
+using Dapper;
 
 namespace Esteira.Tracking;
 
@@ -6,6 +6,8 @@ namespace Esteira.Tracking;
 /// <remarks>Writes to one model take a lock named after it, so concurrent registrations number versions without gaps.</remarks>
 internal sealed class SqlModelRegistry(TrackingDatabase db) : IModelRegistry
 {
+    private const string VersionColumns = "v.model AS Model, v.version AS Version, v.run_id AS RunId, v.created_at AS CreatedAt, v.note AS Note";
+
     private readonly TrackingDatabase _db = db;
 
     /// <inheritdoc />
@@ -23,36 +25,23 @@ internal sealed class SqlModelRegistry(TrackingDatabase db) : IModelRegistry
                 throw new EsteiraException(ErrorCode.Conflict, $"run {runId} is {TrackingDatabase.Format(status)}; only a finished run can be registered as a model version");
             }
 
-            await using (var existing = Db.Command(c, tx, "SELECT model, version, run_id, created_at, note FROM model_versions WHERE model = @m AND run_id = @r")
-                .With("@m", model).With("@r", runId))
-            await using (var reader = await existing.ExecuteReaderAsync(cancellationToken))
+            var existing = await c.QuerySingleOrDefaultAsync<VersionRow>(new CommandDefinition(
+                $"SELECT {VersionColumns} FROM model_versions v WHERE v.model = @model AND v.run_id = @runId", new { model, runId }, tx, cancellationToken: cancellationToken));
+            if (existing is not null)
             {
-                if (await reader.ReadAsync(cancellationToken))
-                {
-                    return ReadVersion(reader);
-                }
+                return existing.ToVersion();
             }
 
             var now = _db.NowMs;
-            await using (var ensure = Db.Command(c, tx, "INSERT INTO models (name, last_version, created_at) VALUES (@m, 0, @now) ON CONFLICT (name) DO NOTHING")
-                .With("@m", model).With("@now", now))
-            {
-                await ensure.ExecuteNonQueryAsync(cancellationToken);
-            }
-
-            int version;
-            await using (var next = Db.Command(c, tx, "UPDATE models SET last_version = last_version + 1 WHERE name = @m RETURNING last_version").With("@m", model))
-            {
-                version = Convert.ToInt32(await next.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
-            }
-
-            await using (var insert = Db.Command(c, tx, "INSERT INTO model_versions (model, version, run_id, created_at, note) VALUES (@m, @v, @r, @now, @note)")
-                .With("@m", model).With("@v", version).With("@r", runId).With("@now", now).With("@note", note))
-            {
-                await insert.ExecuteNonQueryAsync(cancellationToken);
-            }
-
-            return new ModelVersion(model, version, runId, Db.Time(now), note);
+            await c.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO models (name, last_version, created_at) VALUES (@model, 0, @now) ON CONFLICT (name) DO NOTHING",
+                new { model, now }, tx, cancellationToken: cancellationToken));
+            var version = await c.ExecuteScalarAsync<int>(new CommandDefinition(
+                "UPDATE models SET last_version = last_version + 1 WHERE name = @model RETURNING last_version", new { model }, tx, cancellationToken: cancellationToken));
+            await c.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO model_versions (model, version, run_id, created_at, note) VALUES (@model, @version, @runId, @now, @note)",
+                new { model, version, runId, now, note }, tx, cancellationToken: cancellationToken));
+            return new ModelVersion(model, version, runId, TrackingDatabase.FromUnixMs(now), note);
         }, cancellationToken);
     }
 
@@ -71,45 +60,24 @@ internal sealed class SqlModelRegistry(TrackingDatabase db) : IModelRegistry
         return _db.WriteAsync(async (c, tx) =>
         {
             await _db.Database.LockAsync(c, tx, $"model:{model}", cancellationToken);
-            long runId;
-            await using (var find = Db.Command(c, tx, "SELECT run_id FROM model_versions WHERE model = @m AND version = @v").With("@m", model).With("@v", version))
-            {
-                runId = await find.ExecuteScalarAsync(cancellationToken) is { } value and not DBNull
-                    ? Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture)
-                    : throw new EsteiraException(ErrorCode.NotFound, $"model '{model}' has no version {version}; register the run first (esteira promote RUN registers it)");
-            }
-
-            int? previous;
-            await using (var current = Db.Command(c, tx, "SELECT version FROM model_aliases WHERE model = @m AND alias = @a").With("@m", model).With("@a", aliasName))
-            {
-                previous = await current.ExecuteScalarAsync(cancellationToken) is { } value and not DBNull
-                    ? Convert.ToInt32(value, System.Globalization.CultureInfo.InvariantCulture)
-                    : null;
-            }
-
+            var runId = await c.ExecuteScalarAsync<long?>(new CommandDefinition(
+                "SELECT run_id FROM model_versions WHERE model = @model AND version = @version", new { model, version }, tx, cancellationToken: cancellationToken))
+                ?? throw new EsteiraException(ErrorCode.NotFound, $"model '{model}' has no version {version}; register the run first (esteira promote RUN registers it)");
+            var previous = await c.ExecuteScalarAsync<int?>(new CommandDefinition(
+                "SELECT version FROM model_aliases WHERE model = @model AND alias = @aliasName", new { model, aliasName }, tx, cancellationToken: cancellationToken));
             var now = _db.NowMs;
-            await using (var upsert = Db.Command(c, tx, """
-                INSERT INTO model_aliases (model, alias, version, updated_at) VALUES (@m, @a, @v, @now)
+            await c.ExecuteAsync(new CommandDefinition("""
+                INSERT INTO model_aliases (model, alias, version, updated_at) VALUES (@model, @aliasName, @version, @now)
                 ON CONFLICT (model, alias) DO UPDATE SET version = excluded.version, updated_at = excluded.updated_at
-                """).With("@m", model).With("@a", aliasName).With("@v", version).With("@now", now))
-            {
-                await upsert.ExecuteNonQueryAsync(cancellationToken);
-            }
-
-            long id;
-            await using (var history = Db.Command(c, tx, """
+                """, new { model, aliasName, version, now }, tx, cancellationToken: cancellationToken));
+            var id = await c.ExecuteScalarAsync<long>(new CommandDefinition("""
                 INSERT INTO alias_history (model, alias, version, run_id, previous_version, kind, reason, actor, changed_at)
-                VALUES (@m, @a, @v, @r, @prev, @kind, @reason, @actor, @now) RETURNING id
-                """).With("@m", model).With("@a", aliasName).With("@v", version).With("@r", runId).With("@prev", previous)
-                .With("@kind", Format(kind)).With("@reason", reason).With("@actor", actor).With("@now", now))
-            {
-                id = Convert.ToInt64(await history.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
-            }
-
+                VALUES (@model, @aliasName, @version, @runId, @previous, @kind, @reason, @actor, @now) RETURNING id
+                """, new { model, aliasName, version, runId, previous, kind = Format(kind), reason, actor, now }, tx, cancellationToken: cancellationToken));
             return new AliasChange
             {
                 Id = id, Model = model, Alias = aliasName, Version = version, RunId = runId, PreviousVersion = previous,
-                Kind = kind, Reason = reason, Actor = actor, ChangedAt = Db.Time(now),
+                Kind = kind, Reason = reason, Actor = actor, ChangedAt = TrackingDatabase.FromUnixMs(now),
             };
         }, cancellationToken);
     }
@@ -121,13 +89,12 @@ internal sealed class SqlModelRegistry(TrackingDatabase db) : IModelRegistry
         Names.Check(aliasName, "alias");
         return _db.UseAsync(async c =>
         {
-            await using var select = Db.Command(c, null, """
-                SELECT v.model, v.version, v.run_id, v.created_at, v.note FROM model_aliases a
+            var row = await c.QuerySingleOrDefaultAsync<VersionRow>(new CommandDefinition($"""
+                SELECT {VersionColumns} FROM model_aliases a
                 JOIN model_versions v ON v.model = a.model AND v.version = a.version
-                WHERE a.model = @m AND a.alias = @a
-                """).With("@m", model).With("@a", aliasName);
-            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
-            return await reader.ReadAsync(cancellationToken) ? ReadVersion(reader) : null;
+                WHERE a.model = @model AND a.alias = @aliasName
+                """, new { model, aliasName }, cancellationToken: cancellationToken));
+            return row?.ToVersion();
         }, cancellationToken);
     }
 
@@ -137,16 +104,9 @@ internal sealed class SqlModelRegistry(TrackingDatabase db) : IModelRegistry
         Names.Check(model, "model");
         return _db.UseAsync<IReadOnlyList<ModelVersion>>(async c =>
         {
-            await using var select = Db.Command(c, null, "SELECT model, version, run_id, created_at, note FROM model_versions WHERE model = @m ORDER BY version")
-                .With("@m", model);
-            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
-            var list = new List<ModelVersion>();
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                list.Add(ReadVersion(reader));
-            }
-
-            return list;
+            var rows = await c.QueryAsync<VersionRow>(new CommandDefinition(
+                $"SELECT {VersionColumns} FROM model_versions v WHERE v.model = @model ORDER BY v.version", new { model }, cancellationToken: cancellationToken));
+            return rows.Select(r => r.ToVersion()).ToList();
         }, cancellationToken);
     }
 
@@ -157,30 +117,47 @@ internal sealed class SqlModelRegistry(TrackingDatabase db) : IModelRegistry
         Names.Check(aliasName, "alias");
         return _db.UseAsync<IReadOnlyList<AliasChange>>(async c =>
         {
-            await using var select = Db.Command(c, null, """
-                SELECT id, model, alias, version, run_id, previous_version, kind, reason, actor, changed_at
-                FROM alias_history WHERE model = @m AND alias = @a ORDER BY id
-                """).With("@m", model).With("@a", aliasName);
-            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
-            var list = new List<AliasChange>();
-            while (await reader.ReadAsync(cancellationToken))
+            var rows = await c.QueryAsync<AliasChangeRow>(new CommandDefinition("""
+                SELECT id AS Id, model AS Model, alias AS Alias, version AS Version, run_id AS RunId, previous_version AS PreviousVersion,
+                       kind AS Kind, reason AS Reason, actor AS Actor, changed_at AS ChangedAt
+                FROM alias_history WHERE model = @model AND alias = @aliasName ORDER BY id
+                """, new { model, aliasName }, cancellationToken: cancellationToken));
+            return rows.Select(r => new AliasChange
             {
-                list.Add(new AliasChange
-                {
-                    Id = reader.GetInt64(0), Model = reader.GetString(1), Alias = reader.GetString(2), Version = reader.GetInt32(3),
-                    RunId = reader.GetInt64(4), PreviousVersion = reader.NullableInt32(5), Kind = ParseKind(reader.GetString(6)),
-                    Reason = reader.GetString(7), Actor = reader.NullableString(8), ChangedAt = Db.Time(reader.GetInt64(9)),
-                });
-            }
-
-            return list;
+                Id = r.Id, Model = r.Model, Alias = r.Alias, Version = r.Version, RunId = r.RunId, PreviousVersion = r.PreviousVersion,
+                Kind = ParseKind(r.Kind), Reason = r.Reason, Actor = r.Actor, ChangedAt = TrackingDatabase.FromUnixMs(r.ChangedAt),
+            }).ToList();
         }, cancellationToken);
     }
-
-    private static ModelVersion ReadVersion(DbDataReader reader) =>
-        new(reader.GetString(0), reader.GetInt32(1), reader.GetInt64(2), Db.Time(reader.GetInt64(3)), reader.NullableString(4));
 
     private static string Format(AliasChangeKind kind) => kind == AliasChangeKind.Gate ? "gate" : "manual";
 
     private static AliasChangeKind ParseKind(string kind) => kind == "gate" ? AliasChangeKind.Gate : AliasChangeKind.Manual;
+
+    /// <summary>A model_versions row as stored (time in Unix ms).</summary>
+    private sealed class VersionRow
+    {
+        public string Model { get; init; } = "";
+        public int Version { get; init; }
+        public long RunId { get; init; }
+        public long CreatedAt { get; init; }
+        public string? Note { get; init; }
+
+        public ModelVersion ToVersion() => new(Model, Version, RunId, TrackingDatabase.FromUnixMs(CreatedAt), Note);
+    }
+
+    /// <summary>An alias_history row as stored.</summary>
+    private sealed class AliasChangeRow
+    {
+        public long Id { get; init; }
+        public string Model { get; init; } = "";
+        public string Alias { get; init; } = "";
+        public int Version { get; init; }
+        public long RunId { get; init; }
+        public int? PreviousVersion { get; init; }
+        public string Kind { get; init; } = "";
+        public string Reason { get; init; } = "";
+        public string? Actor { get; init; }
+        public long ChangedAt { get; init; }
+    }
 }

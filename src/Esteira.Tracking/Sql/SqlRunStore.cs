@@ -1,6 +1,8 @@
+using System.Data;
 using System.Data.Common;
 using System.Text;
 using System.Text.Json;
+using Dapper;
 
 namespace Esteira.Tracking;
 
@@ -11,7 +13,8 @@ internal sealed class SqlRunStore(TrackingDatabase db) : IRunStore
     private const int RowsPerInsert = 400;
 
     private const string RunColumns =
-        "r.id, r.experiment, r.status, r.started_at, r.ended_at, r.heartbeat_at, r.error, r.owner_host, r.owner_pid, r.owner_started_at, r.gate_passed";
+        "r.id AS Id, r.experiment AS Experiment, r.status AS Status, r.started_at AS StartedAt, r.ended_at AS EndedAt, r.heartbeat_at AS HeartbeatAt, " +
+        "r.error AS Error, r.owner_host AS OwnerHost, r.owner_pid AS OwnerPid, r.owner_started_at AS OwnerStartedAt, r.gate_passed AS GatePassed";
 
     private readonly TrackingDatabase _db = db;
 
@@ -29,24 +32,18 @@ internal sealed class SqlRunStore(TrackingDatabase db) : IRunStore
         {
             var now = _db.NowMs;
             var started = Math.Min(now, run.StartedAt?.ToUnixTimeMilliseconds() ?? now);
-            long id;
-            await using (var insert = Db.Command(c, tx, """
+            var id = await c.ExecuteScalarAsync<long>(new CommandDefinition("""
                 INSERT INTO runs (uid, experiment, status, started_at, heartbeat_at, git_commit, git_dirty, dataset_hash, experiment_hash,
                                   esteira_version, machine, blend_parts, owner_host, owner_pid, owner_started_at)
-                VALUES (@uid, @experiment, 'running', @started, @now, @git_commit, @git_dirty, @dataset_hash, @experiment_hash,
-                        @esteira_version, @machine, @blend_parts, @owner_host, @owner_pid, @owner_started_at)
+                VALUES (@uid, @experiment, 'running', @started, @now, @gitCommit, @GitDirty, @datasetHash, @experimentHash,
+                        @esteiraVersion, @machine, @blend, @Host, @ProcessId, @ownerStartedAt)
                 RETURNING id
-                """)
-                .With("@uid", FormatUid(Guid.NewGuid())).With("@experiment", experiment).With("@started", started).With("@now", now)
-                .With("@git_commit", Mask(lineage.GitCommit)).With("@git_dirty", lineage.GitDirty)
-                .With("@dataset_hash", Mask(lineage.DatasetHash)).With("@experiment_hash", Mask(lineage.ExperimentHash))
-                .With("@esteira_version", Mask(lineage.EsteiraVersion)).With("@machine", Mask(lineage.Machine))
-                .With("@blend_parts", blend)
-                .With("@owner_host", owner.Host).With("@owner_pid", owner.ProcessId)
-                .With("@owner_started_at", owner.ProcessStartedAt?.ToUnixTimeMilliseconds()))
+                """, new
             {
-                id = Convert.ToInt64(await insert.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
-            }
+                uid = FormatUid(Guid.NewGuid()), experiment, started, now, gitCommit = Mask(lineage.GitCommit), lineage.GitDirty,
+                datasetHash = Mask(lineage.DatasetHash), experimentHash = Mask(lineage.ExperimentHash), esteiraVersion = Mask(lineage.EsteiraVersion),
+                machine = Mask(lineage.Machine), blend, owner.Host, owner.ProcessId, ownerStartedAt = owner.ProcessStartedAt?.ToUnixTimeMilliseconds(),
+            }, tx, cancellationToken: cancellationToken));
 
             await UpsertMapAsync(c, tx, "run_params", "key", "value", id, parameters, cancellationToken);
             await UpsertMapAsync(c, tx, "run_tags", "key", "value", id, tags, cancellationToken);
@@ -67,15 +64,13 @@ internal sealed class SqlRunStore(TrackingDatabase db) : IRunStore
         return _db.WriteAsync<bool>(async (c, tx) =>
         {
             var now = _db.NowMs;
-            await using (var touch = Db.Command(c, tx, "UPDATE runs SET heartbeat_at = @now WHERE id = @id AND status = 'running'")
-                .With("@now", now).With("@id", runId))
+            var touched = await c.ExecuteAsync(new CommandDefinition(
+                "UPDATE runs SET heartbeat_at = @now WHERE id = @runId AND status = 'running'", new { now, runId }, tx, cancellationToken: cancellationToken));
+            if (touched == 0)
             {
-                if (await touch.ExecuteNonQueryAsync(cancellationToken) == 0)
-                {
-                    var status = await TrackingDatabase.StatusAsync(c, tx, runId, cancellationToken);
-                    throw new EsteiraException(ErrorCode.Conflict,
-                        $"run {runId} is {TrackingDatabase.Format(status)}; results can only be logged to a running run (start a new run instead)");
-                }
+                var status = await TrackingDatabase.StatusAsync(c, tx, runId, cancellationToken);
+                throw new EsteiraException(ErrorCode.Conflict,
+                    $"run {runId} is {TrackingDatabase.Format(status)}; results can only be logged to a running run (start a new run instead)");
             }
 
             await UpsertMapAsync(c, tx, "run_params", "key", "value", runId, parameters, cancellationToken);
@@ -85,12 +80,8 @@ internal sealed class SqlRunStore(TrackingDatabase db) : IRunStore
                 metrics.Select(m => new object[] { runId, m.Name, m.Fold ?? -1, m.Step ?? -1L, m.Value, now }).ToList(), cancellationToken);
             if (stages.Count > 0)
             {
-                int next;
-                await using (var max = Db.Command(c, tx, "SELECT COALESCE(MAX(ordinal), -1) FROM run_stages WHERE run_id = @id").With("@id", runId))
-                {
-                    next = Convert.ToInt32(await max.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture) + 1;
-                }
-
+                var next = await c.ExecuteScalarAsync<int>(new CommandDefinition(
+                    "SELECT COALESCE(MAX(ordinal), -1) FROM run_stages WHERE run_id = @runId", new { runId }, tx, cancellationToken: cancellationToken)) + 1;
                 await UpsertRowsAsync(c, tx, "run_stages", ["run_id", "stage", "seconds", "ordinal"], 2, ["seconds"],
                     stages.Select((s, i) => new object[] { runId, s.Stage, s.Seconds, next + i }).ToList(), cancellationToken);
             }
@@ -120,9 +111,9 @@ internal sealed class SqlRunStore(TrackingDatabase db) : IRunStore
         var json = JsonSerializer.Serialize(verdict, EsteiraJson.Options);
         return _db.WriteAsync(async (c, tx) =>
         {
-            await using var update = Db.Command(c, tx, "UPDATE runs SET gate_passed = @passed, gate_verdict = @verdict WHERE id = @id")
-                .With("@passed", verdict.Passed).With("@verdict", json).With("@id", runId);
-            return await update.ExecuteNonQueryAsync(cancellationToken) == 1 ? true : throw TrackingDatabase.RunNotFound(runId);
+            var changed = await c.ExecuteAsync(new CommandDefinition(
+                "UPDATE runs SET gate_passed = @Passed, gate_verdict = @json WHERE id = @runId", new { verdict.Passed, json, runId }, tx, cancellationToken: cancellationToken));
+            return changed == 1 ? true : throw TrackingDatabase.RunNotFound(runId);
         }, cancellationToken);
     }
 
@@ -139,11 +130,11 @@ internal sealed class SqlRunStore(TrackingDatabase db) : IRunStore
         return _db.WriteAsync(async (c, tx) =>
         {
             var now = _db.NowMs;
-            await using var update = Db.Command(c, tx, """
-                UPDATE runs SET status = @status, ended_at = @now, heartbeat_at = @now, error = @error
-                WHERE id = @id AND status = 'running'
-                """).With("@status", TrackingDatabase.Format(status)).With("@now", now).With("@error", message).With("@id", runId);
-            if (await update.ExecuteNonQueryAsync(cancellationToken) == 1)
+            var changed = await c.ExecuteAsync(new CommandDefinition("""
+                UPDATE runs SET status = @status, ended_at = @now, heartbeat_at = @now, error = @message
+                WHERE id = @runId AND status = 'running'
+                """, new { status = TrackingDatabase.Format(status), now, message, runId }, tx, cancellationToken: cancellationToken));
+            if (changed == 1)
             {
                 return true;
             }
@@ -177,35 +168,27 @@ internal sealed class SqlRunStore(TrackingDatabase db) : IRunStore
         var loggedAt = (run.EndedAt ?? run.HeartbeatAt).ToUnixTimeMilliseconds();
         return _db.WriteAsync(async (c, tx) =>
         {
-            long id;
-            await using (var insert = Db.Command(c, tx, """
+            var inserted = await c.ExecuteScalarAsync<long?>(new CommandDefinition("""
                 INSERT INTO runs (uid, experiment, status, started_at, ended_at, heartbeat_at, error, git_commit, git_dirty, dataset_hash,
                                   experiment_hash, esteira_version, machine, blend_parts, owner_host, owner_pid, owner_started_at,
                                   gate_passed, gate_verdict)
-                VALUES (@uid, @experiment, @status, @started_at, @ended_at, @heartbeat_at, @error, @git_commit, @git_dirty, @dataset_hash,
-                        @experiment_hash, @esteira_version, @machine, @blend_parts, @owner_host, @owner_pid, @owner_started_at,
-                        @gate_passed, @gate_verdict)
+                VALUES (@uid, @experiment, @status, @startedAt, @endedAt, @heartbeatAt, @error, @gitCommit, @GitDirty, @datasetHash,
+                        @experimentHash, @esteiraVersion, @machine, @blend, @Host, @ProcessId, @ownerStartedAt,
+                        @gatePassed, @verdict)
                 ON CONFLICT (uid) DO NOTHING
                 RETURNING id
-                """)
-                .With("@uid", uid).With("@experiment", experiment).With("@status", TrackingDatabase.Format(run.Status))
-                .With("@started_at", run.StartedAt.ToUnixTimeMilliseconds()).With("@ended_at", run.EndedAt?.ToUnixTimeMilliseconds())
-                .With("@heartbeat_at", run.HeartbeatAt.ToUnixTimeMilliseconds()).With("@error", error)
-                .With("@git_commit", Mask(lineage.GitCommit)).With("@git_dirty", lineage.GitDirty)
-                .With("@dataset_hash", Mask(lineage.DatasetHash)).With("@experiment_hash", Mask(lineage.ExperimentHash))
-                .With("@esteira_version", Mask(lineage.EsteiraVersion)).With("@machine", Mask(lineage.Machine))
-                .With("@blend_parts", blend)
-                .With("@owner_host", owner.Host).With("@owner_pid", owner.ProcessId)
-                .With("@owner_started_at", owner.ProcessStartedAt?.ToUnixTimeMilliseconds())
-                .With("@gate_passed", run.Gate?.Passed).With("@gate_verdict", verdict))
+                """, new
             {
-                if (await insert.ExecuteScalarAsync(cancellationToken) is not { } inserted || inserted is DBNull)
-                {
-                    await using var existing = Db.Command(c, tx, "SELECT id FROM runs WHERE uid = @uid").With("@uid", uid);
-                    return new ImportedRun(Convert.ToInt64(await existing.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture), false);
-                }
-
-                id = Convert.ToInt64(inserted, System.Globalization.CultureInfo.InvariantCulture);
+                uid, experiment, status = TrackingDatabase.Format(run.Status), startedAt = run.StartedAt.ToUnixTimeMilliseconds(),
+                endedAt = run.EndedAt?.ToUnixTimeMilliseconds(), heartbeatAt = run.HeartbeatAt.ToUnixTimeMilliseconds(), error,
+                gitCommit = Mask(lineage.GitCommit), lineage.GitDirty, datasetHash = Mask(lineage.DatasetHash), experimentHash = Mask(lineage.ExperimentHash),
+                esteiraVersion = Mask(lineage.EsteiraVersion), machine = Mask(lineage.Machine), blend, owner.Host, owner.ProcessId,
+                ownerStartedAt = owner.ProcessStartedAt?.ToUnixTimeMilliseconds(), gatePassed = run.Gate?.Passed, verdict,
+            }, tx, cancellationToken: cancellationToken));
+            if (inserted is not { } id)
+            {
+                var existing = await c.ExecuteScalarAsync<long>(new CommandDefinition("SELECT id FROM runs WHERE uid = @uid", new { uid }, tx, cancellationToken: cancellationToken));
+                return new ImportedRun(existing, false);
             }
 
             await UpsertMapAsync(c, tx, "run_params", "key", "value", id, parameters, cancellationToken);
@@ -259,25 +242,25 @@ internal sealed class SqlRunStore(TrackingDatabase db) : IRunStore
         var experiment = query.Experiment is null ? null : Names.Check(query.Experiment, "experiment");
         return _db.UseAsync<IReadOnlyList<RunSummary>>(async c =>
         {
-            await using var select = Db.Command(c, null, "");
+            var parameters = new DynamicParameters(new { limit = query.Limit, offset = query.Offset });
             var sql = new StringBuilder($"SELECT {RunColumns} FROM runs r");
             if (sort is not null)
             {
                 sql.Append(" LEFT JOIN run_metrics m ON m.run_id = r.id AND m.name = @sort AND m.fold = -1 AND m.step = -1");
-                select.With("@sort", sort);
+                parameters.Add("sort", sort);
             }
 
             sql.Append(" WHERE 1 = 1");
             if (experiment is not null)
             {
                 sql.Append(" AND r.experiment = @experiment");
-                select.With("@experiment", experiment);
+                parameters.Add("experiment", experiment);
             }
 
             if (query.Status is { } status)
             {
                 sql.Append(" AND r.status = @status");
-                select.With("@status", TrackingDatabase.Format(status));
+                parameters.Add("status", TrackingDatabase.Format(status));
             }
 
             sql.Append(" ORDER BY ");
@@ -299,18 +282,8 @@ internal sealed class SqlRunStore(TrackingDatabase db) : IRunStore
             }
 
             sql.Append("r.id DESC LIMIT @limit OFFSET @offset");
-            select.With("@limit", query.Limit);
-            select.With("@offset", query.Offset);
-            select.CommandText = sql.ToString();
-            var runs = new List<RunSummary>();
-            await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
-            {
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    runs.Add(ReadSummary(reader));
-                }
-            }
-
+            var runs = (await c.QueryAsync<RunRow>(new CommandDefinition(sql.ToString(), parameters, cancellationToken: cancellationToken)))
+                .Select(r => r.ToSummary()).ToList();
             if (runs.Count == 0)
             {
                 return runs;
@@ -319,13 +292,12 @@ internal sealed class SqlRunStore(TrackingDatabase db) : IRunStore
             var metrics = runs.ToDictionary(r => r.Id, _ => new SortedDictionary<string, double>(StringComparer.Ordinal));
             foreach (var chunk in runs.Select(r => r.Id).Chunk(RowsPerInsert))
             {
-                await using var metricSelect = Db.Command(c, null, "");
-                metricSelect.CommandText =
-                    $"SELECT run_id, name, value FROM run_metrics WHERE run_id IN {metricSelect.InList("r", chunk)} AND fold = -1 AND step = -1";
-                await using var reader = await metricSelect.ExecuteReaderAsync(cancellationToken);
-                while (await reader.ReadAsync(cancellationToken))
+                var rows = await c.QueryAsync<MetricRow>(new CommandDefinition(
+                    $"SELECT run_id AS RunId, name AS Name, value AS Value FROM run_metrics WHERE {_db.In("run_id", "chunk")} AND fold = -1 AND step = -1",
+                    new { chunk }, cancellationToken: cancellationToken));
+                foreach (var m in rows)
                 {
-                    metrics[reader.GetInt64(0)][reader.GetString(1)] = reader.NullableDouble(2) ?? double.NaN;
+                    metrics[m.RunId][m.Name] = m.Value ?? double.NaN;
                 }
             }
 
@@ -345,16 +317,16 @@ internal sealed class SqlRunStore(TrackingDatabase db) : IRunStore
     {
         foreach (var chunk in rows.Chunk(RowsPerInsert))
         {
-            await using var insert = Db.Command(c, tx, "");
+            var parameters = new DynamicParameters();
             var sql = new StringBuilder($"INSERT INTO {table} ({string.Join(", ", columns)}) VALUES ");
             for (var i = 0; i < chunk.Length; i++)
             {
                 sql.Append(i == 0 ? "(" : ", (");
                 for (var j = 0; j < columns.Length; j++)
                 {
-                    var name = $"@p{i}_{j}";
-                    sql.Append(j == 0 ? name : $", {name}");
-                    insert.WithValue(name, chunk[i][j]);
+                    var name = $"p{i}_{j}";
+                    sql.Append(j == 0 ? $"@{name}" : $", @{name}");
+                    AddTyped(parameters, name, chunk[i][j]);
                 }
 
                 sql.Append(')');
@@ -362,77 +334,79 @@ internal sealed class SqlRunStore(TrackingDatabase db) : IRunStore
 
             sql.Append($" ON CONFLICT ({string.Join(", ", columns.Take(keyCount))}) DO UPDATE SET ")
                 .Append(string.Join(", ", updateColumns.Select(col => $"{col} = excluded.{col}")));
-            insert.CommandText = sql.ToString();
-            await insert.ExecuteNonQueryAsync(cancellationToken);
+            await c.ExecuteAsync(new CommandDefinition(sql.ToString(), parameters, tx, cancellationToken: cancellationToken));
         }
     }
 
-    private static async Task LoadRunsAsync(DbConnection c, long[] ids, Dictionary<long, Run> found, CancellationToken cancellationToken)
+    /// <summary>Adds a parameter typed by the value's runtime type, so that a NULL (a NaN metric) still has a type for PostgreSQL.</summary>
+    private static void AddTyped(DynamicParameters parameters, string name, object value)
     {
-        var rows = new Dictionary<long, (RunSummary Summary, RunLineage Lineage, GateVerdict? Gate, Guid Uid)>();
-        await using (var select = Db.Command(c, null, ""))
+        switch (value)
         {
-            select.CommandText = $"""
-                SELECT {RunColumns}, r.git_commit, r.git_dirty, r.dataset_hash, r.experiment_hash, r.esteira_version, r.machine,
-                       r.blend_parts, r.gate_verdict, r.uid
-                FROM runs r WHERE r.id IN {select.InList("r", ids)}
-                """;
-            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                var summary = ReadSummary(reader);
-                var blend = reader.NullableString(17);
-                var lineage = new RunLineage
-                {
-                    GitCommit = reader.NullableString(11), GitDirty = reader.NullableBoolean(12), DatasetHash = reader.NullableString(13),
-                    ExperimentHash = reader.NullableString(14), EsteiraVersion = reader.NullableString(15), Machine = reader.NullableString(16),
-                    BlendOf = blend is null ? [] : JsonSerializer.Deserialize<List<BlendPart>>(blend, EsteiraJson.Options) ?? [],
-                };
-                var verdict = reader.NullableString(18);
-                var uid = reader.NullableString(19) is { } u ? Guid.ParseExact(u, "N") : Guid.Empty;
-                rows[summary.Id] = (summary, lineage, verdict is null ? null : JsonSerializer.Deserialize<GateVerdict>(verdict, EsteiraJson.Options), uid);
-            }
+            case string text:
+                parameters.Add(name, text, DbType.String);
+                break;
+            case long number:
+                parameters.Add(name, number, DbType.Int64);
+                break;
+            case int number:
+                parameters.Add(name, number, DbType.Int32);
+                break;
+            case double number:
+                parameters.Add(name, TrackingDatabase.Stored(number), DbType.Double);
+                break;
+            default:
+                throw new ArgumentException($"unsupported parameter type {value.GetType().Name}", nameof(value));
         }
+    }
 
+    private async Task LoadRunsAsync(DbConnection c, long[] ids, Dictionary<long, Run> found, CancellationToken cancellationToken)
+    {
+        var rows = (await c.QueryAsync<RunRow>(new CommandDefinition($"""
+            SELECT {RunColumns}, r.git_commit AS GitCommit, r.git_dirty AS GitDirty, r.dataset_hash AS DatasetHash, r.experiment_hash AS ExperimentHash,
+                   r.esteira_version AS EsteiraVersion, r.machine AS Machine, r.blend_parts AS BlendParts, r.gate_verdict AS GateVerdict, r.uid AS Uid
+            FROM runs r WHERE {_db.In("r.id", "ids")}
+            """, new { ids }, cancellationToken: cancellationToken))).ToList();
         if (rows.Count == 0)
         {
             return;
         }
 
-        var present = rows.Keys.ToList();
-        var parameters = await ReadMapsAsync(c, "SELECT run_id, key, value FROM run_params WHERE run_id IN {0}", present, cancellationToken);
-        var tags = await ReadMapsAsync(c, "SELECT run_id, key, value FROM run_tags WHERE run_id IN {0}", present, cancellationToken);
-        var artifacts = await ReadMapsAsync(c, "SELECT run_id, name, uri FROM run_artifacts WHERE run_id IN {0}", present, cancellationToken);
+        var present = rows.Select(r => r.Id).ToArray();
+        var parameters = await ReadMapsAsync(c, $"SELECT run_id AS RunId, key AS Name, value AS Value FROM run_params WHERE {_db.In("run_id", "present")}", present, cancellationToken);
+        var tags = await ReadMapsAsync(c, $"SELECT run_id AS RunId, key AS Name, value AS Value FROM run_tags WHERE {_db.In("run_id", "present")}", present, cancellationToken);
+        var artifacts = await ReadMapsAsync(c, $"SELECT run_id AS RunId, name AS Name, uri AS Value FROM run_artifacts WHERE {_db.In("run_id", "present")}", present, cancellationToken);
         var metrics = present.ToDictionary(id => id, _ => new List<MetricPoint>());
-        await using (var select = Db.Command(c, null, ""))
+        foreach (var m in await c.QueryAsync<MetricRow>(new CommandDefinition(
+            $"SELECT run_id AS RunId, name AS Name, fold AS Fold, step AS Step, value AS Value FROM run_metrics WHERE {_db.In("run_id", "present")} ORDER BY run_id, name, fold, step",
+            new { present }, cancellationToken: cancellationToken)))
         {
-            select.CommandText = $"SELECT run_id, name, fold, step, value FROM run_metrics WHERE run_id IN {select.InList("r", present)} ORDER BY run_id, name, fold, step";
-            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                var fold = reader.GetInt32(2);
-                var step = reader.GetInt64(3);
-                metrics[reader.GetInt64(0)].Add(new MetricPoint(reader.GetString(1), reader.NullableDouble(4) ?? double.NaN, fold < 0 ? null : fold, step < 0 ? null : step));
-            }
+            metrics[m.RunId].Add(new MetricPoint(m.Name, m.Value ?? double.NaN, m.Fold < 0 ? null : m.Fold, m.Step < 0 ? null : m.Step));
         }
 
         var stages = present.ToDictionary(id => id, _ => new List<StageDuration>());
-        await using (var select = Db.Command(c, null, ""))
+        foreach (var st in await c.QueryAsync<StageRow>(new CommandDefinition(
+            $"SELECT run_id AS RunId, stage AS Stage, seconds AS Seconds FROM run_stages WHERE {_db.In("run_id", "present")} ORDER BY run_id, ordinal",
+            new { present }, cancellationToken: cancellationToken)))
         {
-            select.CommandText = $"SELECT run_id, stage, seconds FROM run_stages WHERE run_id IN {select.InList("r", present)} ORDER BY run_id, ordinal";
-            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                stages[reader.GetInt64(0)].Add(new StageDuration(reader.GetString(1), reader.GetDouble(2)));
-            }
+            stages[st.RunId].Add(new StageDuration(st.Stage, st.Seconds));
         }
 
-        foreach (var (id, (s, lineage, gate, uid)) in rows)
+        foreach (var row in rows)
         {
+            var s = row.ToSummary();
+            var id = s.Id;
             found[id] = new Run
             {
-                Id = id, Uid = uid, Experiment = s.Experiment, Status = s.Status, StartedAt = s.StartedAt, EndedAt = s.EndedAt, HeartbeatAt = s.HeartbeatAt,
-                Error = s.Error, Owner = s.Owner, Lineage = lineage, Gate = gate,
+                Id = id, Uid = row.Uid is { } u ? Guid.ParseExact(u, "N") : Guid.Empty, Experiment = s.Experiment, Status = s.Status,
+                StartedAt = s.StartedAt, EndedAt = s.EndedAt, HeartbeatAt = s.HeartbeatAt, Error = s.Error, Owner = s.Owner,
+                Lineage = new RunLineage
+                {
+                    GitCommit = row.GitCommit, GitDirty = row.GitDirty, DatasetHash = row.DatasetHash, ExperimentHash = row.ExperimentHash,
+                    EsteiraVersion = row.EsteiraVersion, Machine = row.Machine,
+                    BlendOf = row.BlendParts is null ? [] : JsonSerializer.Deserialize<List<BlendPart>>(row.BlendParts, EsteiraJson.Options) ?? [],
+                },
+                Gate = row.GateVerdict is null ? null : JsonSerializer.Deserialize<GateVerdict>(row.GateVerdict, EsteiraJson.Options),
                 Params = parameters.GetValueOrDefault(id) ?? Empty, Tags = tags.GetValueOrDefault(id) ?? Empty,
                 Artifacts = artifacts.GetValueOrDefault(id) ?? Empty, Metrics = metrics[id], Stages = stages[id],
             };
@@ -441,38 +415,21 @@ internal sealed class SqlRunStore(TrackingDatabase db) : IRunStore
 
     private static readonly IReadOnlyDictionary<string, string> Empty = new Dictionary<string, string>();
 
-    private static async Task<Dictionary<long, IReadOnlyDictionary<string, string>>> ReadMapsAsync(DbConnection c, string sqlFormat, List<long> ids, CancellationToken cancellationToken)
+    private static async Task<Dictionary<long, IReadOnlyDictionary<string, string>>> ReadMapsAsync(DbConnection c, string sql, long[] present, CancellationToken cancellationToken)
     {
         var maps = new Dictionary<long, SortedDictionary<string, string>>();
-        await using var select = Db.Command(c, null, "");
-        select.CommandText = string.Format(System.Globalization.CultureInfo.InvariantCulture, sqlFormat, select.InList("r", ids));
-        await using var reader = await select.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        foreach (var entry in await c.QueryAsync<MapRow>(new CommandDefinition(sql, new { present }, cancellationToken: cancellationToken)))
         {
-            var id = reader.GetInt64(0);
-            if (!maps.TryGetValue(id, out var map))
+            if (!maps.TryGetValue(entry.RunId, out var map))
             {
-                maps[id] = map = new SortedDictionary<string, string>(StringComparer.Ordinal);
+                maps[entry.RunId] = map = new SortedDictionary<string, string>(StringComparer.Ordinal);
             }
 
-            map[reader.GetString(1)] = reader.GetString(2);
+            map[entry.Name] = entry.Value;
         }
 
         return maps.ToDictionary(kv => kv.Key, kv => (IReadOnlyDictionary<string, string>)kv.Value);
     }
-
-    private static RunSummary ReadSummary(DbDataReader reader) => new()
-    {
-        Id = reader.GetInt64(0),
-        Experiment = reader.GetString(1),
-        Status = TrackingDatabase.ParseStatus(reader.GetString(2)),
-        StartedAt = Db.Time(reader.GetInt64(3)),
-        EndedAt = Db.Time(reader.NullableInt64(4)),
-        HeartbeatAt = Db.Time(reader.GetInt64(5)),
-        Error = reader.NullableString(6),
-        Owner = new RunOwner(reader.GetString(7), reader.GetInt32(8), Db.Time(reader.NullableInt64(9))),
-        GatePassed = reader.NullableBoolean(10),
-    };
 
     private static List<MetricPoint> CheckMetrics(IReadOnlyList<MetricPoint>? metrics)
     {
@@ -521,4 +478,68 @@ internal sealed class SqlRunStore(TrackingDatabase db) : IRunStore
     private static string FormatUid(Guid uid) => uid.ToString("N");
 
     private static string? Mask(string? value) => value is null ? null : Names.CheckValue(value, "lineage field");
+
+    /// <summary>A runs row as stored (times in Unix ms); the lineage columns are read only for whole runs.</summary>
+    private sealed class RunRow
+    {
+        public long Id { get; init; }
+        public string Experiment { get; init; } = "";
+        public string Status { get; init; } = "";
+        public long StartedAt { get; init; }
+        public long? EndedAt { get; init; }
+        public long HeartbeatAt { get; init; }
+        public string? Error { get; init; }
+        public string OwnerHost { get; init; } = "";
+        public int OwnerPid { get; init; }
+        public long? OwnerStartedAt { get; init; }
+        public bool? GatePassed { get; init; }
+        public string? GitCommit { get; init; }
+        public bool? GitDirty { get; init; }
+        public string? DatasetHash { get; init; }
+        public string? ExperimentHash { get; init; }
+        public string? EsteiraVersion { get; init; }
+        public string? Machine { get; init; }
+        public string? BlendParts { get; init; }
+        public string? GateVerdict { get; init; }
+        public string? Uid { get; init; }
+
+        public RunSummary ToSummary() => new()
+        {
+            Id = Id,
+            Experiment = Experiment,
+            Status = TrackingDatabase.ParseStatus(Status),
+            StartedAt = TrackingDatabase.FromUnixMs(StartedAt),
+            EndedAt = TrackingDatabase.FromUnixMs(EndedAt),
+            HeartbeatAt = TrackingDatabase.FromUnixMs(HeartbeatAt),
+            Error = Error,
+            Owner = new RunOwner(OwnerHost, OwnerPid, TrackingDatabase.FromUnixMs(OwnerStartedAt)),
+            GatePassed = GatePassed,
+        };
+    }
+
+    /// <summary>A run_metrics row (fold and step are -1 for "none").</summary>
+    private sealed class MetricRow
+    {
+        public long RunId { get; init; }
+        public string Name { get; init; } = "";
+        public int Fold { get; init; }
+        public long Step { get; init; }
+        public double? Value { get; init; }
+    }
+
+    /// <summary>A run_stages row.</summary>
+    private sealed class StageRow
+    {
+        public long RunId { get; init; }
+        public string Stage { get; init; } = "";
+        public double Seconds { get; init; }
+    }
+
+    /// <summary>A row of a run's key/value table (params, tags, artifacts).</summary>
+    private sealed class MapRow
+    {
+        public long RunId { get; init; }
+        public string Name { get; init; } = "";
+        public string Value { get; init; } = "";
+    }
 }

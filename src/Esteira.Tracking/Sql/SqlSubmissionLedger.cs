@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Text;
+using Dapper;
 
 namespace Esteira.Tracking;
 
@@ -47,14 +48,15 @@ internal sealed class SqlSubmissionLedger(TrackingDatabase db) : ISubmissionLedg
                 await TrackingDatabase.StatusAsync(c, tx, runId, cancellationToken);
             }
 
-            var ms = now.ToUnixTimeMilliseconds();
-            await using var insert = Db.Command(c, tx, """
+            return await c.ExecuteScalarAsync<long>(new CommandDefinition("""
                 INSERT INTO submissions (run_id, file_sha256, target, status, cv_score, public_score, private_score, external_id, message, submitted_at, updated_at)
-                VALUES (@run, @sha, @target, @status, @cv, @public, @private, @external, @message, @now, @now) RETURNING id
-                """).With("@run", submission.RunId).With("@sha", sha).With("@target", target).With("@status", Format(submission.Status))
-                .With("@cv", submission.CvScore).With("@public", submission.PublicScore).With("@private", submission.PrivateScore)
-                .With("@external", externalId).With("@message", message).With("@now", ms);
-            return Convert.ToInt64(await insert.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+                VALUES (@RunId, @sha, @target, @status, @cv, @public, @private, @externalId, @message, @now, @now) RETURNING id
+                """, new
+            {
+                submission.RunId, sha, target, status = Format(submission.Status), cv = TrackingDatabase.Stored(submission.CvScore),
+                @public = TrackingDatabase.Stored(submission.PublicScore), @private = TrackingDatabase.Stored(submission.PrivateScore),
+                externalId, message, now = now.ToUnixTimeMilliseconds(),
+            }, tx, cancellationToken: cancellationToken));
         }, cancellationToken);
     }
 
@@ -66,41 +68,41 @@ internal sealed class SqlSubmissionLedger(TrackingDatabase db) : ISubmissionLedg
         var externalId = update.ExternalId is null ? null : Names.CheckValue(update.ExternalId, "submission external id");
         return _db.WriteAsync(async (c, tx) =>
         {
-            await using var command = Db.Command(c, tx, "");
+            var parameters = new DynamicParameters(new { now = _db.NowMs, submissionId });
             var set = new List<string> { "updated_at = @now" };
-            command.With("@now", _db.NowMs).With("@id", submissionId);
             if (update.Status is { } status)
             {
                 set.Add("status = @status");
-                command.With("@status", Format(status));
+                parameters.Add("status", Format(status));
             }
 
             if (update.PublicScore is { } publicScore)
             {
                 set.Add("public_score = @public");
-                command.With("@public", publicScore);
+                parameters.Add("public", TrackingDatabase.Stored(publicScore));
             }
 
             if (update.PrivateScore is { } privateScore)
             {
                 set.Add("private_score = @private");
-                command.With("@private", privateScore);
+                parameters.Add("private", TrackingDatabase.Stored(privateScore));
             }
 
             if (externalId is not null)
             {
-                set.Add("external_id = @external");
-                command.With("@external", externalId);
+                set.Add("external_id = @externalId");
+                parameters.Add("externalId", externalId);
             }
 
             if (message is not null)
             {
                 set.Add("message = @message");
-                command.With("@message", message);
+                parameters.Add("message", message);
             }
 
-            command.CommandText = $"UPDATE submissions SET {string.Join(", ", set)} WHERE id = @id";
-            return await command.ExecuteNonQueryAsync(cancellationToken) == 1
+            var changed = await c.ExecuteAsync(new CommandDefinition(
+                $"UPDATE submissions SET {string.Join(", ", set)} WHERE id = @submissionId", parameters, tx, cancellationToken: cancellationToken));
+            return changed == 1
                 ? true
                 : throw new EsteiraException(ErrorCode.NotFound, $"submission {submissionId} is not in the ledger of {_db.Location}");
         }, cancellationToken);
@@ -112,40 +114,31 @@ internal sealed class SqlSubmissionLedger(TrackingDatabase db) : ISubmissionLedg
         ArgumentNullException.ThrowIfNull(query);
         return _db.UseAsync<IReadOnlyList<Submission>>(async c =>
         {
-            await using var select = Db.Command(c, null, "");
             var sql = new StringBuilder("""
-                SELECT id, run_id, file_sha256, target, status, cv_score, public_score, private_score, external_id, message, submitted_at, updated_at
+                SELECT id AS Id, run_id AS RunId, file_sha256 AS FileSha256, target AS Target, status AS Status, cv_score AS CvScore,
+                       public_score AS PublicScore, private_score AS PrivateScore, external_id AS ExternalId, message AS Message,
+                       submitted_at AS SubmittedAt, updated_at AS UpdatedAt
                 FROM submissions WHERE 1 = 1
                 """);
             if (query.Target is not null)
             {
-                sql.Append(" AND target = @target");
-                select.With("@target", query.Target);
+                sql.Append(" AND target = @Target");
             }
 
-            if (query.RunId is { } runId)
+            if (query.RunId is not null)
             {
-                sql.Append(" AND run_id = @run");
-                select.With("@run", runId);
+                sql.Append(" AND run_id = @RunId");
             }
 
             sql.Append(" ORDER BY id DESC LIMIT @limit");
-            select.With("@limit", Math.Max(1, query.Limit));
-            select.CommandText = sql.ToString();
-            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
-            var list = new List<Submission>();
-            while (await reader.ReadAsync(cancellationToken))
+            var rows = await c.QueryAsync<SubmissionRow>(new CommandDefinition(
+                sql.ToString(), new { query.Target, query.RunId, limit = Math.Max(1, query.Limit) }, cancellationToken: cancellationToken));
+            return rows.Select(r => new Submission
             {
-                list.Add(new Submission
-                {
-                    Id = reader.GetInt64(0), RunId = reader.NullableInt64(1), FileSha256 = reader.GetString(2), Target = reader.GetString(3),
-                    Status = ParseSubmissionStatus(reader.GetString(4)), CvScore = reader.NullableDouble(5), PublicScore = reader.NullableDouble(6),
-                    PrivateScore = reader.NullableDouble(7), ExternalId = reader.NullableString(8), Message = reader.NullableString(9),
-                    SubmittedAt = Db.Time(reader.GetInt64(10)), UpdatedAt = Db.Time(reader.GetInt64(11)),
-                });
-            }
-
-            return list;
+                Id = r.Id, RunId = r.RunId, FileSha256 = r.FileSha256, Target = r.Target, Status = ParseSubmissionStatus(r.Status), CvScore = r.CvScore,
+                PublicScore = r.PublicScore, PrivateScore = r.PrivateScore, ExternalId = r.ExternalId, Message = r.Message,
+                SubmittedAt = TrackingDatabase.FromUnixMs(r.SubmittedAt), UpdatedAt = TrackingDatabase.FromUnixMs(r.UpdatedAt),
+            }).ToList();
         }, cancellationToken);
     }
 
@@ -156,12 +149,9 @@ internal sealed class SqlSubmissionLedger(TrackingDatabase db) : ISubmissionLedg
         return _db.UseAsync(c => CountAsync(c, null, target, since, cancellationToken), cancellationToken);
     }
 
-    private static async Task<int> CountAsync(DbConnection c, DbTransaction? tx, string target, DateTimeOffset since, CancellationToken cancellationToken)
-    {
-        await using var count = Db.Command(c, tx, "SELECT COUNT(*) FROM submissions WHERE target = @target AND submitted_at >= @since")
-            .With("@target", target).With("@since", since.ToUnixTimeMilliseconds());
-        return Convert.ToInt32(await count.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
-    }
+    private static Task<int> CountAsync(DbConnection c, DbTransaction? tx, string target, DateTimeOffset since, CancellationToken cancellationToken) =>
+        c.ExecuteScalarAsync<int>(new CommandDefinition("SELECT COUNT(*) FROM submissions WHERE target = @target AND submitted_at >= @since",
+            new { target, since = since.ToUnixTimeMilliseconds() }, tx, cancellationToken: cancellationToken));
 
     private static string CheckSha256(string? sha)
     {
@@ -186,4 +176,21 @@ internal sealed class SqlSubmissionLedger(TrackingDatabase db) : ISubmissionLedg
         "error" => SubmissionStatus.Error,
         _ => throw new InvalidOperationException($"unknown submission status '{status}' in the database"),
     };
+
+    /// <summary>A submissions row as stored (times in Unix ms).</summary>
+    private sealed class SubmissionRow
+    {
+        public long Id { get; init; }
+        public long? RunId { get; init; }
+        public string FileSha256 { get; init; } = "";
+        public string Target { get; init; } = "";
+        public string Status { get; init; } = "";
+        public double? CvScore { get; init; }
+        public double? PublicScore { get; init; }
+        public double? PrivateScore { get; init; }
+        public string? ExternalId { get; init; }
+        public string? Message { get; init; }
+        public long SubmittedAt { get; init; }
+        public long UpdatedAt { get; init; }
+    }
 }

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Dapper;
 using Esteira.Sql;
 
 namespace Esteira.Tracking;
@@ -40,11 +41,21 @@ internal sealed class TrackingDatabase(SqlDatabase database, string location, Ti
             return result;
         }, cancellationToken);
 
-    public static async Task<RunStatus> StatusAsync(DbConnection c, DbTransaction? tx, long runId, CancellationToken cancellationToken)
-    {
-        await using var select = Db.Command(c, tx, "SELECT status FROM runs WHERE id = @id").With("@id", runId);
-        return await select.ExecuteScalarAsync(cancellationToken) is string status ? ParseStatus(status) : throw RunNotFound(runId);
-    }
+    /// <summary>A condition that <paramref name="column"/> is one of the array parameter <paramref name="parameter"/>: Dapper
+    /// expands <c>IN @list</c> for SQLite, but hands PostgreSQL the array whole, which only <c>= ANY(…)</c> accepts.</summary>
+    public string In(string column, string parameter) =>
+        Database.Dialect == SqlDialect.Postgres ? $"{column} = ANY(@{parameter})" : $"{column} IN @{parameter}";
+
+    public static async Task<RunStatus> StatusAsync(DbConnection c, DbTransaction? tx, long runId, CancellationToken cancellationToken) =>
+        await c.ExecuteScalarAsync<string?>(new CommandDefinition("SELECT status FROM runs WHERE id = @runId", new { runId }, tx, cancellationToken: cancellationToken))
+            is { } status ? ParseStatus(status) : throw RunNotFound(runId);
+
+    /// <summary>A value as stored: NaN becomes NULL, because SQLite cannot hold NaN and both dialects must read back the same thing.</summary>
+    public static double? Stored(double? value) => value is { } v && double.IsNaN(v) ? null : value;
+
+    public static DateTimeOffset FromUnixMs(long unixMilliseconds) => DateTimeOffset.FromUnixTimeMilliseconds(unixMilliseconds);
+
+    public static DateTimeOffset? FromUnixMs(long? unixMilliseconds) => unixMilliseconds is { } ms ? FromUnixMs(ms) : null;
 
     public static EsteiraException RunNotFound(long runId) =>
         new(ErrorCode.NotFound, $"run {runId} does not exist; see 'esteira runs list' for the recorded runs");
