@@ -17,6 +17,7 @@
 #                       peer-xgboost, peer-lightgbm; "peer" means both peers (default: all four)
 #   --passive           export OMP_WAIT_POLICY=PASSIVE (fairer when the 2 cores are shared; slower when idle)
 #   --no-build          do not (re)build Esteira / the generator
+#   --keep-work         keep Esteira's working folders (their .esteira/ caches: ~12 GB each at full scale)
 # Environment:
 #   BENCH_DATA   full-scale data folder (default /tmp/esteira-bench-data)
 #   BENCH_SEED   generator seed (default 42);  BENCH_GZIP=1 generates .csv.gz files
@@ -38,7 +39,7 @@ GEN_DLL="$ROOT/bench/Esteira.Bench.Generator/bin/Release/net10.0/Esteira.Bench.G
 PYTHON="${PYTHON:-/usr/bin/python3}"
 SAMPLE_DIR="$ROOT/samples/bdg2-electricity-2016"
 
-mode=full data="" out="" iterations=500 leaves=255 only="" build=1
+mode=full data="" out="" iterations=500 leaves=255 only="" build=1 keep_work=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --sample) mode=sample ;;
@@ -49,6 +50,7 @@ while [[ $# -gt 0 ]]; do
     --only) only="$2"; shift ;;
     --passive) export OMP_WAIT_POLICY=PASSIVE ;;
     --no-build) build=0 ;;
+    --keep-work) keep_work=1 ;;
     -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
@@ -114,6 +116,9 @@ data="$(realpath "$data")"
 wanted esteira && run_esteira esteira "$out/esteira.work" "$out/esteira"
 wanted esteira && run_esteira esteira-rerun "$out/esteira.work" "$out/esteira"
 wanted esteira-all && run_esteira esteira-all "$out/esteira-all.work" "$out/esteira-all" --max-train-rows 0
+# at full scale each working folder's stage cache holds about 12 GB of feature columns: measured, it is not kept
+# (three runs' worth filled this machine's disk); --keep-work keeps them for a look
+[[ $keep_work == 1 ]] || rm -rf "$out/esteira.work" "$out/esteira-all.work"
 
 # ---- (c) the peers: pandas + xgboost, pandas + LightGBM ---------------------------------------
 # shellcheck source=bench/lib/lightgbm-python.sh

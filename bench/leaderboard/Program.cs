@@ -6,8 +6,8 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using Esteira.Deploy.Kaggle;
-using Esteira.Deploy.Leaderboard;
 using Esteira.Deploy.Submissions;
+using Esteira.Leaderboard;
 
 // Usage:
 //   dotnet run --project bench/leaderboard -c Release -- score [--data DIR] [--work DIR] [--rows N] [--id-prefix P]
@@ -306,7 +306,7 @@ internal static class LoadBench
         var elapsed = started.Elapsed;
 
         // Audit: what the clients were told against what the server stored.
-        var stored = await server.Service.Store.ListSubmissionsAsync(competition, null);
+        var stored = await server.Store.ListSubmissionsAsync(competition, null);
         var storedRefs = stored.Select(s => s.Ref).ToHashSet();
         var lost = created.Keys.Count(r => !storedRefs.Contains(r));
         var unknown = stored.Count(s => !created.ContainsKey(s.Ref));
@@ -314,7 +314,7 @@ internal static class LoadBench
         var pending = stored.Count(s => s.Status == SubmissionState.Pending);
         var wrongTeam = stored.Count(s => created.TryGetValue(s.Ref, out var t) && t != s.Team);
 
-        Console.WriteLine($"load: {clients} clients ({teams.Count} teams) for {elapsed.TotalSeconds:0.0} s against {competition} ({server.Service.Solution.Count:N0} solution rows)");
+        Console.WriteLine($"load: {clients} clients ({teams.Count} teams) for {elapsed.TotalSeconds:0.0} s against {competition} ({server.Solution.Count:N0} solution rows)");
         Console.WriteLine($"submissions: {created.Count} created and confirmed by clients, {stored.Count} stored; lost {lost}, unknown/double-counted {unknown + duplicateTokens}, wrong team {wrongTeam}, still pending {pending}, client errors {errors.Count}");
         foreach (var e in errors.Take(5))
         {

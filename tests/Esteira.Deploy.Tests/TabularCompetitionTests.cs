@@ -5,9 +5,9 @@ using System.Net.Http.Json;
 using System.Text;
 using Esteira.Deploy.Guard;
 using Esteira.Deploy.Kaggle;
-using Esteira.Deploy.Leaderboard;
 using Esteira.Deploy.Submissions;
 using Esteira.Deploy.Targets;
+using Esteira.Leaderboard;
 using Xunit;
 
 namespace Esteira.Deploy.Tests;
@@ -235,7 +235,7 @@ public sealed class TabularCompetitionTests : IDisposable
         // Then AUC is the hand-computed value and higher ranks first
         Assert.Equal("1.00000", sa.PublicScore);
         var bPublic = EvalMetric.Auc.Score(Enumerable.Range(0, 10).Select(i => 0.5 + ((i % 3) / 10.0)).ToArray(), Enumerable.Range(0, 10).Select(i => (double)(i % 2)).ToArray());
-        Assert.Equal(LeaderboardService.FormatScore(bPublic), sb.PublicScore);
+        Assert.Equal(WireFormat.Score(bPublic), sb.PublicScore);
         Assert.True(bPublic < 1);
         Assert.Equal(["alice", "carol", "bob"], (await bob.GetLeaderboardAsync("churn")).Select(r => r.TeamName));
         Assert.Equal("TeamName:alice,carol,bob", await DownloadedOrder(server, "alice", "s3cret"));

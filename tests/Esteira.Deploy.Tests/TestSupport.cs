@@ -2,7 +2,7 @@ using System.Globalization;
 using System.IO.Compression;
 using System.Text;
 using Esteira.Deploy.Kaggle;
-using Esteira.Deploy.Leaderboard;
+using Esteira.Leaderboard;
 
 namespace Esteira.Deploy.Tests;
 

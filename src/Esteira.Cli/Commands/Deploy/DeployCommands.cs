@@ -4,8 +4,8 @@ using Esteira.Deploy;
 using Esteira.Pipeline;
 using Esteira.Deploy.Guard;
 using Esteira.Deploy.Kaggle;
-using Esteira.Deploy.Leaderboard;
 using Esteira.Deploy.Targets;
+using Esteira.Leaderboard;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -414,11 +414,11 @@ public sealed class LeaderboardServeCommand(IAnsiConsole console) : AsyncCommand
             PublicUrl = settings.PublicUrl,
             MaxUploadBytes = settings.MaxUploadMb is { } mb ? (long)mb << 20 : null,
         }, cancellationToken);
-        var competition = server.Service.Competition;
+        var competition = server.Competition;
         console.MarkupLineInterpolated(
-            $"[green]serving[/] [bold]{competition.Name}[/] ({server.Service.Solution.Count:N0} solution rows, {competition.Metric}, {(competition.DailyLimit == 0 ? "no daily limit" : $"{competition.DailyLimit} a day")}) at {string.Join(", ", server.Addresses)}");
-        console.MarkupLineInterpolated($"teams: {string.Join(", ", server.Service.Teams.Select(t => t.Name))}; state: {server.Service.Store.Location}; Ctrl+C stops");
-        if (server.Service.Teams.Count == 0)
+            $"[green]serving[/] [bold]{competition.Name}[/] ({server.Solution.Count:N0} solution rows, {competition.Metric}, {(competition.DailyLimit == 0 ? "no daily limit" : $"{competition.DailyLimit} a day")}) at {string.Join(", ", server.Addresses)}");
+        console.MarkupLineInterpolated($"teams: {string.Join(", ", server.Teams.Teams.Select(t => t.Name))}; state: {server.Store.Location}; Ctrl+C stops");
+        if (server.Teams.Teams.Count == 0)
         {
             console.MarkupLine("[yellow]no teams yet: add one with --team NAME:KEY, or nobody can submit[/]");
         }

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
 
-namespace Esteira.Deploy.Leaderboard;
+namespace Esteira.Leaderboard;
 
 /// <summary>
 /// Uploaded files, stored by content: <c>&lt;root&gt;/ab/abcdef…</c> where the name is the SHA-256 of the bytes. No name a
@@ -120,7 +120,7 @@ public sealed class BlobStore
     {
         var error = new EsteiraException(ErrorCode.LimitExceeded,
             $"the file is larger than this competition's upload limit of {maxBytes >> 20} MiB; gzip it (the server reads .gz) or ask the host to raise max_upload_mb");
-        error.Data[LeaderboardApi.HttpStatusKey] = 413;
+        error.Data[ApiErrors.HttpStatusKey] = 413;
         return error;
     }
 

@@ -5,8 +5,9 @@ using Esteira.Deploy.Kaggle;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
-namespace Esteira.Deploy.Leaderboard;
+namespace Esteira.Leaderboard;
 
 /// <summary>
 /// The leaderboard for people: <c>/</c> (or <c>/leaderboard</c>) ranks the teams as <c>GetLeaderboard</c> does, by the
@@ -30,27 +31,34 @@ public static class LeaderboardPages
         .muted { color: #6b7480; } .note { background: #fbf1dc; padding: 6px 10px; border-radius: 4px; display: inline-block; }
         """;
 
-    public static void Map(IEndpointRouteBuilder app, LeaderboardService service, TimeProvider time, string? publicUrl = null)
+    /// <summary>Maps the pages; they read the competition through the server's services.</summary>
+    public static IEndpointRouteBuilder MapLeaderboardPages(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        ArgumentNullException.ThrowIfNull(service);
-        ArgumentNullException.ThrowIfNull(time);
-        app.MapGet("/", (Func<HttpContext, Task<IResult>>)(context => LeaderboardAsync(service, time.GetUtcNow(), context.RequestAborted)));
-        app.MapGet("/leaderboard", (Func<HttpContext, Task<IResult>>)(context => LeaderboardAsync(service, time.GetUtcNow(), context.RequestAborted)));
-        app.MapGet("/competition", (HttpContext context) => Results.Content(Page(service, "Data and rules", Competition(service, BaseUrl(context, publicUrl))), HtmlType));
+        var view = new View(
+            app.ServiceProvider.GetRequiredService<CompetitionDefinition>(),
+            app.ServiceProvider.GetRequiredService<Standings>(),
+            app.ServiceProvider.GetRequiredService<SubmissionService>(),
+            app.ServiceProvider.GetRequiredService<DataLinks>(),
+            app.ServiceProvider.GetRequiredService<PublicBaseUrl>());
+        var teams = app.ServiceProvider.GetRequiredService<TeamAuthenticator>();
+        var time = app.ServiceProvider.GetRequiredService<TimeProvider>();
+        app.MapGet("/", (Func<HttpContext, Task<IResult>>)(context => LeaderboardAsync(view, time.GetUtcNow(), context.RequestAborted)));
+        app.MapGet("/leaderboard", (Func<HttpContext, Task<IResult>>)(context => LeaderboardAsync(view, time.GetUtcNow(), context.RequestAborted)));
+        app.MapGet("/competition", (HttpContext context) => Results.Content(Page(view, "Data and rules", Competition(view, view.BaseUrl.For(context))), HtmlType));
         app.MapGet("/favicon.ico", () => Results.NoContent());
 
         // A team's own submissions, after logging in with its key: the session is a signed cookie (team, expiry), its
         // signing key lives in this process only, so a restart logs everyone out.
-        var sessions = new Sessions(service);
-        app.MapGet("/login", () => Results.Content(Page(service, "Log in", LoginForm(null)), HtmlType));
+        var sessions = new Sessions(teams);
+        app.MapGet("/login", () => Results.Content(Page(view, "Log in", LoginForm(null)), HtmlType));
         app.MapPost("/login", (Func<HttpContext, Task<IResult>>)(async context =>
         {
             var form = await context.Request.ReadFormAsync(context.RequestAborted);
-            var team = service.Authenticate("Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{form["team"]}:{form["key"]}")));
+            var team = teams.Authenticate("Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{form["team"]}:{form["key"]}")));
             if (team is null)
             {
-                return Results.Content(Page(service, "Log in", LoginForm("unknown team or wrong key")), HtmlType);
+                return Results.Content(Page(view, "Log in", LoginForm("unknown team or wrong key")), HtmlType);
             }
 
             context.Response.Cookies.Append(Sessions.Cookie, sessions.Issue(team.Name, time.GetUtcNow()), new CookieOptions
@@ -76,15 +84,19 @@ public static class LeaderboardPages
             string? token = null;
             do
             {
-                var page = await service.ListSubmissionsAsync(team, new RpcRequest { CompetitionName = service.Competition.Name, PageToken = token, PageSize = 200 }, context.RequestAborted);
+                var page = await view.Submissions.ListSubmissionsAsync(team, new RpcRequest { CompetitionName = view.Competition.Name, PageToken = token, PageSize = 200 }, context.RequestAborted);
                 mine.AddRange(page.Submissions);
                 token = page.NextPageToken;
             }
             while (!string.IsNullOrEmpty(token) && mine.Count < 100_000);
 
-            return Results.Content(Page(service, "My submissions", MySubmissions(team.Name, mine)), HtmlType);
+            return Results.Content(Page(view, "My submissions", MySubmissions(team.Name, mine)), HtmlType);
         }));
+        return app;
     }
+
+    /// <summary>What the pages read.</summary>
+    private sealed record View(CompetitionDefinition Competition, Standings Standings, SubmissionService Submissions, DataLinks Links, PublicBaseUrl BaseUrl);
 
     private static string LoginForm(string? problem)
     {
@@ -118,7 +130,7 @@ public static class LeaderboardPages
     }
 
     /// <summary>Signed session cookies: <c>team.expiry.signature</c>, valid for 12 hours.</summary>
-    private sealed class Sessions(LeaderboardService service)
+    private sealed class Sessions(TeamAuthenticator teams)
     {
         public const string Cookie = "esteira_lb_session";
 
@@ -147,7 +159,7 @@ public static class LeaderboardPages
             try
             {
                 var name = Encoding.UTF8.GetString(Convert.FromBase64String(parts[0]));
-                return service.Teams.FirstOrDefault(t => t.Name == name);
+                return teams.Find(name);
             }
             catch (FormatException)
             {
@@ -159,9 +171,9 @@ public static class LeaderboardPages
             Convert.ToHexString(System.Security.Cryptography.HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes(payload)));
     }
 
-    private static async Task<IResult> LeaderboardAsync(LeaderboardService service, DateTimeOffset now, CancellationToken ct)
+    private static async Task<IResult> LeaderboardAsync(View view, DateTimeOffset now, CancellationToken ct)
     {
-        var competition = service.Competition;
+        var competition = view.Competition;
         var revealed = competition.IsRevealed(now);
         var html = new StringBuilder();
         html.Append("<h1>").Append(E(competition.Title)).Append(" — leaderboard</h1>");
@@ -172,10 +184,10 @@ public static class LeaderboardPages
         }
 
         html.Append("</p>");
-        var publicRows = await AllAsync(service, overridePublic: true, ct);
+        var publicRows = await AllAsync(view, overridePublic: true, ct);
         if (revealed)
         {
-            var privateRows = await AllAsync(service, overridePublic: false, ct);
+            var privateRows = await AllAsync(view, overridePublic: false, ct);
             html.Append("<h2>Private leaderboard</h2>");
             html.Append(Board("private", privateRows, "private score"));
             html.Append("<h2>Public leaderboard</h2>");
@@ -187,18 +199,18 @@ public static class LeaderboardPages
         }
 
         html.Append(Board("public", publicRows, "public score"));
-        return Results.Content(Page(service, "Leaderboard", html.ToString()), HtmlType);
+        return Results.Content(Page(view, "Leaderboard", html.ToString()), HtmlType);
     }
 
-    private static async Task<List<ApiLeaderboardSubmission>> AllAsync(LeaderboardService service, bool overridePublic, CancellationToken ct)
+    private static async Task<List<ApiLeaderboardSubmission>> AllAsync(View view, bool overridePublic, CancellationToken ct)
     {
         var rows = new List<ApiLeaderboardSubmission>();
         string? token = null;
         do
         {
-            var page = await service.GetLeaderboardAsync(new RpcRequest
+            var page = await view.Standings.GetLeaderboardAsync(new RpcRequest
             {
-                CompetitionName = service.Competition.Name, OverridePublic = overridePublic, PageToken = token, PageSize = 200,
+                CompetitionName = view.Competition.Name, OverridePublic = overridePublic, PageToken = token, PageSize = 200,
             }, ct);
             rows.AddRange(page.Submissions);
             token = page.NextPageToken;
@@ -225,9 +237,9 @@ public static class LeaderboardPages
         return html.Append("</tbody></table>").ToString();
     }
 
-    private static string Competition(LeaderboardService service, Uri baseUrl)
+    private static string Competition(View view, Uri baseUrl)
     {
-        var c = service.Competition;
+        var c = view.Competition;
         var request = new RpcRequest { CompetitionName = c.Name };
         var html = new StringBuilder();
         html.Append("<h1>").Append(E(c.Title)).Append("</h1>");
@@ -256,13 +268,13 @@ public static class LeaderboardPages
         html.Append("<table id=\"files\"><thead><tr><th>file</th><th class=\"num\">size</th></tr></thead><tbody>");
         foreach (var file in files)
         {
-            var link = service.DataFileLink(request with { FileName = file.Name }, baseUrl);
+            var link = view.Links.DataFileLink(request with { FileName = file.Name }, baseUrl);
             html.Append("<tr><td><a href=\"").Append(E(link.PathAndQuery)).Append("\">").Append(E(file.Name)).Append("</a></td><td class=\"num\">")
                 .Append(Inv($"{file.Length:N0} B")).Append("</td></tr>");
         }
 
         html.Append("</tbody></table>");
-        var archive = service.DataArchiveLink(request, baseUrl);
+        var archive = view.Links.DataArchiveLink(request, baseUrl);
         html.Append("<p><a id=\"archive\" href=\"").Append(E(archive.PathAndQuery)).Append("\">all files as one zip</a></p>");
         return html.ToString();
     }
@@ -270,17 +282,11 @@ public static class LeaderboardPages
     private static void Row(StringBuilder html, string key, string value) =>
         html.Append("<tr><th>").Append(E(key)).Append("</th><td>").Append(E(value)).Append("</td></tr>");
 
-    private static string Page(LeaderboardService service, string title, string body) =>
+    private static string Page(View view, string title, string body) =>
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><link rel=\"icon\" href=\"data:,\">"
-        + $"<title>{E(title)} · {E(service.Competition.Title)}</title><style>{Css}</style></head><body>"
-        + "<header><a class=\"brand\" href=\"/\">" + E(service.Competition.Title) + "</a><a href=\"/leaderboard\">Leaderboard</a><a href=\"/competition\">Data and rules</a><a href=\"/my-submissions\">My submissions</a></header>"
+        + $"<title>{E(title)} · {E(view.Competition.Title)}</title><style>{Css}</style></head><body>"
+        + "<header><a class=\"brand\" href=\"/\">" + E(view.Competition.Title) + "</a><a href=\"/leaderboard\">Leaderboard</a><a href=\"/competition\">Data and rules</a><a href=\"/my-submissions\">My submissions</a></header>"
         + "<main>" + body + "</main></body></html>";
-
-    private static Uri BaseUrl(HttpContext context, string? publicUrl)
-    {
-        var text = publicUrl ?? $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}";
-        return new Uri(text.EndsWith('/') ? text : text + "/");
-    }
 
     private static string E(string? text) => WebUtility.HtmlEncode(text ?? "");
 

@@ -1,7 +1,7 @@
-using Esteira.Deploy.Leaderboard;
+using Esteira.Leaderboard;
 using Xunit;
 
-namespace Esteira.Deploy.Tests;
+namespace Esteira.Deploy.Tests.Leaderboard;
 
 public sealed class CompetitionDefinitionTests : IDisposable
 {

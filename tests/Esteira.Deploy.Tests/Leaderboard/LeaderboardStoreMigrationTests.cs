@@ -1,11 +1,11 @@
 using System.Data.Common;
 using Dapper;
-using Esteira.Deploy.Leaderboard;
+using Esteira.Leaderboard;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 using Xunit;
 
-namespace Esteira.Deploy.Tests;
+namespace Esteira.Deploy.Tests.Leaderboard;
 
 /// <summary>
 /// A leaderboard database created before the store had migrations (by the DDL strings it ran on every start) must open

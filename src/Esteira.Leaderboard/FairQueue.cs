@@ -1,4 +1,4 @@
-namespace Esteira.Deploy.Leaderboard;
+namespace Esteira.Leaderboard;
 
 /// <summary>
 /// The scoring queue: one first-in-first-out queue per team, served round robin, and never two of one team's submissions

@@ -5,11 +5,11 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using Esteira.Deploy.Kaggle;
-using Esteira.Deploy.Leaderboard;
+using Esteira.Leaderboard;
 using Xunit;
 using Xunit.Abstractions;
 
-namespace Esteira.Deploy.Tests;
+namespace Esteira.Deploy.Tests.Leaderboard;
 
 /// <summary>One team must not stall the server (issue 13): bounded scoring, fair queues, a quick stop, expiring uploads, a quota, login throttling.</summary>
 public sealed class LeaderboardLimitsTests(ITestOutputHelper output) : IDisposable
@@ -107,7 +107,7 @@ public sealed class LeaderboardLimitsTests(ITestOutputHelper output) : IDisposab
         var a3 = await alice.UploadAndCreateAsync("tiny-comp", path, "a3");
         var b1 = await bob.UploadAndCreateAsync("tiny-comp", path, "b1");
         var order = new List<long>();
-        server.Service.Scored = r =>
+        server.Scoring.Scored = r =>
         {
             lock (order)
             {
@@ -115,7 +115,7 @@ public sealed class LeaderboardLimitsTests(ITestOutputHelper output) : IDisposab
             }
         };
 
-        await server.Service.StartScoringAsync();
+        await server.Scoring.StartAsync(CancellationToken.None);
         await WaitUntilAsync(() => Task.FromResult(order.Count == 4), TimeSpan.FromSeconds(20));
 
         Assert.Equal([a1, b1, a2, a3], order);
@@ -127,12 +127,12 @@ public sealed class LeaderboardLimitsTests(ITestOutputHelper output) : IDisposab
         var comp = TinyCompetition.Create(_temp.Path);
         await using var server = await TestServers.StartAsync(comp.Dir, scoring: false);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        server.Service.BeforeScoring = (record, ct) => record.Team == "alice" ? release.Task.WaitAsync(ct) : Task.CompletedTask;
+        server.Scoring.BeforeScoring = (record, ct) => record.Team == "alice" ? release.Task.WaitAsync(ct) : Task.CompletedTask;
         using var alice = TestServers.Client(server);
         using var bob = TestServers.Client(server, "bob", "hunter2");
         var path = _temp.File("s.csv");
         comp.WriteSubmission(path, (_, y) => y + 1);
-        await server.Service.StartScoringAsync();
+        await server.Scoring.StartAsync(CancellationToken.None);
 
         var a1 = await alice.UploadAndCreateAsync("tiny-comp", path, "slow");
         var a2 = await alice.UploadAndCreateAsync("tiny-comp", path, "queued behind alice's own");
@@ -157,7 +157,7 @@ public sealed class LeaderboardLimitsTests(ITestOutputHelper output) : IDisposab
         TimeSpan stop;
         var first = await TestServers.StartAsync(comp.Dir);
         var scoring = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        first.Service.BeforeScoring = async (_, ct) =>
+        first.Scoring.BeforeScoring = async (_, ct) =>
         {
             scoring.TrySetResult();
             await Task.Delay(Timeout.Infinite, ct); // a scoring that would never end by itself
@@ -212,7 +212,7 @@ public sealed class LeaderboardLimitsTests(ITestOutputHelper output) : IDisposab
         }
 
         time.Now = time.Now.AddMinutes(9);
-        Assert.Equal(0, await server.Service.SweepExpiredUploadsAsync(CancellationToken.None));
+        Assert.Equal(0, await server.UploadSweeper.SweepExpiredUploadsAsync(CancellationToken.None));
         time.Now = time.Now.AddMinutes(2);
 
         using (var late = await http.SendAsync(Rpc(server, "CreateSubmission", new { competitionName = "tiny-comp", blobFileTokens = slot.Token, submissionDescription = "too late" })))
@@ -221,9 +221,9 @@ public sealed class LeaderboardLimitsTests(ITestOutputHelper output) : IDisposab
             Assert.Contains("this upload expired: an upload not submitted within 10 min is deleted; upload the file again", await MessageAsync(late));
         }
 
-        Assert.Equal(1, await server.Service.SweepExpiredUploadsAsync(CancellationToken.None));
+        Assert.Equal(1, await server.UploadSweeper.SweepExpiredUploadsAsync(CancellationToken.None));
         var left = Assert.Single(Directory.EnumerateFiles(uploads, "*", SearchOption.AllDirectories), f => !f.Contains("incoming", StringComparison.Ordinal));
-        Assert.Equal((await server.Service.Store.ListSubmissionsAsync("tiny-comp", "alice")).Single().ContentSha256, Path.GetFileName(left));
+        Assert.Equal((await server.Store.ListSubmissionsAsync("tiny-comp", "alice")).Single().ContentSha256, Path.GetFileName(left));
         using var reput = await http.PutAsync(slot.CreateUrl, new ByteArrayContent(await File.ReadAllBytesAsync(abandoned)));
         Assert.Equal(HttpStatusCode.NotFound, reput.StatusCode);
     }
@@ -307,25 +307,52 @@ public sealed class LeaderboardLimitsTests(ITestOutputHelper output) : IDisposab
     }
 
     [Fact]
+    public async Task Only_the_Kaggle_API_checks_credentials_so_a_wrong_header_on_pages_and_uploads_counts_no_failed_login()
+    {
+        // Given a server that throttles a team after 2 failed logins
+        var comp = TinyCompetition.Create(_temp.Path, config: "login_max_failures: 2\n");
+        await using var server = await TestServers.StartAsync(comp.Dir, scoring: false);
+        using var http = new HttpClient();
+
+        // When a browser or an upload sends a wrong key for alice, many times, to routes that need none
+        foreach (var path in new[] { "/", "/leaderboard", "/competition", "/login", "/upload/no-such-token" })
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                using var request = new HttpRequestMessage(path.StartsWith("/upload", StringComparison.Ordinal) ? HttpMethod.Put : HttpMethod.Get, new Uri(server.Addresses[0], path));
+                request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("alice:wrong")));
+                request.Content = path.StartsWith("/upload", StringComparison.Ordinal) ? new ByteArrayContent([1]) : null;
+                using var response = await http.SendAsync(request);
+                Assert.NotEqual(HttpStatusCode.Unauthorized, response.StatusCode);
+                Assert.NotEqual(HttpStatusCode.TooManyRequests, response.StatusCode);
+            }
+        }
+
+        // Then alice is not throttled: her right key works at once
+        using var mine = await http.SendAsync(Rpc(server, "ListSubmissions", new { competitionName = "tiny-comp" }));
+        Assert.Equal(HttpStatusCode.OK, mine.StatusCode);
+    }
+
+    [Fact]
     public async Task Failed_logins_are_also_throttled_per_address_whatever_team_or_key_they_try()
     {
         var comp = TinyCompetition.Create(_temp.Path, config: "login_max_failures: 2\n");
         await using var server = await TestServers.StartAsync(comp.Dir, scoring: false);
-        var service = server.Service;
+        var teams = server.Teams;
 
         for (var i = 0; i < 6; i++)
         {
-            Assert.Null(service.Authenticate(Basic($"mallory{i}", "x"), "10.0.0.1"));
+            Assert.Null(teams.Authenticate(Basic($"mallory{i}", "x"), "10.0.0.1"));
         }
 
-        var error = Assert.Throws<EsteiraException>(() => service.Authenticate("Bearer guess", "10.0.0.1"));
+        var error = Assert.Throws<EsteiraException>(() => teams.Authenticate("Bearer guess", "10.0.0.1"));
         Assert.Equal(ErrorCode.LimitExceeded, error.Code);
         Assert.StartsWith("too many failed logins from this address (6 within 60 s); try again in ", error.Message, StringComparison.Ordinal);
-        Assert.True(error.Data[LeaderboardApi.RetryAfterKey] is int seconds && seconds > 0);
-        Assert.Throws<EsteiraException>(() => service.Authenticate(Basic("bob", "hunter2"), "10.0.0.1"));
+        Assert.True(error.Data[ApiErrors.RetryAfterKey] is int seconds && seconds > 0);
+        Assert.Throws<EsteiraException>(() => teams.Authenticate(Basic("bob", "hunter2"), "10.0.0.1"));
 
-        Assert.Equal("bob", service.Authenticate(Basic("bob", "hunter2"), "10.0.0.2")?.Name);
-        Assert.Equal("bob", service.Authenticate("Bearer hunter2", "10.0.0.2")?.Name);
+        Assert.Equal("bob", teams.Authenticate(Basic("bob", "hunter2"), "10.0.0.2")?.Name);
+        Assert.Equal("bob", teams.Authenticate("Bearer hunter2", "10.0.0.2")?.Name);
     }
 
     [Fact]

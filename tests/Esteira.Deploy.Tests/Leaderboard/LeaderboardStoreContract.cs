@@ -1,8 +1,8 @@
 using Esteira.Deploy.Kaggle;
-using Esteira.Deploy.Leaderboard;
+using Esteira.Leaderboard;
 using Xunit;
 
-namespace Esteira.Deploy.Tests;
+namespace Esteira.Deploy.Tests.Leaderboard;
 
 /// <summary>What every <see cref="ILeaderboardStore"/> must do; derived once per implementation.</summary>
 public abstract class LeaderboardStoreContract : IAsyncLifetime

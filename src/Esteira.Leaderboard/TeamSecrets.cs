@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Esteira.Deploy.Leaderboard;
+namespace Esteira.Leaderboard;
 
 /// <summary>
 /// Salted SHA-256 of team keys and upload tokens. Keys are API secrets checked on every request, so a fast hash with a

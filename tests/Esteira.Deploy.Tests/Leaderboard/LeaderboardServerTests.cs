@@ -6,11 +6,11 @@ using System.Net.Http.Json;
 using System.Text;
 using Esteira.Deploy.Guard;
 using Esteira.Deploy.Kaggle;
-using Esteira.Deploy.Leaderboard;
 using Esteira.Deploy.Targets;
+using Esteira.Leaderboard;
 using Xunit;
 
-namespace Esteira.Deploy.Tests;
+namespace Esteira.Deploy.Tests.Leaderboard;
 
 /// <summary>Our C# client against our server, over real HTTP on loopback.</summary>
 public sealed class LeaderboardServerTests : IDisposable
@@ -77,7 +77,7 @@ public sealed class LeaderboardServerTests : IDisposable
         Assert.Equal(SubmissionState.Pending, pending.State);
         Assert.Null(pending.PublicScore);
 
-        await server.Service.ScoreAsync(submissionRef, CancellationToken.None);
+        await server.Scoring.ScoreAsync(submissionRef, CancellationToken.None);
         var scored = await client.GetSubmissionAsync(submissionRef);
         Assert.Equal(SubmissionState.Complete, scored.State);
         Assert.Equal(0, Score(scored.PublicScore), 9);

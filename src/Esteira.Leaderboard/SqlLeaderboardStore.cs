@@ -4,7 +4,7 @@ using Esteira.Deploy.Kaggle;
 using Esteira.Sql;
 using Npgsql;
 
-namespace Esteira.Deploy.Leaderboard;
+namespace Esteira.Leaderboard;
 
 /// <summary>
 /// The SQL shared by the SQLite and PostgreSQL stores, over one <see cref="SqlDatabase"/> per dialect; the schema is the

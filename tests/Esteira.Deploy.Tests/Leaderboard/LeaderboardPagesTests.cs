@@ -2,7 +2,7 @@ using Esteira.Tests;
 using Microsoft.Playwright;
 using Xunit;
 
-namespace Esteira.Deploy.Tests;
+namespace Esteira.Deploy.Tests.Leaderboard;
 
 /// <summary>The leaderboard server's pages in Debian's Chromium: the ranking people see, and what they must not see yet.</summary>
 [Trait("Needs", "browser")]

@@ -1,6 +1,6 @@
 using Esteira.Deploy.Kaggle;
 
-namespace Esteira.Deploy.Leaderboard;
+namespace Esteira.Leaderboard;
 
 /// <summary>A team and the salted hash of its key (the key itself is never stored).</summary>
 public sealed record TeamRecord(long Id, string Name, byte[] Salt, byte[] KeyHash);

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace Esteira.Deploy.Leaderboard;
+namespace Esteira.Leaderboard;
 
 /// <summary>
 /// Counts failed logins per key (a team name, a client address) in fixed windows: after <c>maxFailures</c> in one window the

@@ -1,12 +1,14 @@
 using System.Diagnostics;
+using Esteira.Deploy.Kaggle;
 using Esteira.Deploy.Submissions;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Esteira.Deploy.Leaderboard;
+namespace Esteira.Leaderboard;
 
 /// <summary>What <c>esteira leaderboard serve</c> was given.</summary>
 public sealed record LeaderboardServerOptions
@@ -44,38 +46,64 @@ public sealed record LeaderboardServerOptions
     public Action<ILoggingBuilder>? ConfigureLogging { get; init; }
 }
 
-/// <summary>A running leaderboard server (Kestrel). Dispose it to stop; queued submissions stay PENDING for the next start.</summary>
+/// <summary>
+/// A running leaderboard server (Kestrel): the Kaggle API (<see cref="KaggleApiEndpoints"/>) for teams that
+/// <see cref="TeamAuthenticationHandler"/> lets in, the upload and download URLs (<see cref="FileEndpoints"/>), the pages
+/// (<see cref="LeaderboardPages"/>), and scoring in the background (<see cref="ScoringService"/>, <see cref="UploadSweeper"/>).
+/// Dispose it to stop; queued submissions stay PENDING for the next start.
+/// </summary>
 public sealed class LeaderboardServer : IAsyncDisposable
 {
+    /// <summary>The log category of the server's own lines.</summary>
+    public const string LogCategory = "Esteira.Leaderboard";
+
     private readonly WebApplication _app;
 
-    private LeaderboardServer(WebApplication app, LeaderboardService service, IReadOnlyList<Uri> addresses, TimeSpan solutionLoadTime)
+    private LeaderboardServer(WebApplication app, IReadOnlyList<Uri> addresses, TimeSpan solutionLoadTime)
     {
         _app = app;
-        Service = service;
         Addresses = addresses;
         SolutionLoadTime = solutionLoadTime;
     }
 
-    public LeaderboardService Service { get; }
-
     /// <summary>The bound addresses, with real ports.</summary>
     public IReadOnlyList<Uri> Addresses { get; }
 
+    /// <summary>How long reading the solution took at start.</summary>
     public TimeSpan SolutionLoadTime { get; }
 
-    public string CompetitionName => Service.Competition.Name;
+    /// <summary>The competition served, with the command line's overrides applied.</summary>
+    public CompetitionDefinition Competition => _app.Services.GetRequiredService<CompetitionDefinition>();
 
+    /// <summary>The competition's name, as clients address it.</summary>
+    public string CompetitionName => Competition.Name;
+
+    /// <summary>The solution the submissions are scored against.</summary>
+    public ReferenceRows Solution => _app.Services.GetRequiredService<ReferenceRows>();
+
+    /// <summary>The teams, and who a caller is.</summary>
+    public TeamAuthenticator Teams => _app.Services.GetRequiredService<TeamAuthenticator>();
+
+    /// <summary>The state store (teams, uploads, submissions); closed when the server is disposed.</summary>
+    public ILeaderboardStore Store => _app.Services.GetRequiredService<ILeaderboardStore>();
+
+    /// <summary>The scoring in the background; started with the server unless <see cref="LeaderboardServerOptions.ScoringEnabled"/> is false.</summary>
+    public ScoringService Scoring => _app.Services.GetRequiredService<ScoringService>();
+
+    /// <summary>The deletion of expired uploads; started with <see cref="Scoring"/>.</summary>
+    public UploadSweeper UploadSweeper => _app.Services.GetRequiredService<UploadSweeper>();
+
+    /// <summary>Loads the competition and its solution, opens the state store, registers the teams and starts listening and scoring.</summary>
+    /// <exception cref="EsteiraException"><see cref="ErrorCode.Usage"/>: the address is taken, or the state URI is not understood.</exception>
     public static async Task<LeaderboardServer> StartAsync(LeaderboardServerOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var competition = CompetitionDefinition.Load(options.CompetitionDir, options.Environment ?? Kaggle.KaggleCredentialLocator.ProcessEnvironment());
+        var competition = CompetitionDefinition.Load(options.CompetitionDir, options.Environment ?? KaggleCredentialLocator.ProcessEnvironment());
         if (options.MaxUploadBytes is { } max)
         {
             competition = competition.WithMaxUploadBytes(max);
         }
 
-        var teams = options.Teams;
         var stateDir = Path.Combine(competition.Directory, ".leaderboard");
         var state = options.State ?? $"sqlite:{Path.Combine(stateDir, "state.db")}";
         var storage = options.Storage
@@ -98,6 +126,9 @@ public sealed class LeaderboardServer : IAsyncDisposable
             builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
             builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
             builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+
+            // ASP.NET Core's handler base logs every challenge; a refused key is the client's business, not the host's.
+            builder.Logging.AddFilter(typeof(TeamAuthenticationHandler).FullName, LogLevel.Warning);
         }
 
         builder.WebHost.UseUrls(options.Urls);
@@ -108,43 +139,40 @@ public sealed class LeaderboardServer : IAsyncDisposable
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(3));
 
-        var app = builder.Build();
-        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Esteira.Leaderboard");
         var store = StateLocation.Open(state, options.Time);
-        LeaderboardService service;
+        WebApplication app;
         try
         {
-            service = await LeaderboardService.CreateAsync(competition, solution, store, new BlobStore(storage), teams, options.Time, logger, cancellationToken);
+            await store.InitializeAsync(cancellationToken);
+            var teams = await TeamAuthenticator.RegisterTeamsAsync(store, competition, options.Teams, cancellationToken);
+            AddLeaderboard(builder.Services, options, competition, solution, store, new BlobStore(storage), teams);
+            app = builder.Build();
         }
         catch
         {
             await store.DisposeAsync();
-            await app.DisposeAsync();
             throw;
         }
 
-        LeaderboardApi.Map(app, service, options.PublicUrl);
-        LeaderboardPages.Map(app, service, options.Time, options.PublicUrl);
-
-        // SIGTERM or Ctrl+C: scoring stops at once (what was being scored stays PENDING), while Kestrel finishes open requests.
-        app.Lifetime.ApplicationStopping.Register(service.BeginStop);
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapKaggleApi();
+        app.MapUploadsAndDownloads();
+        app.MapLeaderboardPages();
         try
         {
             await app.StartAsync(cancellationToken);
         }
         catch (IOException e)
         {
-            await service.DisposeAsync();
-            await store.DisposeAsync();
+            await app.Services.GetRequiredService<ScoringService>().StopAsync(CancellationToken.None);
+            await app.Services.GetRequiredService<UploadSweeper>().StopAsync(CancellationToken.None);
             await app.DisposeAsync();
+            await store.DisposeAsync();
             throw new EsteiraException(ErrorCode.Usage, $"cannot listen on {options.Urls} ({e.Message}); pick another port with --urls");
         }
 
-        if (options.ScoringEnabled)
-        {
-            await service.StartScoringAsync(cancellationToken);
-        }
-
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(LogCategory);
         if (logger.IsEnabled(LogLevel.Information))
         {
             logger.LogInformation("competition {Name}: {Rows} solution rows ({Public} public, {Private} private) loaded in {Seconds:0.0} s; state {State}; uploads in {Storage}",
@@ -152,17 +180,50 @@ public sealed class LeaderboardServer : IAsyncDisposable
         }
 
         var addresses = app.Urls.Select(u => new Uri(u.Replace("//[::]", "//localhost", StringComparison.Ordinal).Replace("//0.0.0.0", "//localhost", StringComparison.Ordinal))).ToList();
-        return new LeaderboardServer(app, service, addresses, loadTime);
+        return new LeaderboardServer(app, addresses, loadTime);
     }
 
     /// <summary>Completes when the host is asked to stop (Ctrl+C, SIGTERM) or <paramref name="cancellationToken"/> fires.</summary>
     public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
 
+    /// <summary>Stops listening and scoring (what was being scored stays PENDING), then closes the store.</summary>
     public async ValueTask DisposeAsync()
     {
+        var store = Store;
         await _app.StopAsync();
-        await Service.DisposeAsync();
-        await Service.Store.DisposeAsync();
+
+        // Scoring started by hand (ScoringEnabled false) is no hosted service; its workers must end before the store closes.
+        await Scoring.StopAsync(CancellationToken.None);
         await _app.DisposeAsync();
+        await store.DisposeAsync();
+    }
+
+    private static void AddLeaderboard(IServiceCollection services, LeaderboardServerOptions options, CompetitionDefinition competition, ReferenceRows solution,
+        ILeaderboardStore store, BlobStore blobs, IReadOnlyList<TeamRecord> teams)
+    {
+        services.AddSingleton(options.Time);
+        services.AddSingleton(competition);
+        services.AddSingleton(solution);
+        services.AddSingleton(store);
+        services.AddSingleton(blobs);
+        services.AddSingleton(new TeamAuthenticator(competition, teams, options.Time));
+        services.AddSingleton(new PublicBaseUrl(options.PublicUrl));
+        services.AddSingleton<CompetitionCatalog>();
+        services.AddSingleton<DataLinks>();
+        services.AddSingleton<SubmissionService>();
+        services.AddSingleton<Standings>();
+        services.AddSingleton<ScoringService>();
+        services.AddSingleton<UploadSweeper>();
+        if (options.ScoringEnabled)
+        {
+            services.AddHostedService(sp => sp.GetRequiredService<ScoringService>());
+            services.AddHostedService(sp => sp.GetRequiredService<UploadSweeper>());
+        }
+
+        // Only the Kaggle API asks for team credentials. ASP.NET Core would make a lone scheme the default and authenticate
+        // every request with it, so a wrong header sent to a page or an upload URL would count as a failed login.
+        AppContext.SetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", true);
+        services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, TeamAuthenticationHandler>(TeamAuthenticationHandler.SchemeName, null);
+        services.AddAuthorization();
     }
 }

@@ -1,6 +1,6 @@
 using Esteira.Deploy.Kaggle;
 
-namespace Esteira.Deploy.Leaderboard;
+namespace Esteira.Leaderboard;
 
 /// <summary>One team's line on a board: the submission that represents it and the score it is ranked by.</summary>
 public sealed record RankedEntry(string Team, SubmissionRecord Submission, double Score);

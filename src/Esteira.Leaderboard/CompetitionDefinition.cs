@@ -5,7 +5,7 @@ using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
 
-namespace Esteira.Deploy.Leaderboard;
+namespace Esteira.Leaderboard;
 
 /// <summary>A team name and its key, as given on the command line or in the config (never stored in clear).</summary>
 public sealed record TeamKey(string Name, string Key)

@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace Esteira.Deploy.Leaderboard;
+namespace Esteira.Leaderboard;
 
 /// <summary>
 /// Chooses the state store by URI scheme: <c>sqlite:PATH</c> (the default, a file under the competition folder) or
