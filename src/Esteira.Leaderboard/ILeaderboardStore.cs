@@ -43,7 +43,8 @@ public interface ILeaderboardStore : IAsyncDisposable
     /// <summary>Where the state lives, for messages; never contains a password.</summary>
     string Location { get; }
 
-    /// <summary>Creates the tables if they do not exist (safe to run from several processes at once).</summary>
+    /// <summary>Brings the schema up to date with its versioned migrations (safe to run from several processes at once).</summary>
+    /// <exception cref="EsteiraException"><see cref="ErrorCode.Conflict"/> when the database was written by a newer esteira.</exception>
     Task InitializeAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Adds the team or replaces its key hash.</summary>

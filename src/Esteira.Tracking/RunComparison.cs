@@ -30,7 +30,7 @@ public static class RunComparison
         ArgumentNullException.ThrowIfNull(runs);
         var rows = new List<ComparisonRow>();
         AddText(rows, RunSection, "experiment", runs, r => r.Experiment);
-        AddText(rows, RunSection, "status", runs, r => SqlTrackingStore.Format(r.Status));
+        AddText(rows, RunSection, "status", runs, r => TrackingDatabase.Format(r.Status));
         AddText(rows, RunSection, "gate", runs, r => r.Gate is null ? null : r.Gate.Passed ? "passed" : "failed");
         AddText(rows, LineageSection, "git_commit", runs, r => r.Lineage.GitCommit);
         AddText(rows, LineageSection, "git_dirty", runs, r => r.Lineage.GitDirty is { } d ? (d ? "true" : "false") : null);

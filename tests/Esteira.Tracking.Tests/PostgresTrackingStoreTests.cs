@@ -33,6 +33,18 @@ public sealed class PostgresTrackingStoreTests : TrackingStoreContract
         return versions;
     }
 
+    protected override string Dialect => "postgresql";
+
+    protected override async Task ExecuteScriptAsync(string uri, string sql)
+    {
+        // The previous store created its schema before migrating; so does this fixture.
+        var schema = new NpgsqlConnectionStringBuilder(uri).SearchPath;
+        await using var connection = new NpgsqlConnection(uri);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"CREATE SCHEMA IF NOT EXISTS \"{schema}\"; {sql}", connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
     protected override async Task CleanupAsync()
     {
         if (_schemas.Count == 0)

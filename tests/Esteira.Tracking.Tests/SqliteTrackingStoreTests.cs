@@ -12,6 +12,16 @@ public sealed class SqliteTrackingStoreTests : TrackingStoreContract
     protected override Task<IReadOnlyList<int>> SchemaVersionsAsync(string uri) =>
         Task.FromResult<IReadOnlyList<int>>(Query(uri["sqlite:".Length..], "SELECT version FROM schema_version ORDER BY version").Select(v => Convert.ToInt32(v, System.Globalization.CultureInfo.InvariantCulture)).ToList());
 
+    protected override string Dialect => "sqlite";
+
+    protected override Task ExecuteScriptAsync(string uri, string sql)
+    {
+        var path = uri["sqlite:".Length..];
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        Query(path, sql + "\nSELECT 1;");
+        return Task.CompletedTask;
+    }
+
     private static List<object> Query(string path, string sql)
     {
         using var connection = new SqliteConnection($"Data Source={path};Pooling=False");

@@ -22,6 +22,12 @@ public abstract class TrackingStoreContract : IAsyncLifetime
     /// <summary>The versions recorded in schema_version of the current database.</summary>
     protected abstract Task<IReadOnlyList<int>> SchemaVersionsAsync(string uri);
 
+    /// <summary>The fixture folder's dialect name: <c>sqlite</c> or <c>postgresql</c>.</summary>
+    protected abstract string Dialect { get; }
+
+    /// <summary>Runs a script on the database at <paramref name="uri"/> directly, as an older esteira would have.</summary>
+    protected abstract Task ExecuteScriptAsync(string uri, string sql);
+
     protected virtual Task CleanupAsync() => Task.CompletedTask;
 
     /// <summary>Opens a store on a fresh database.</summary>
@@ -764,5 +770,27 @@ public abstract class TrackingStoreContract : IAsyncLifetime
         }
 
         Assert.Equal([1, 2], await SchemaVersionsAsync(_uri!));
+    }
+
+    [Fact]
+    public async Task A_database_written_before_the_shared_sql_base_opens_as_it_is()
+    {
+        // Given a database created by the previous migrations runner, at version 2, with one finished run
+        _uri = await NewDatabaseAsync();
+        var fixture = Path.Combine(AppContext.BaseDirectory, "Fixtures", $"tracking-v2-before-esteira-sql.{Dialect}.sql");
+        await ExecuteScriptAsync(_uri, await File.ReadAllTextAsync(fixture));
+
+        // When this esteira opens it
+        var store = await OpenAgainAsync();
+
+        // Then nothing is migrated again, the old run reads back whole, and new runs follow it
+        Assert.Equal([1, 2], await SchemaVersionsAsync(_uri));
+        var legacy = await store.GetRunOrThrowAsync(1);
+        Assert.Equal("legacy", legacy.Experiment);
+        Assert.Equal(RunStatus.Finished, legacy.Status);
+        Assert.Equal(Guid.ParseExact("0123456789abcdef0123456789abcdef", "N"), legacy.Uid);
+        Assert.Equal("0.1", legacy.Params["lr"]);
+        Assert.Equal(0.5, legacy.Metrics.Single(m => m.Name == "rmse").Value);
+        Assert.Equal(2, await store.StartRunAsync(NewRun("after")));
     }
 }

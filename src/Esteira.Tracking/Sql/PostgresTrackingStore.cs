@@ -1,5 +1,5 @@
-using System.Data.Common;
 using System.Globalization;
+using Esteira.Sql;
 using Npgsql;
 
 namespace Esteira.Tracking;
@@ -10,21 +10,10 @@ namespace Esteira.Tracking;
 /// missing and keeps all its tables there, so several stores can share one database.</remarks>
 public sealed class PostgresTrackingStore : SqlTrackingStore
 {
-    private readonly NpgsqlDataSource _dataSource;
-    private readonly string? _password;
-    private readonly string? _schema;
-
     private PostgresTrackingStore(NpgsqlConnectionStringBuilder builder, TimeProvider? time)
-        : base(Describe(builder), time)
+        : base(new PostgresDatabase(builder), Describe(builder), time)
     {
-        _password = string.IsNullOrEmpty(builder.Password) ? null : builder.Password;
-        _schema = builder.SearchPath?.Split(',')[0].Trim() is { Length: > 0 } s && s != "$user" ? s : null;
-        _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
     }
-
-    private protected override string Dialect => "postgresql";
-
-    private protected override string? Secret => _password;
 
     /// <summary>Connects, creates the schema if one is named, and migrates it.</summary>
     public static async Task<PostgresTrackingStore> OpenAsync(string uriOrConnectionString, TimeProvider? time = null, CancellationToken cancellationToken = default)
@@ -42,28 +31,6 @@ public sealed class PostgresTrackingStore : SqlTrackingStore
             throw;
         }
     }
-
-    private protected override async ValueTask<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken) =>
-        await _dataSource.OpenConnectionAsync(cancellationToken);
-
-    private protected override async Task LockAsync(DbConnection connection, DbTransaction transaction, string key, CancellationToken cancellationToken)
-    {
-        await using var command = Db.Command(connection, transaction, "SELECT pg_advisory_xact_lock(@lock_id)").With("@lock_id", Db.LockId(key));
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    private protected override async Task PrepareSchemaAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
-    {
-        if (_schema is null)
-        {
-            return;
-        }
-
-        await using var command = Db.Command(connection, transaction, $"CREATE SCHEMA IF NOT EXISTS \"{_schema}\"");
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    private protected override void DisposeCore() => _dataSource.Dispose();
 
     private static string Describe(NpgsqlConnectionStringBuilder b)
     {

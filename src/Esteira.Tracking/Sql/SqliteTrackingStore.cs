@@ -1,40 +1,22 @@
-using System.Data.Common;
-using Microsoft.Data.Sqlite;
+using Esteira.Sql;
 
 namespace Esteira.Tracking;
 
 /// <summary>The embedded tracking store: one SQLite file (by default <c>.esteira/esteira.db</c> in the workspace).</summary>
 /// <remarks>
-/// The file runs in WAL mode, so readers never block the writer, and every connection waits up to
-/// <see cref="BusyTimeout"/> for a lock instead of failing, so several processes can write at once. Write
-/// transactions begin IMMEDIATE (Microsoft.Data.Sqlite's default), which takes the write lock up front and so
-/// avoids the "cannot upgrade a read transaction" failure WAL otherwise reports under contention.
+/// The file runs in WAL mode and every connection waits for a busy writer instead of failing (see
+/// <see cref="SqliteDatabase"/>), so several processes can write at once.
 /// </remarks>
 public sealed class SqliteTrackingStore : SqlTrackingStore
 {
-    /// <summary>How long a connection waits for another writer before giving up.</summary>
-    public static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(30);
-
-    private readonly string _connectionString;
-
-    private SqliteTrackingStore(string path, TimeProvider? time)
-        : base($"sqlite:{path}", time)
+    private SqliteTrackingStore(SqliteDatabase database, TimeProvider? time)
+        : base(database, $"sqlite:{database.Path}", time)
     {
-        DatabasePath = path;
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            ForeignKeys = true,
-            Pooling = true,
-            DefaultTimeout = (int)BusyTimeout.TotalSeconds,
-        }.ToString();
+        DatabasePath = database.Path;
     }
 
     /// <summary>The absolute path of the database file.</summary>
     public string DatabasePath { get; }
-
-    private protected override string Dialect => "sqlite";
 
     /// <summary>Opens (creating if needed) the database at <paramref name="path"/> and migrates it.</summary>
     public static async Task<SqliteTrackingStore> OpenAsync(string path, TimeProvider? time = null, CancellationToken cancellationToken = default)
@@ -50,7 +32,7 @@ public sealed class SqliteTrackingStore : SqlTrackingStore
             throw new EsteiraException(ErrorCode.BadInput, $"cannot create the folder for tracking database {full}: {e.Message}; choose a writable path with --tracking");
         }
 
-        var store = new SqliteTrackingStore(full, time);
+        var store = new SqliteTrackingStore(new SqliteDatabase(full), time);
         try
         {
             await store.InitializeAsync(cancellationToken);
@@ -61,33 +43,5 @@ public sealed class SqliteTrackingStore : SqlTrackingStore
             store.Dispose();
             throw;
         }
-    }
-
-    private protected override async ValueTask<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken)
-    {
-        var connection = new SqliteConnection(_connectionString);
-        try
-        {
-            await connection.OpenAsync(cancellationToken);
-            await using var pragmas = connection.CreateCommand();
-            // journal_mode is stored in the file (set once, cheap after); busy_timeout is per connection.
-            pragmas.CommandText = $"PRAGMA busy_timeout = {(int)BusyTimeout.TotalMilliseconds}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
-            await pragmas.ExecuteNonQueryAsync(cancellationToken);
-            return connection;
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
-    }
-
-    private protected override Task LockAsync(DbConnection connection, DbTransaction transaction, string key, CancellationToken cancellationToken) =>
-        Task.CompletedTask;
-
-    private protected override void DisposeCore()
-    {
-        using var connection = new SqliteConnection(_connectionString);
-        SqliteConnection.ClearPool(connection);
     }
 }
