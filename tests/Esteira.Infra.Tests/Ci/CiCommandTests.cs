@@ -38,9 +38,9 @@ public sealed class CiCommandTests
     public void The_refusal_says_how_to_overwrite_or_write_elsewhere()
     {
         using var workspace = Workspace.Create(null);
-        Esteira.Ci.CiGeneration.Write(Esteira.Ci.CiPlatform.GitHub, workspace.Path, null, force: false);
+        Esteira.Pipeline.Ci.CiGeneration.Write(Esteira.Pipeline.Ci.CiPlatform.GitHub, workspace.Path, null, force: false);
 
-        var error = Assert.Throws<EsteiraException>(() => Esteira.Ci.CiGeneration.Write(Esteira.Ci.CiPlatform.GitHub, workspace.Path, null, force: false));
+        var error = Assert.Throws<EsteiraException>(() => Esteira.Pipeline.Ci.CiGeneration.Write(Esteira.Pipeline.Ci.CiPlatform.GitHub, workspace.Path, null, force: false));
 
         Assert.Equal(ErrorCode.Conflict, error.Code);
         Assert.Contains("esteira.yml already exists", error.Message, StringComparison.Ordinal);

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Esteira.Ci;
+using Esteira.Pipeline.Ci;
 
 namespace Esteira.Infra.Tests.Ci;
 

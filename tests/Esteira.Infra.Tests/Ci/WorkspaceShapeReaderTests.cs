@@ -1,4 +1,4 @@
-using Esteira.Ci;
+using Esteira.Pipeline.Ci;
 
 namespace Esteira.Infra.Tests.Ci;
 

@@ -1,4 +1,4 @@
-using Esteira.Ci;
+using Esteira.Pipeline.Ci;
 using Esteira.Config;
 
 namespace Esteira.Infra.Tests.Config;

@@ -1,5 +1,5 @@
 using System.ComponentModel;
-using Esteira.Ci;
+using Esteira.Pipeline.Ci;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

@@ -1,4 +1,4 @@
-namespace Esteira.Ci;
+namespace Esteira.Pipeline.Ci;
 
 /// <summary>Generates <c>.gitlab-ci.yml</c> for a workspace (pure: text in, text out).</summary>
 /// <remarks>

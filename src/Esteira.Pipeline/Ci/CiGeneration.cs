@@ -1,4 +1,4 @@
-namespace Esteira.Ci;
+namespace Esteira.Pipeline.Ci;
 
 /// <summary>The CI systems Esteira generates pipelines for.</summary>
 public enum CiPlatform

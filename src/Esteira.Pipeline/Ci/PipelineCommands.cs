@@ -1,4 +1,4 @@
-namespace Esteira.Ci;
+namespace Esteira.Pipeline.Ci;
 
 /// <summary>The shell lines both generated pipelines run; one place so that GitLab and GitHub stay alike.</summary>
 /// <remarks>

@@ -1,4 +1,4 @@
-namespace Esteira.Ci;
+namespace Esteira.Pipeline.Ci;
 
 /// <summary>Reads a <see cref="WorkspaceShape"/> from a workspace's <see cref="Config.WorkspaceConfig"/> (the one reader of esteira.yaml).</summary>
 /// <remarks>Without an esteira.yaml the shape is <see cref="WorkspaceShape.Default"/>.</remarks>

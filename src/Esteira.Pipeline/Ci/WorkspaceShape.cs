@@ -1,5 +1,5 @@
 
-namespace Esteira.Ci;
+namespace Esteira.Pipeline.Ci;
 
 /// <summary>What a generated pipeline needs to know about a workspace; never holds a secret.</summary>
 /// <param name="Experiments">Experiment names (folders of <c>experiments/</c>), in ordinal order; at least one.</param>

@@ -3,7 +3,7 @@ using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.EventEmitters;
 
-namespace Esteira.Ci;
+namespace Esteira.Pipeline.Ci;
 
 /// <summary>Builds ordered YAML documents from plain maps and lists, and emits them safely quoted.</summary>
 internal static partial class Yaml
