@@ -70,7 +70,8 @@ public sealed class LeaderboardLimitsTests(ITestOutputHelper output) : IDisposab
 
         Assert.Equal(SubmissionStatus.Error, result.State);
         Assert.Equal("line 10202 is past this competition's limit of 10,201 lines (200 rows, the header and 10,000 blank lines); remove the blank lines", result.ErrorDescription);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"took {clock.Elapsed}");
+        // no wall-clock bound: speed is measured in bench/, and on 2 shared cores a 3 s bound failed at load 30; what is
+        // asserted is the refusal at the limit's line and that the refused file took no slot
 
         var good = _temp.Combine("good.csv");
         comp.WriteSubmission(good, (_, y) => y);
