@@ -16,10 +16,15 @@ public sealed record QualityFinding(string Kind, int Count, string Message);
 /// </summary>
 public static class DatasetFindings
 {
+    /// <summary>Finding kind: a site that has buildings but no weather rows at all.</summary>
     public const string SiteWithoutWeather = "site_without_weather";
+    /// <summary>Finding kind: a site whose weather rows never hold an air temperature.</summary>
     public const string SiteWithoutTemperature = "site_without_temperature";
+    /// <summary>Finding kind: weather cells that are infinite rather than a number or missing.</summary>
     public const string NonFiniteWeather = "non_finite_weather";
+    /// <summary>Finding kind: a (building, meter) series in test.csv with no training readings.</summary>
     public const string UnseenTestSeries = "unseen_test_series";
+    /// <summary>Finding kind: test rows whose timestamp falls inside the training period.</summary>
     public const string TestInsideTraining = "test_inside_training";
 
     /// <summary>Every finding of <paramref name="data"/>, in the order of the kinds above.</summary>

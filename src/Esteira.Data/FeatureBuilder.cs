@@ -5,6 +5,7 @@ namespace Esteira.Data;
 /// <summary>Features as columns: one float array per feature, reused chunk after chunk.</summary>
 public sealed class FeatureMatrix
 {
+    /// <summary>Allocates one column of <paramref name="capacity"/> rows per feature name.</summary>
     public FeatureMatrix(string[] names, int capacity)
     {
         Names = names;
@@ -12,11 +13,13 @@ public sealed class FeatureMatrix
         Baseline = new float[capacity];
     }
 
+    /// <summary>The feature names, one per entry of <see cref="Columns"/>.</summary>
     public string[] Names { get; }
 
     /// <summary>How many rows the last <see cref="FeatureBuilder.Build"/> filled.</summary>
     public int Rows { get; internal set; }
 
+    /// <summary>One array per feature, sized to the capacity; only the first <see cref="Rows"/> entries are current.</summary>
     public float[][] Columns { get; }
 
     /// <summary>
@@ -30,39 +33,70 @@ public sealed class FeatureMatrix
 /// <summary>The GEPIII feature columns, in the order of <see cref="FeatureMatrix.Columns"/> and of <see cref="FeatureBuilder.Names"/>.</summary>
 public enum FeatureColumn
 {
+    /// <summary>The building's id, as a number.</summary>
     BuildingId,
+    /// <summary>The meter kind code (0 electricity, 1 chilled water, 2 steam, 3 hot water).</summary>
     Meter,
+    /// <summary>The building's site id.</summary>
     SiteId,
+    /// <summary>The building's primary use, as a code into <see cref="Buildings.PrimaryUseNames"/>.</summary>
     PrimaryUse,
+    /// <summary>The logarithm of the building's floor area (square feet).</summary>
     LogSquareFeet,
+    /// <summary>The building's construction year; NaN when unknown.</summary>
     YearBuilt,
+    /// <summary>The building's number of floors; NaN when unknown.</summary>
     FloorCount,
+    /// <summary>Hour of the local day, 0–23.</summary>
     Hour,
+    /// <summary>Day of the week of the local hour, 0 = Monday (5 and 6 are the weekend).</summary>
     Weekday,
+    /// <summary>1 on a US federal holiday at a US site, else 0.</summary>
     IsHoliday,
+    /// <summary>1 on a weekend day or holiday, else 0.</summary>
     IsDayOff,
 
     /// <summary>The first of the weather columns, which follow <see cref="WeatherRows.ValueColumns"/> in its order.</summary>
     AirTemperature,
+    /// <summary>Cloud coverage at the site at that hour.</summary>
     CloudCoverage,
+    /// <summary>Dew-point temperature at the site at that hour.</summary>
     DewTemperature,
+    /// <summary>Precipitation depth over the hour.</summary>
     PrecipDepth1Hr,
+    /// <summary>Sea-level pressure at the site at that hour.</summary>
     SeaLevelPressure,
+    /// <summary>Wind direction at the site at that hour.</summary>
     WindDirection,
+    /// <summary>Wind speed at the site at that hour.</summary>
     WindSpeed,
+    /// <summary>Trailing 24-hour mean air temperature.</summary>
     AirTemperatureMean24,
+    /// <summary>Trailing 72-hour mean air temperature.</summary>
     AirTemperatureMean72,
+    /// <summary>Air temperature three hours earlier.</summary>
     AirTemperatureLag3,
+    /// <summary>Trailing 24-hour mean dew-point temperature.</summary>
     DewTemperatureMean24,
+    /// <summary>The series' recent level before the row's cutoff; NaN for meters other than electricity.</summary>
     Level,
+    /// <summary>The series' recent level for the same hour and kind of day before the cutoff; NaN for meters other than electricity.</summary>
     LevelProfile,
+    /// <summary>The air temperature over the window behind <see cref="Level"/>; NaN for meters other than electricity.</summary>
     LevelTemperature,
+    /// <summary>The 24-hour mean temperature minus <see cref="LevelTemperature"/>: how much warmer or colder it is than when the level was measured.</summary>
     TemperatureVsLevel,
+    /// <summary>Days from the row's cutoff to its hour; NaN when the series has no training history.</summary>
     HorizonDays,
+    /// <summary>The series' level over the long window before the cutoff; NaN for meters other than electricity.</summary>
     LevelLong,
+    /// <summary>The profile level (same hour and kind of day) over the long window; NaN for meters other than electricity.</summary>
     ProfileLong,
+    /// <see cref="Level"/> minus <see cref="LevelLong"/>: the recent change of level.
     LevelChange,
+    /// <summary>The air temperature over the window behind <see cref="LevelLong"/>; NaN for meters other than electricity.</summary>
     LongTemperature,
+    /// <summary>The 24-hour mean temperature minus <see cref="LongTemperature"/>.</summary>
     TemperatureVsLong,
 }
 
@@ -113,6 +147,7 @@ public sealed class FeatureBuilder
     private readonly BuildingLookups[] _seriesBuilding;
     private readonly ConcurrentBag<LevelMemo> _memos = [];
 
+    /// <summary>Prepares lookups and derived weather (trailing means) for the given buildings, site weather and level history.</summary>
     public FeatureBuilder(Buildings buildings, IReadOnlyDictionary<int, SiteWeather> weather, LevelHistory history)
     {
         _buildings = buildings;
@@ -126,6 +161,7 @@ public sealed class FeatureBuilder
     /// <summary>Whether a local hour at a site is a weekend day or a (US federal) holiday.</summary>
     public static bool IsDayOff(int siteId, int hour) => Timestamps.Weekday(hour) >= 5 || IsHoliday(siteId, hour);
 
+    /// <summary>Whether a local hour at a site is a US federal holiday; always false at the non-US sites.</summary>
     public static bool IsHoliday(int siteId, int hour) =>
         !Holidays.NonUsSites.Contains(siteId) && Holidays.IsUsFederalHoliday(hour / 24);
 

@@ -3,11 +3,17 @@ namespace Esteira.Data;
 /// <summary>Reads and checks the six files of the GEPIII layout into columns.</summary>
 public static class GepiiiReader
 {
+    /// <summary>Hourly meter readings for training.</summary>
     public const string TrainFile = "train.csv";
+    /// <summary>The rows to predict.</summary>
     public const string TestFile = "test.csv";
+    /// <summary>Per-building metadata: site, primary use, size, year built, floors.</summary>
     public const string BuildingsFile = "building_metadata.csv";
+    /// <summary>Hourly weather per site over the training period.</summary>
     public const string WeatherTrainFile = "weather_train.csv";
+    /// <summary>Hourly weather per site over the test period.</summary>
     public const string WeatherTestFile = "weather_test.csv";
+    /// <summary>The expected submission shape: row_id and meter_reading.</summary>
     public const string SampleSubmissionFile = "sample_submission.csv";
 
     /// <summary>Every file a dataset must hold.</summary>
@@ -121,6 +127,7 @@ public static class GepiiiReader
             "fix that cell or remove the row");
     }
 
+    /// <summary>Reads building_metadata.csv; rejects a building id that appears twice. Missing numbers become NaN.</summary>
     public static Buildings ReadBuildings(DatasetSource source)
     {
         using var csv = CsvFile.Open(source, BuildingsFile, "site_id", "building_id", "primary_use", "square_feet", "year_built", "floor_count");

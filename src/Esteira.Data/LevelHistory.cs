@@ -46,6 +46,7 @@ public sealed class LevelHistory
         MeterMean = meterMean;
     }
 
+    /// <summary>The (building, meter) series the history is kept for, and their training rows.</summary>
     public SeriesIndex Series { get; }
 
     /// <summary>Mean log1p reading per meter type, the fallback level of a series with no history.</summary>

@@ -26,6 +26,7 @@ public sealed record SeriesQuality(
 /// <param name="Flagged">Per training row: inside a run of ≥ 24 h of identical readings (zeros too, for electricity), a dormant start or a stale regime.</param>
 public sealed record QualityReport(IReadOnlyList<SeriesQuality> Series, bool[] Flagged)
 {
+    /// <summary>How many training rows are flagged.</summary>
     public int FlaggedRows => Flagged.Count(f => f);
 }
 
@@ -58,6 +59,7 @@ public static class QualityScreen
     /// </summary>
     public const double RegimeRatio = 2;
 
+    /// <summary>Screens every training series for constant and zero runs, level shifts, missing and dormant hours and stale regimes, and flags the affected rows.</summary>
     public static QualityReport Screen(MeterReadings train, SeriesIndex series)
     {
         var flagged = new bool[train.Count];

@@ -21,12 +21,15 @@ public sealed class SeriesIndex
     /// <summary>Series s holds <c>Order[Start[s]..Start[s+1]]</c>; length is series count + 1.</summary>
     public int[] Start { get; }
 
+    /// <summary>Building id of each series.</summary>
     public int[] BuildingId { get; }
+    /// <summary>Meter kind code of each series.</summary>
     public byte[] Meter { get; }
 
     /// <summary>The series number of every row.</summary>
     public int[] SeriesOfRow { get; }
 
+    /// <summary>Number of series.</summary>
     public int Count => BuildingId.Length;
 
     /// <summary>Finds the series s of (building, meter), or −1.</summary>

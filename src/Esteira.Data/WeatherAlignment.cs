@@ -22,12 +22,15 @@ public sealed class SiteWeather
         Values = values;
     }
 
+    /// <summary>The site this weather belongs to.</summary>
     public int SiteId { get; }
+    /// <summary>The local hour index of the first entry of each <see cref="Values"/> array.</summary>
     public int FirstLocalHour { get; }
 
     /// <summary>One dense array per <see cref="WeatherRows.ValueColumns"/> entry.</summary>
     public float[][] Values { get; }
 
+    /// <summary>Number of hours on the grid.</summary>
     public int Length => Values[0].Length;
 
     /// <summary>The value of column <paramref name="column"/> at local hour <paramref name="localHour"/>, NaN outside the grid.</summary>

@@ -11,6 +11,7 @@ namespace Esteira.Pipeline;
 /// </summary>
 public static class ColumnTable
 {
+    /// <summary>The file listing a table's rows and columns (name, dtype, file).</summary>
     public const string ManifestFile = "table.json";
 
     /// <summary>Writes the columns (float32, int32 or uint8 arrays of one length) into <paramref name="folder"/>.</summary>
@@ -68,6 +69,7 @@ public static class ColumnTable
         private readonly Dictionary<string, (FileStream Stream, string Dtype, long HeaderLength)> _columns = new(StringComparer.Ordinal);
         private readonly List<string> _order = [];
 
+        /// <summary>Creates <paramref name="folder"/> and one column file per (name, dtype) for a table of <paramref name="rows"/> rows.</summary>
         public ChunkedWriter(string folder, int rows, IEnumerable<(string Name, string Dtype)> columns)
         {
             _folder = folder;
@@ -115,6 +117,7 @@ public static class ColumnTable
             File.WriteAllText(Path.Combine(_folder, ManifestFile), JsonSerializer.Serialize(new { rows = _rows, columns = manifest }, EsteiraJson.Indented));
         }
 
+        /// <summary>Closes the column files and writes the manifest.</summary>
         public void Dispose()
         {
             foreach (var (stream, _, _) in _columns.Values)
@@ -152,6 +155,7 @@ public static class ColumnTable
     {
         private readonly (Microsoft.Win32.SafeHandles.SafeFileHandle File, long DataOffset)[] _columns;
 
+        /// <summary>Opens the float32 columns <paramref name="names"/> of the table in <paramref name="folder"/>; all must have the same number of rows.</summary>
         public FloatColumns(string folder, IReadOnlyList<string> names)
         {
             _columns = new (Microsoft.Win32.SafeHandles.SafeFileHandle, long)[names.Count];
@@ -182,8 +186,10 @@ public static class ColumnTable
             }
         }
 
+        /// <summary>Number of rows in every column.</summary>
         public int Rows { get; private set; }
 
+        /// <summary>Number of columns opened.</summary>
         public int Columns => _columns.Length;
 
         /// <summary>Copies rows [start, start + destination.Length) of column <paramref name="column"/>.</summary>
@@ -205,6 +211,7 @@ public static class ColumnTable
             }
         }
 
+        /// <summary>Closes the column files.</summary>
         public void Dispose()
         {
             foreach (var (file, _) in _columns)

@@ -8,6 +8,7 @@ namespace Esteira.Pipeline;
 /// </summary>
 public static class CommandExperiment
 {
+    /// <summary>Runs the experiment's shell command in its folder with the prepared inputs and a timeout, then checks and scores its predictions into <paramref name="output"/>.</summary>
     public static ModelMetrics Run(Experiment experiment, string features, string dataPath, string output, IRunObserver observer)
     {
         var work = Path.Combine(output, "command-output");

@@ -8,9 +8,13 @@ namespace Esteira.Pipeline;
 /// <summary>What a run outside a workspace needs: where the data is, where to write, and how to model.</summary>
 public sealed record RunOptions
 {
+    /// <summary>The GEPIII dataset: a folder or one .zip.</summary>
     public required string DataPath { get; init; }
+    /// <summary>Where the submission is written.</summary>
     public required string OutDir { get; init; }
+    /// <summary>Number of cross-validation folds.</summary>
     public int Folds { get; init; } = 3;
+    /// <summary>The LightGBM settings.</summary>
     public GbmOptions Gbm { get; init; } = new();
 
     /// <summary>
@@ -66,6 +70,7 @@ public sealed record OutOfFold(int[] Rows, int[] Fold, float[] PredictedLog1p, f
 /// </summary>
 public static class GepiiiRun
 {
+    /// <summary>Runs features, train and check on the dataset, reusing cached stages, and returns the outcome.</summary>
     public static RunResult Execute(RunOptions options, IRunObserver? observer = null)
     {
         var workspace = ImplicitWorkspace(options);

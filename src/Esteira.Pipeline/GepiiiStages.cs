@@ -50,9 +50,13 @@ public sealed record FeatureGain(string Feature, float Gain);
 /// </remarks>
 public static class GepiiiStages
 {
+    /// <summary>The features folder's summary (<see cref="FeaturesSummary"/>).</summary>
     public const string SummaryFile = "summary.json";
+    /// <summary>The features folder's data-quality report.</summary>
     public const string QualityFile = "quality.json";
+    /// <summary>The model folder's metrics (<see cref="ModelMetrics"/>).</summary>
     public const string MetricsFile = "metrics.json";
+    /// <summary>The checked submission, gzip-compressed.</summary>
     public const string SubmissionFile = "submission.csv.gz";
 
     private static JsonSerializerOptions Json => EsteiraJson.Indented;
@@ -409,9 +413,11 @@ public static class GepiiiStages
         return rows;
     }
 
+    /// <summary>Reads summary.json of a features folder.</summary>
     public static FeaturesSummary ReadSummary(string features) =>
         JsonSerializer.Deserialize<FeaturesSummary>(File.ReadAllText(Path.Combine(features, SummaryFile)), Json)!;
 
+    /// <summary>Reads metrics.json of a model folder.</summary>
     public static ModelMetrics ReadMetrics(string model) =>
         JsonSerializer.Deserialize<ModelMetrics>(File.ReadAllText(Path.Combine(model, MetricsFile)), Json)!;
 

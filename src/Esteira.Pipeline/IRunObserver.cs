@@ -22,24 +22,30 @@ public interface IRunObserver
 /// <summary>An observer that ignores everything (for tests and <c>--json</c> runs).</summary>
 public sealed class SilentObserver : IRunObserver
 {
+    /// <summary>The one instance (it has no state).</summary>
     public static readonly SilentObserver Instance = new();
 
+    /// <inheritdoc/>
     public void StageStarted(string stage, long? total, string unit)
     {
     }
 
+    /// <inheritdoc/>
     public void Progress(long done)
     {
     }
 
+    /// <inheritdoc/>
     public void StageFinished(string stage, double seconds, string summary)
     {
     }
 
+    /// <inheritdoc/>
     public void Warn(string message)
     {
     }
 
+    /// <inheritdoc/>
     public void Info(string message)
     {
     }
@@ -65,10 +71,13 @@ public sealed class StepTimer(IRunObserver inner) : IRunObserver
         }
     }
 
+    /// <inheritdoc/>
     public void StageStarted(string stage, long? total, string unit) => inner.StageStarted(stage, total, unit);
 
+    /// <inheritdoc/>
     public void Progress(long done) => inner.Progress(done);
 
+    /// <summary>Records the step's time and the peak memory so far, then passes it on.</summary>
     public void StageFinished(string stage, double seconds, string summary)
     {
         lock (_steps)
@@ -80,7 +89,9 @@ public sealed class StepTimer(IRunObserver inner) : IRunObserver
         inner.StageFinished(stage, seconds, summary);
     }
 
+    /// <inheritdoc/>
     public void Warn(string message) => inner.Warn(message);
 
+    /// <inheritdoc/>
     public void Info(string message) => inner.Info(message);
 }

@@ -23,6 +23,7 @@ public static partial class NotebookExperiment
     /// <summary>Extra seconds nbconvert gets beyond the per-cell timeout to start and stop the kernel.</summary>
     private const int StartupSeconds = 120;
 
+    /// <summary>Runs the experiment's notebook with nbconvert, parameters injected, then checks and scores its predictions into <paramref name="output"/>.</summary>
     public static ModelMetrics Run(Experiment experiment, string features, string dataPath, string output, IRunObserver observer)
     {
         RequireJupyter(experiment.Name, Environment.GetEnvironmentVariable("PATH"));

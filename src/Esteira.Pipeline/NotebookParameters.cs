@@ -18,7 +18,9 @@ public sealed record NotebookParameter(string Name, string PythonLiteral);
 /// </summary>
 public static partial class NotebookParameters
 {
+    /// <summary>The tag of the cell holding the notebook's default parameters.</summary>
     public const string ParametersTag = "parameters";
+    /// <summary>The tag of the cell Esteira inserts with the run's parameters.</summary>
     public const string InjectedTag = "injected-parameters";
 
     private static readonly HashSet<string> PythonKeywords = new(StringComparer.Ordinal)

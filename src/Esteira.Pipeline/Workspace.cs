@@ -41,9 +41,12 @@ public sealed record Workspace(
     YamlMappingNode? Deploy,
     IReadOnlyList<Experiment> Experiments)
 {
+    /// <summary>The workspace's configuration file, esteira.yaml.</summary>
     public const string FileName = WorkspaceConfig.FileName;
+    /// <summary>The file that marks a folder under the workspace as an experiment.</summary>
     public const string ExperimentFile = WorkspaceConfig.ExperimentFile;
 
+    /// <summary>The workspace's .esteira folder: cache, temporary outputs, state and lock.</summary>
     public string StateFolder => Path.Combine(Root, ".esteira");
 
     /// <summary>The competition: its name, profile, metric and (tabular) columns; <c>competition:</c> in esteira.yaml.</summary>

@@ -9,8 +9,11 @@ namespace Esteira.Pipeline;
 /// <summary>What to run: all experiments or one, which stages to force, where submissions go.</summary>
 public sealed record RunRequest
 {
+    /// <summary>The one experiment to run, or null for all of them.</summary>
     public string? Experiment { get; init; }
+    /// <summary>Stage ids (e.g. <c>features</c>, <c>train:NAME</c>) to run even when cached.</summary>
     public IReadOnlySet<string> Force { get; init; } = new HashSet<string>();
+    /// <summary>Where submissions are written.</summary>
     public required string OutDir { get; init; }
 
     /// <summary>Experiments trained at once; each gets cores / jobs LightGBM threads.</summary>
@@ -31,11 +34,13 @@ public sealed record WorkspaceRunResult(int Run, IReadOnlyList<PlannedStage> Pla
 /// </summary>
 public static class WorkspaceRunner
 {
+    /// <summary>The id of the stage shared by all experiments: ingest, validate, features.</summary>
     public const string FeaturesStage = "features";
 
     /// <summary>The version that goes into every key: a new Esteira build invalidates the cache.</summary>
     public static string ToolVersion { get; } = ComputeToolVersion();
 
+    /// <summary>The workspace's stage graph with each stage's key inputs: features, then train and check per experiment (only <paramref name="only"/>'s when given).</summary>
     public static IReadOnlyList<StageSpec> Stages(Workspace workspace, FileHasher hasher, string? only = null)
     {
         var profile = workspace.Profile;
@@ -82,6 +87,7 @@ public static class WorkspaceRunner
         return plan;
     }
 
+    /// <summary>Plans the run, executes the stages that must run (reusing cached ones) and returns the outcome.</summary>
     public static WorkspaceRunResult Run(Workspace workspace, RunRequest request, IRunObserver observer)
     {
         var clock = Stopwatch.StartNew();

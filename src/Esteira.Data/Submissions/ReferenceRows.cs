@@ -8,7 +8,9 @@ public enum RowUsage : byte
 {
     /// <summary>Not a row of the competition: a submission must not contain it.</summary>
     None = 0,
+    /// <summary>Scored on the public leaderboard.</summary>
     Public = 1,
+    /// <summary>Scored on the private leaderboard.</summary>
     Private = 2,
 
     /// <summary>Must be present in a submission but is not scored.</summary>
@@ -51,8 +53,11 @@ public sealed class ReferenceRows
     /// <summary>Id text → slot; null when the ids are dense integers and the slot is the id.</summary>
     internal Dictionary<string, int>? Index { get; }
 
+    /// <summary>Number of solution rows a submission must contain.</summary>
     public int Count { get; }
+    /// <summary>Number of rows scored on the public leaderboard.</summary>
     public int PublicCount { get; }
+    /// <summary>Number of rows scored on the private leaderboard.</summary>
     public int PrivateCount { get; }
 
     /// <summary>The id column's name, from the file's header (<c>row_id</c>, <c>ID</c>, <c>datetime</c>, …).</summary>

@@ -16,6 +16,7 @@ public sealed record SubmissionFormatError(long Line, string Column, string Prob
 /// <summary>What checking (and, against a solution, scoring) a submission found.</summary>
 public sealed record SubmissionCheck(long Rows, double? PublicScore, double? PrivateScore, SubmissionFormatError? Error)
 {
+    /// <summary>True when the submission had no format error.</summary>
     public bool IsValid => Error is null;
 }
 

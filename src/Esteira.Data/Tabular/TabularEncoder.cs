@@ -5,8 +5,11 @@ namespace Esteira.Data.Tabular;
 /// <summary>The model's inputs: float32 feature columns for train and test, and which of them are categorical codes.</summary>
 public sealed class TabularFeatures
 {
+    /// <summary>The feature names, one per column of <see cref="Train"/> and <see cref="Test"/>.</summary>
     public required string[] Names { get; init; }
+    /// <summary>One array per feature, one value per train.csv row.</summary>
     public required float[][] Train { get; init; }
+    /// <summary>One array per feature, one value per test.csv row.</summary>
     public required float[][] Test { get; init; }
 
     /// <summary>Positions in <see cref="Names"/> of the features LightGBM must treat as categories.</summary>
@@ -15,6 +18,7 @@ public sealed class TabularFeatures
     /// <summary>Each row's time in whole hours since 1970 (all 0 without a time column).</summary>
     public required int[] TrainTime { get; init; }
 
+    /// <summary>Like <see cref="TrainTime"/>, for the test rows.</summary>
     public required int[] TestTime { get; init; }
 
     /// <summary>What encoding found (e.g. test categories never seen in train).</summary>

@@ -15,6 +15,7 @@ public sealed class RawTable
     /// <summary>The file line each row starts on (the header is line 1).</summary>
     public required int[] Lines { get; init; }
 
+    /// <summary>Number of data rows.</summary>
     public int Rows => Lines.Length;
 
     /// <summary>The position of column <paramref name="name"/> (any case), or −1.</summary>
@@ -27,8 +28,11 @@ public sealed class RawTable
 /// <summary>The files of a Kaggle-style tabular competition: train.csv, test.csv and the sample submission.</summary>
 public static class TabularFiles
 {
+    /// <summary>The training rows, with the target.</summary>
     public const string TrainFile = "train.csv";
+    /// <summary>The rows to predict.</summary>
     public const string TestFile = "test.csv";
+    /// <summary>The expected submission shape.</summary>
     public const string SampleFile = "sample_submission.csv";
 
     /// <summary>The sample submission's other usual name (e.g. Bike Sharing Demand's).</summary>

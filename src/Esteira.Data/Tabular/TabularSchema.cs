@@ -22,11 +22,17 @@ public sealed record TabularFinding(string Column, string Finding);
 /// </summary>
 public sealed class TabularSchema
 {
+    /// <summary>Task: predict a number.</summary>
     public const string Regression = "regression";
+    /// <summary>Task: predict one of two classes.</summary>
     public const string Binary = "binary";
+    /// <summary>Column type: numbers.</summary>
     public const string Numeric = "numeric";
+    /// <summary>Column type: a small set of labels.</summary>
     public const string Categorical = "categorical";
+    /// <summary>Column type: dates or timestamps.</summary>
     public const string Datetime = "datetime";
+    /// <summary>Column type: free text (many distinct strings).</summary>
     public const string Text = "text";
 
     /// <summary>A string column with at least this many distinct values, over half of its training values, is text.</summary>
@@ -36,7 +42,9 @@ public sealed class TabularSchema
     {
     }
 
+    /// <summary>The column holding each row's id.</summary>
     public required string IdColumn { get; init; }
+    /// <summary>The column to predict.</summary>
     public required string TargetColumn { get; init; }
 
     /// <summary>The column that orders the CV folds, or null for K-fold.</summary>
@@ -45,6 +53,7 @@ public sealed class TabularSchema
     /// <summary><see cref="Regression"/> or <see cref="Binary"/>.</summary>
     public required string Task { get; init; }
 
+    /// <summary>The metric that scores predictions.</summary>
     public required EvalMetric Metric { get; init; }
 
     /// <summary>Binary: the target's two values as written; label k stands for Classes[k].</summary>
@@ -56,6 +65,7 @@ public sealed class TabularSchema
     /// <summary>Every column of train.csv, then those only in test.csv.</summary>
     public required IReadOnlyList<TabularColumn> Columns { get; init; }
 
+    /// <summary>What the schema decisions noticed about the data.</summary>
     public required IReadOnlyList<TabularFinding> Findings { get; init; }
 
     /// <summary>test.csv's ids as read, in file order.</summary>
@@ -64,6 +74,7 @@ public sealed class TabularSchema
     /// <summary>The sample submission's header and ids as read.</summary>
     public required string[] SampleHeader { get; init; }
 
+    /// <summary>The sample submission's ids, in file order.</summary>
     public required string[] SampleIds { get; init; }
 
     /// <summary>The columns the model uses (role feature or time), in train.csv's order.</summary>

@@ -45,8 +45,10 @@ public sealed record SyncEntry(string Stage, string Key, SyncAction Action, int 
 /// <summary>The outcome of a push or pull.</summary>
 public sealed record SyncResult(string Store, IReadOnlyList<SyncEntry> Entries, double Seconds)
 {
+    /// <summary>How many entries ended with <paramref name="action"/>.</summary>
     public int Count(SyncAction action) => Entries.Count(e => e.Action == action);
 
+    /// <summary>Total bytes moved over all entries.</summary>
     public long BytesMoved => Entries.Sum(e => e.Bytes);
 }
 

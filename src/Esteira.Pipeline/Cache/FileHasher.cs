@@ -14,6 +14,7 @@ public sealed class FileHasher
     private readonly Dictionary<string, Entry> _entries;
     private bool _dirty;
 
+    /// <summary>Loads the hash memo (hashes.json) from <paramref name="stateFolder"/>, if there is one.</summary>
     public FileHasher(string stateFolder)
     {
         _statePath = Path.Combine(stateFolder, "hashes.json");
@@ -64,5 +65,9 @@ public sealed class FileHasher
         }
     }
 
+    /// <summary>A remembered hash: reused while the file keeps its size and modification time.</summary>
+    /// <param name="Length">The file's size in bytes when hashed.</param>
+    /// <param name="ModifiedTicks">The file's last-write time (UTC ticks) when hashed.</param>
+    /// <param name="Sha256">The file's SHA-256, lower-case hex.</param>
     public sealed record Entry(long Length, long ModifiedTicks, string Sha256);
 }

@@ -49,6 +49,7 @@ public enum CacheState
 /// <param name="Detail">For an unusable entry, what is wrong ("oof.npy hash mismatch"); empty otherwise.</param>
 public sealed record CacheLookup(CacheState State, int Run, string Detail)
 {
+    /// <summary>Nothing cached for the key.</summary>
     public static CacheLookup Absent { get; } = new(CacheState.Absent, 0, "");
 }
 
@@ -68,6 +69,7 @@ public sealed record CacheLookup(CacheState State, int Run, string Detail)
 /// </remarks>
 public static class PipelinePlanner
 {
+    /// <summary>Each stage in <paramref name="stages"/> with whether it runs and why: it runs when forced, when its cache entry is not valid, or when a stage it depends on runs.</summary>
     public static IReadOnlyList<PlannedStage> Plan(IReadOnlyList<StageSpec> stages, IPlanState state, IReadOnlySet<string>? forced = null)
     {
         forced ??= new HashSet<string>();

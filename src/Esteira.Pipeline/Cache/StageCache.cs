@@ -44,6 +44,7 @@ public sealed record CacheEntry(string Key, string Stage, int LastRun, long Byte
 /// </remarks>
 public sealed class StageCache : IPlanState
 {
+    /// <summary>The file in each entry that lists its files with their sizes and hashes.</summary>
     public const string ManifestFile = "manifest.json";
     private const string LastRunFile = "last-run";
 
@@ -62,9 +63,13 @@ public sealed class StageCache : IPlanState
         Directory.CreateDirectory(StateFolder);
     }
 
+    /// <summary>The workspace's .esteira folder the cache lives in.</summary>
     public string Root { get; }
+    /// <summary>Committed entries, one folder per stage key.</summary>
     public string CacheFolder => Path.Combine(Root, "cache");
+    /// <summary>Where stages write before their output is committed.</summary>
     public string TempFolder => Path.Combine(Root, "tmp");
+    /// <summary>Small per-workspace state such as the run counter and each stage's last inputs.</summary>
     public string StateFolder => Path.Combine(Root, "state");
 
     /// <summary>The folder of a committed entry (which may not exist).</summary>
@@ -145,6 +150,7 @@ public sealed class StageCache : IPlanState
             : new CacheLookup(CacheState.Valid, manifest.Run, "");
     }
 
+    /// <summary>The inputs recorded the last time <paramref name="stageId"/> ran, to explain what changed; null when none were recorded.</summary>
     public IReadOnlyDictionary<string, string>? LastInputs(string stageId)
     {
         var path = LastInputsPath(stageId);

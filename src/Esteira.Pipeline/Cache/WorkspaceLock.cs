@@ -10,6 +10,7 @@ public sealed class WorkspaceLock : IDisposable
 
     private WorkspaceLock(FileStream stream) => _stream = stream;
 
+    /// <summary>Takes the lock on <paramref name="esteiraFolder"/> (creating it); throws a conflict error naming the holder's pid when another run holds it.</summary>
     public static WorkspaceLock Acquire(string esteiraFolder)
     {
         Directory.CreateDirectory(esteiraFolder);
@@ -38,5 +39,6 @@ public sealed class WorkspaceLock : IDisposable
         }
     }
 
+    /// <summary>Releases the lock.</summary>
     public void Dispose() => _stream.Dispose();
 }

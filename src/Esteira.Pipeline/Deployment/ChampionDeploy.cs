@@ -24,7 +24,9 @@ public sealed class ChampionDeploy : ISubmissionHistory, IAsyncDisposable
         Experiment = experiment;
     }
 
+    /// <summary>The champion run.</summary>
     public Run Champion { get; }
+    /// <summary>The experiment the champion run belongs to.</summary>
     public string Experiment { get; }
 
     /// <summary>The champion's submission file; a path recorded relative to the workspace is found in this job's folder.</summary>
@@ -33,6 +35,7 @@ public sealed class ChampionDeploy : ISubmissionHistory, IAsyncDisposable
         : throw new EsteiraException(ErrorCode.NotFound,
             $"champion run {Champion.Id} ({Experiment}) has no submission file here ({recorded ?? "none recorded"}); run 'esteira run' (or 'esteira pull'), or in CI give the deploy job the train jobs' out/ artifacts");
 
+    /// <summary>The gate verdict stored with the champion; a champion promoted by hand counts as passed.</summary>
     public GateSummary Gate => Champion.Gate switch
     {
         { Passed: true } g => GateSummary.Passed(g.Summary),
@@ -63,8 +66,10 @@ public sealed class ChampionDeploy : ISubmissionHistory, IAsyncDisposable
         return all.FirstOrDefault(s => s.RunId == Champion.Id && s.Status != SubmissionStatus.Error);
     }
 
+    /// <summary>The ledger's target key for a competition on a deploy target: <c>target/competition</c>.</summary>
     public static string Key(string target, string competition) => $"{target}/{competition}";
 
+    /// <inheritdoc/>
     public async Task<IReadOnlyList<PriorSubmission>> FindByContentAsync(string target, string competition, string sha256, CancellationToken cancellationToken = default)
     {
         var all = await _store.ListSubmissionsAsync(new SubmissionQuery { Target = Key(target, competition), Limit = 10_000 }, cancellationToken);
@@ -72,9 +77,11 @@ public sealed class ChampionDeploy : ISubmissionHistory, IAsyncDisposable
             .Select(s => new PriorSubmission(s.SubmittedAt, s.ExternalId, s.Message)).ToList();
     }
 
+    /// <inheritdoc/>
     public Task<int> CountSinceAsync(string target, string competition, DateTimeOffset sinceUtc, CancellationToken cancellationToken = default) =>
         _store.CountSubmissionsSinceAsync(Key(target, competition), sinceUtc, cancellationToken);
 
+    /// <summary>Records a deploy outcome of the champion run in the tracking store's submission ledger.</summary>
     public async Task RecordAsync(string target, string competition, DeployResult result, string message, CancellationToken cancellationToken)
     {
         var o = result.Outcome;
@@ -92,6 +99,7 @@ public sealed class ChampionDeploy : ISubmissionHistory, IAsyncDisposable
         }, cancellationToken: cancellationToken);
     }
 
+    /// <summary>Closes the tracking store.</summary>
     public ValueTask DisposeAsync() => _store.DisposeAsync();
 
     private static double? Parse(string? score) =>

@@ -6,6 +6,7 @@ public static class CompetitionProfiles
     // GEPIII first: its folder also holds train.csv, test.csv and sample_submission.csv
     private static readonly ICompetitionProfile[] Known = [GepiiiProfile.Instance, TabularProfile.Instance];
 
+    /// <summary>Every known profile, most specific first (GEPIII before the generic tabular one).</summary>
     public static IReadOnlyList<ICompetitionProfile> All => Known;
 
     /// <summary>The profile named <paramref name="name"/>, or the first that recognises <paramref name="dataset"/>.</summary>

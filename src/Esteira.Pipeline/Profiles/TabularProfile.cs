@@ -21,6 +21,7 @@ namespace Esteira.Pipeline.Profiles;
 /// </remarks>
 public sealed class TabularProfile : ICompetitionProfile
 {
+    /// <summary>The profile's name in esteira.yaml and summary.json.</summary>
     public const string ProfileName = "tabular";
 
     /// <summary>The profile's own account of the features folder: columns, classes, sample submission header.</summary>
@@ -40,16 +41,20 @@ public sealed class TabularProfile : ICompetitionProfile
     // The one shape, but a competition's column names and ids (ids.json) are written as they are, not \u-escaped.
     private static readonly JsonSerializerOptions Json = new(EsteiraJson.Indented) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    /// <summary>The one instance (it has no state).</summary>
     public static TabularProfile Instance { get; } = new();
 
+    /// <inheritdoc/>
     public string Name => ProfileName;
 
+    /// <inheritdoc/>
     public bool Recognises(string dataset)
     {
         using var source = DatasetSource.Open(dataset);
         return TabularFiles.Recognises(source);
     }
 
+    /// <inheritdoc/>
     public IReadOnlyList<(string Name, string Hash)> DatasetHashes(string dataset, FileHasher hasher)
     {
         if (File.Exists(dataset))
@@ -65,6 +70,7 @@ public sealed class TabularProfile : ICompetitionProfile
         }).ToList();
     }
 
+    /// <inheritdoc/>
     public CompetitionSettings Describe(string dataset, CompetitionSettings given)
     {
         using var source = DatasetSource.Open(dataset);
@@ -83,6 +89,7 @@ public sealed class TabularProfile : ICompetitionProfile
         };
     }
 
+    /// <inheritdoc/>
     public FeaturesSummary Features(FeaturesRequest request, string output, IRunObserver observer)
     {
         var stage = new GepiiiStages.StageClock(observer);
@@ -157,6 +164,7 @@ public sealed class TabularProfile : ICompetitionProfile
         return summary;
     }
 
+    /// <inheritdoc/>
     public ModelMetrics TrainLightGbm(string features, GbmOptions options, string output, IRunObserver observer)
     {
         var summary = GepiiiStages.ReadSummary(features);
@@ -298,6 +306,7 @@ public sealed class TabularProfile : ICompetitionProfile
     private static (int First, int Count) ValidRange(int[] validFold, int fold) =>
         (Array.IndexOf(validFold, fold), validFold.Count(f => f == fold));
 
+    /// <inheritdoc/>
     public ModelMetrics WritePredictions(string features, float[] oof, float[] test, IReadOnlyList<FeatureGain> importance, string output)
     {
         var summary = GepiiiStages.ReadSummary(features);
@@ -328,6 +337,7 @@ public sealed class TabularProfile : ICompetitionProfile
         return metrics;
     }
 
+    /// <inheritdoc/>
     public long Submission(string features, string model, string output, IRunObserver observer)
     {
         var stage = new GepiiiStages.StageClock(observer);
