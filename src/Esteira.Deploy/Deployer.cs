@@ -8,7 +8,9 @@ namespace Esteira.Deploy;
 /// <summary>What <c>esteira deploy</c> was asked to do.</summary>
 public sealed record DeployRequest
 {
+    /// <summary>The submission file to send.</summary>
     public required string FilePath { get; init; }
+    /// <summary>The description sent with the submission; empty for none.</summary>
     public string Message { get; init; } = "";
 
     /// <summary>sample_submission.csv[.gz]; when null, one beside the file is used if there is one.</summary>
@@ -17,7 +19,9 @@ public sealed record DeployRequest
     /// <summary>The competition metric: it decides which values the check accepts; null means RMSLE (finite, ≥ 0).</summary>
     public EvalMetric? Metric { get; init; }
 
+    /// <summary>The gate's verdict on the model that produced the file; not evaluated unless the caller says.</summary>
     public GateSummary Gate { get; init; } = GateSummary.NotEvaluated;
+    /// <summary>The user's overrides of the gate and duplicate rules.</summary>
     public GuardOptions Options { get; init; } = new();
 }
 

@@ -16,10 +16,15 @@ public sealed record RunComparisonTable(IReadOnlyList<long> RunIds, IReadOnlyLis
 /// <summary>Pure: lines up params, metrics, lineage and tags of several runs, keeping only what differs unless asked for all.</summary>
 public static class RunComparison
 {
+    /// <see cref="ComparisonRow.Section"/> of the run's own fields (status, times, error).
     public const string RunSection = "run";
+    /// <see cref="ComparisonRow.Section"/> of the <see cref="RunLineage"/> fields.
     public const string LineageSection = "lineage";
+    /// <see cref="ComparisonRow.Section"/> of params.
     public const string ParamSection = "param";
+    /// <see cref="ComparisonRow.Section"/> of summary and per-fold metric values.
     public const string MetricSection = "metric";
+    /// <see cref="ComparisonRow.Section"/> of tags.
     public const string TagSection = "tag";
 
     /// <summary>Builds the comparison. Metric histories (values with a step) are left out; summary and per-fold values are in.</summary>

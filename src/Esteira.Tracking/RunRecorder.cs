@@ -56,23 +56,30 @@ public sealed class RunRecorder : IAsyncDisposable
         return new RunRecorder(store, id, heartbeatInterval);
     }
 
+    /// <summary>Writes a batch of results to the run in one transaction (see <see cref="IRunStore.LogAsync"/>); never concurrently with the heartbeat.</summary>
     public Task LogAsync(RunLog log, CancellationToken cancellationToken = default) => WithGateAsync(() => _store.LogAsync(RunId, log, cancellationToken), cancellationToken);
 
+    /// <summary>Logs params (name → value); a name already logged gets the new value.</summary>
     public Task LogParamsAsync(IReadOnlyDictionary<string, string> parameters, CancellationToken cancellationToken = default) =>
         LogAsync(new RunLog { Params = parameters }, cancellationToken);
 
+    /// <summary>Logs metric values.</summary>
     public Task LogMetricsAsync(IReadOnlyList<MetricPoint> metrics, CancellationToken cancellationToken = default) =>
         LogAsync(new RunLog { Metrics = metrics }, cancellationToken);
 
+    /// <summary>Logs one metric value: the summary value, or a per-fold (<paramref name="fold"/>) or history (<paramref name="step"/>) value.</summary>
     public Task LogMetricAsync(string name, double value, int? fold = null, long? step = null, CancellationToken cancellationToken = default) =>
         LogAsync(new RunLog { Metrics = [new MetricPoint(name, value, fold, step)] }, cancellationToken);
 
+    /// <summary>Logs how long a pipeline stage took, in seconds.</summary>
     public Task LogStageAsync(string stage, double seconds, CancellationToken cancellationToken = default) =>
         LogAsync(new RunLog { Stages = [new StageDuration(stage, seconds)] }, cancellationToken);
 
+    /// <summary>Logs an artifact's name and its URI or artifact-store key.</summary>
     public Task LogArtifactAsync(string name, string uri, CancellationToken cancellationToken = default) =>
         LogAsync(new RunLog { Artifacts = new Dictionary<string, string> { [name] = uri } }, cancellationToken);
 
+    /// <summary>Sets tags on the run; unlike results, tags can change after the run has ended.</summary>
     public Task SetTagsAsync(IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default) =>
         _store.SetTagsAsync(RunId, tags, cancellationToken);
 

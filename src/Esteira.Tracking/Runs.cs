@@ -41,15 +41,19 @@ public sealed record BlendPart(long RunId, double Weight);
 /// <summary>What a run was made from, so that it can be explained and reproduced.</summary>
 public sealed record RunLineage
 {
+    /// <summary>The git commit the code was at, when run from a git checkout.</summary>
     public string? GitCommit { get; init; }
 
     /// <summary>True when the working tree had uncommitted changes; null when unknown (not a git checkout).</summary>
     public bool? GitDirty { get; init; }
 
+    /// <summary>Hash of the input data.</summary>
     public string? DatasetHash { get; init; }
 
+    /// <summary>Hash of the experiment's configuration.</summary>
     public string? ExperimentHash { get; init; }
 
+    /// <summary>The Esteira version that ran it.</summary>
     public string? EsteiraVersion { get; init; }
 
     /// <summary>The machine that ran it, for people; <see cref="RunOwner.Host"/> is what recovery uses.</summary>
@@ -90,8 +94,10 @@ public sealed record RunOwner(string Host, int ProcessId, DateTimeOffset? Proces
 /// <summary>What <see cref="IRunStore.StartRunAsync"/> needs to open a run.</summary>
 public sealed record NewRun
 {
+    /// <summary>The experiment the run belongs to.</summary>
     public required string Experiment { get; init; }
 
+    /// <summary>What the run was made from.</summary>
     public RunLineage Lineage { get; init; } = new();
 
     /// <summary>The owning process; null means the current one.</summary>
@@ -103,20 +109,26 @@ public sealed record NewRun
     /// </summary>
     public DateTimeOffset? StartedAt { get; init; }
 
+    /// <summary>Params to record as the run opens (name → value).</summary>
     public IReadOnlyDictionary<string, string> Params { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>Tags to set as the run opens (name → value).</summary>
     public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>A batch of results for a running run, written in one transaction (all or nothing).</summary>
 public sealed record RunLog
 {
+    /// <summary>Params (name → value).</summary>
     public IReadOnlyDictionary<string, string> Params { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>Metric values: summary, per-fold or history.</summary>
     public IReadOnlyList<MetricPoint> Metrics { get; init; } = [];
 
+    /// <summary>Tags (name → value).</summary>
     public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>Pipeline stage durations.</summary>
     public IReadOnlyList<StageDuration> Stages { get; init; } = [];
 
     /// <summary>Artifact name → URI or artifact-store key.</summary>
@@ -129,21 +141,28 @@ public sealed record RunLog
 /// <summary>A run as listed: identity, status and its summary metrics.</summary>
 public sealed record RunSummary
 {
+    /// <summary>The run's id in this store.</summary>
     public required long Id { get; init; }
 
+    /// <summary>The experiment the run belongs to.</summary>
     public required string Experiment { get; init; }
 
+    /// <summary>Running, finished or failed.</summary>
     public required RunStatus Status { get; init; }
 
+    /// <summary>When the run's work began.</summary>
     public required DateTimeOffset StartedAt { get; init; }
 
+    /// <summary>When the run ended; null while it runs.</summary>
     public DateTimeOffset? EndedAt { get; init; }
 
     /// <summary>The last time the owner wrote to the run (every write refreshes it).</summary>
     public required DateTimeOffset HeartbeatAt { get; init; }
 
+    /// <summary>Why the run failed; null unless it failed.</summary>
     public string? Error { get; init; }
 
+    /// <summary>The process that owns (or owned) the run.</summary>
     public required RunOwner Owner { get; init; }
 
     /// <summary>Null when no gate verdict was recorded.</summary>
@@ -152,49 +171,63 @@ public sealed record RunSummary
     /// <summary>Summary metric values (no fold, no step) by name.</summary>
     public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>();
 
+    /// <summary>Ended minus started; null while the run is still running.</summary>
     public TimeSpan? Duration => EndedAt - StartedAt;
 }
 
 /// <summary>Everything recorded about one run.</summary>
 public sealed record Run
 {
+    /// <summary>The run's id in this store (see <see cref="Uid"/> for its identity across stores).</summary>
     public required long Id { get; init; }
 
     /// <summary>The run's identity across stores: random, given when the run starts and kept when it is copied to
     /// another store (<see cref="IRunStore.ImportRunAsync"/>), so a copy is recognised by it; ids are per store.</summary>
     public Guid Uid { get; init; }
 
+    /// <summary>The experiment the run belongs to.</summary>
     public required string Experiment { get; init; }
 
+    /// <summary>Running, finished or failed.</summary>
     public required RunStatus Status { get; init; }
 
+    /// <summary>When the run's work began.</summary>
     public required DateTimeOffset StartedAt { get; init; }
 
+    /// <summary>When the run ended; null while it runs.</summary>
     public DateTimeOffset? EndedAt { get; init; }
 
+    /// <summary>The last time the owner wrote to the run (every write refreshes it).</summary>
     public required DateTimeOffset HeartbeatAt { get; init; }
 
+    /// <summary>Why the run failed; null unless it failed.</summary>
     public string? Error { get; init; }
 
+    /// <summary>The process that owns (or owned) the run.</summary>
     public required RunOwner Owner { get; init; }
 
+    /// <summary>What the run was made from.</summary>
     public required RunLineage Lineage { get; init; }
 
+    /// <summary>Params (name → value).</summary>
     public IReadOnlyDictionary<string, string> Params { get; init; } = new Dictionary<string, string>();
 
     /// <summary>Every metric value, ordered by name, fold, step.</summary>
     public IReadOnlyList<MetricPoint> Metrics { get; init; } = [];
 
+    /// <summary>Tags (name → value).</summary>
     public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
 
     /// <summary>Stage durations in the order they were first logged.</summary>
     public IReadOnlyList<StageDuration> Stages { get; init; } = [];
 
+    /// <summary>Artifact name → URI or artifact-store key.</summary>
     public IReadOnlyDictionary<string, string> Artifacts { get; init; } = new Dictionary<string, string>();
 
     /// <summary>The gate's verdict on this run, when one was recorded.</summary>
     public GateVerdict? Gate { get; init; }
 
+    /// <summary>Ended minus started; null while the run is still running.</summary>
     public TimeSpan? Duration => EndedAt - StartedAt;
 
     /// <summary>The summary value (no fold, no step) of <paramref name="name"/>, or null.</summary>
@@ -213,8 +246,10 @@ public sealed record ImportedRun(long RunId, bool Created);
 /// <summary>Which runs <see cref="IRunStore.ListRunsAsync"/> returns, and in what order.</summary>
 public sealed record RunQuery
 {
+    /// <summary>Only runs of this experiment; null for all.</summary>
     public string? Experiment { get; init; }
 
+    /// <summary>Only runs with this status; null for all.</summary>
     public RunStatus? Status { get; init; }
 
     /// <summary>Sort by this summary metric (runs without it come last); null sorts newest first.</summary>
@@ -226,6 +261,7 @@ public sealed record RunQuery
     /// <summary>Sort the metric (or <see cref="Order"/>'s column) from high to low instead of low to high.</summary>
     public bool Descending { get; init; }
 
+    /// <summary>At most this many runs; 1 to 100,000.</summary>
     public int Limit { get; init; } = 50;
 
     /// <summary>Skip this many runs of the sorted list first (paging); 0 to 10,000,000.</summary>
@@ -238,8 +274,10 @@ public enum RunOrder
     /// <summary>When the run started (its id: ids grow with time).</summary>
     Started,
 
+    /// <summary>By experiment name.</summary>
     Experiment,
 
+    /// <summary>By status.</summary>
     Status,
 
     /// <summary>Ended minus started; runs still in progress come last.</summary>

@@ -6,18 +6,23 @@ public static class TrackingStoreExtensions
     /// <summary>The alias the gate moves.</summary>
     public const string ChampionAlias = "champion";
 
+    /// <summary>Logs params (name → value) to a running run.</summary>
     public static Task LogParamsAsync(this IRunStore store, long runId, IReadOnlyDictionary<string, string> parameters, CancellationToken cancellationToken = default) =>
         store.LogAsync(runId, new RunLog { Params = parameters }, cancellationToken);
 
+    /// <summary>Logs metric values to a running run.</summary>
     public static Task LogMetricsAsync(this IRunStore store, long runId, IReadOnlyList<MetricPoint> metrics, CancellationToken cancellationToken = default) =>
         store.LogAsync(runId, new RunLog { Metrics = metrics }, cancellationToken);
 
+    /// <summary>Logs one metric value to a running run: the summary value, or a per-fold (<paramref name="fold"/>) or history (<paramref name="step"/>) value.</summary>
     public static Task LogMetricAsync(this IRunStore store, long runId, string name, double value, int? fold = null, long? step = null, CancellationToken cancellationToken = default) =>
         store.LogAsync(runId, new RunLog { Metrics = [new MetricPoint(name, value, fold, step)] }, cancellationToken);
 
+    /// <summary>Logs stage durations to a running run.</summary>
     public static Task LogStagesAsync(this IRunStore store, long runId, IReadOnlyList<StageDuration> stages, CancellationToken cancellationToken = default) =>
         store.LogAsync(runId, new RunLog { Stages = stages }, cancellationToken);
 
+    /// <summary>Logs artifacts (name → URI or artifact-store key) to a running run.</summary>
     public static Task LogArtifactsAsync(this IRunStore store, long runId, IReadOnlyDictionary<string, string> artifacts, CancellationToken cancellationToken = default) =>
         store.LogAsync(runId, new RunLog { Artifacts = artifacts }, cancellationToken);
 

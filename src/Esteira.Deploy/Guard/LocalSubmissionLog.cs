@@ -15,8 +15,10 @@ public sealed class LocalSubmissionLog(string path) : ISubmissionHistory
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private static readonly SemaphoreSlim Gate = new(1, 1);
 
+    /// <summary>The log file's path, as given.</summary>
     public string Path => path;
 
+    /// <summary>Appends one line for a submission sent to <paramref name="target"/>/<paramref name="competition"/> at <paramref name="at"/>.</summary>
     public async Task RecordAsync(string target, string competition, string sha256, SubmissionOutcome outcome, DateTimeOffset at,
         CancellationToken cancellationToken = default)
     {
@@ -35,6 +37,7 @@ public sealed class LocalSubmissionLog(string path) : ISubmissionHistory
         }
     }
 
+    /// <inheritdoc/>
     public async Task<IReadOnlyList<PriorSubmission>> FindByContentAsync(string target, string competition, string sha256, CancellationToken cancellationToken = default) =>
         (await ReadAsync(cancellationToken))
             .Where(e => e.Target == target && e.Competition == competition && e.Sha256 == sha256)
@@ -42,6 +45,7 @@ public sealed class LocalSubmissionLog(string path) : ISubmissionHistory
             .Select(e => new PriorSubmission(e.At, e.Reference, e.Message))
             .ToList();
 
+    /// <inheritdoc/>
     public async Task<int> CountSinceAsync(string target, string competition, DateTimeOffset sinceUtc, CancellationToken cancellationToken = default) =>
         (await ReadAsync(cancellationToken)).Count(e => e.Target == target && e.Competition == competition && e.At >= sinceUtc);
 

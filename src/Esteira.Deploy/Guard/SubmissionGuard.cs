@@ -20,10 +20,14 @@ public interface ISubmissionHistory
 /// <summary>One earlier submission of the same content.</summary>
 public sealed record PriorSubmission(DateTimeOffset SubmittedAt, string? Reference, string? Message);
 
+/// <summary>The gate's verdict as far as the guard needs it.</summary>
 public enum GateState
 {
+    /// <summary>The gate passed the model.</summary>
     Passed,
+    /// <summary>The gate failed the model; the guard refuses unless <c>--override-gate</c>.</summary>
     Failed,
+    /// <summary>No gate verdict is known for the model.</summary>
     NotEvaluated,
 }
 
@@ -33,19 +37,26 @@ public enum GateState
 /// </summary>
 public sealed record GateSummary(GateState State, string? Detail = null)
 {
+    /// <summary>The gate passed, with an optional detail line.</summary>
     public static GateSummary Passed(string? detail = null) => new(GateState.Passed, detail);
 
+    /// <summary>The gate failed, and why.</summary>
     public static GateSummary Failed(string reason) => new(GateState.Failed, reason);
 
+    /// <summary>No verdict is known.</summary>
     public static GateSummary NotEvaluated { get; } = new(GateState.NotEvaluated);
 }
 
 /// <summary>Everything the guard decides on, gathered beforehand (see <see cref="Deployer.GatherFactsAsync"/>).</summary>
 public sealed record GuardFacts
 {
+    /// <summary>The target's kind (<c>kaggle</c>, <c>leaderboard</c> or <c>folder</c>).</summary>
     public required string Target { get; init; }
+    /// <summary>The competition the file goes to.</summary>
     public required string Competition { get; init; }
+    /// <summary>The file's name, without its folder.</summary>
     public required string FileName { get; init; }
+    /// <summary>SHA-256 of the file's bytes, lower-case hex: what the duplicate rule compares.</summary>
     public required string Sha256 { get; init; }
 
     /// <summary>Rows in the file when the check passed.</summary>
@@ -57,6 +68,7 @@ public sealed record GuardFacts
     /// <summary>Why the check could not run at all (no sample submission), or null.</summary>
     public string? CheckUnavailable { get; init; }
 
+    /// <summary>What is known of the gate's verdict on the model.</summary>
     public required GateSummary Gate { get; init; }
 
     /// <summary>What the target's server says remains today, when it says; this wins over the ledger.</summary>
@@ -68,6 +80,7 @@ public sealed record GuardFacts
     /// <summary>The ledger's count of submissions to this target since 00:00 UTC.</summary>
     public int LedgerCountToday { get; init; }
 
+    /// <summary>Earlier submissions of the same bytes to the same target and competition, newest first.</summary>
     public IReadOnlyList<PriorSubmission> SameContent { get; init; } = [];
 }
 
@@ -84,8 +97,11 @@ public sealed record GuardOptions
 /// <summary>One rule that said no: its name, the error class and a one-line message that says what to do.</summary>
 public sealed record GuardRefusal(string Rule, ErrorCode Code, string Message);
 
+/// <summary>The guard's answer on one file.</summary>
+/// <param name="Refusals">Every rule that said no, in rule order; empty when the file may be sent.</param>
 public sealed record GuardDecision(IReadOnlyList<GuardRefusal> Refusals)
 {
+    /// <summary>True when no rule refused.</summary>
     public bool Allowed => Refusals.Count == 0;
 
     /// <summary>Throws the first refusal as an <see cref="EsteiraException"/> (naming the others, if any).</summary>
@@ -111,6 +127,7 @@ public sealed record GuardDecision(IReadOnlyList<GuardRefusal> Refusals)
 /// </summary>
 public static class SubmissionGuard
 {
+    /// <summary>Applies every rule to <paramref name="facts"/> and returns all refusals (it sends nothing and throws nothing).</summary>
     public static GuardDecision Evaluate(GuardFacts facts, GuardOptions options)
     {
         ArgumentNullException.ThrowIfNull(facts);

@@ -11,11 +11,13 @@ public sealed class KaggleClientOptions
     /// <summary>The RPC base ending in <c>/v1</c>; see <see cref="KaggleEndpoint.Resolve"/>.</summary>
     public required Uri ApiBase { get; init; }
 
+    /// <summary>The credential every RPC call authenticates with.</summary>
     public required KaggleCredentials Credentials { get; init; }
 
     /// <summary>How the service is named in messages ("Kaggle", "leaderboard at http://…").</summary>
     public string ServiceName { get; init; } = "Kaggle";
 
+    /// <summary>When and how long to retry failed calls.</summary>
     public RetryPolicy Retry { get; init; } = new();
 
     /// <summary>How the client waits between retries and polls; tests pass a fast or recording one.</summary>
@@ -24,11 +26,13 @@ public sealed class KaggleClientOptions
     /// <summary>A random number in [0, 1) for backoff jitter.</summary>
     public Func<double> Jitter { get; init; } = Random.Shared.NextDouble;
 
+    /// <summary>The clock for retry waits and the score timeout; tests pass a fake one.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
     /// <summary>First wait between status polls; each later wait is 1.5× longer, up to <see cref="MaxPollInterval"/>.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>The longest wait between status polls.</summary>
     public TimeSpan MaxPollInterval { get; init; } = TimeSpan.FromSeconds(15);
 
     /// <summary>How long to wait for a score before giving up (the submission itself stays).</summary>
@@ -52,6 +56,7 @@ public sealed class KaggleClient : IDisposable
     private readonly bool _ownsHttp;
     private readonly KaggleClientOptions _options;
 
+    /// <summary>A client with <paramref name="options"/>; when <paramref name="http"/> is null it makes (and later disposes) its own.</summary>
     public KaggleClient(KaggleClientOptions options, HttpClient? http = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -60,6 +65,7 @@ public sealed class KaggleClient : IDisposable
         _http = http ?? CreateHttpClient();
     }
 
+    /// <summary>The settings this client was made with.</summary>
     public KaggleClientOptions Options => _options;
 
     /// <summary>An HttpClient suited to the API: redirects followed (downloads answer 302), no global timeout.</summary>
@@ -73,6 +79,7 @@ public sealed class KaggleClient : IDisposable
         Timeout = Timeout.InfiniteTimeSpan,
     };
 
+    /// <summary>Disposes the HttpClient when the client made it itself; a given one is left to its owner.</summary>
     public void Dispose()
     {
         if (_ownsHttp)
@@ -83,6 +90,7 @@ public sealed class KaggleClient : IDisposable
 
     // ---- competitions and data ----
 
+    /// <summary>Competitions matching <paramref name="search"/> (all when null), reading at most 20 pages.</summary>
     public async Task<IReadOnlyList<ApiCompetition>> ListCompetitionsAsync(string? search = null, CancellationToken cancellationToken = default)
     {
         var all = new List<ApiCompetition>();
@@ -108,9 +116,11 @@ public sealed class KaggleClient : IDisposable
         return all;
     }
 
+    /// <summary>One competition by its slug.</summary>
     public Task<ApiCompetition> GetCompetitionAsync(string competition, CancellationToken cancellationToken = default) =>
         RpcAsync<ApiCompetition>("GetCompetition", new { competitionName = competition }, cancellationToken);
 
+    /// <summary>The competition's data files, reading at most 100 pages.</summary>
     public async Task<IReadOnlyList<ApiDataFile>> ListDataFilesAsync(string competition, CancellationToken cancellationToken = default)
     {
         var all = new List<ApiDataFile>();
@@ -219,9 +229,11 @@ public sealed class KaggleClient : IDisposable
         return all;
     }
 
+    /// <summary>One submission by its reference number.</summary>
     public Task<ApiSubmission> GetSubmissionAsync(long submissionRef, CancellationToken cancellationToken = default) =>
         RpcAsync<ApiSubmission>("GetSubmission", new { @ref = submissionRef }, cancellationToken);
 
+    /// <summary>The competition's leaderboard, 200 entries a page and at most 100 pages; <paramref name="overridePublic"/> is passed to the server as is.</summary>
     public async Task<IReadOnlyList<ApiLeaderboardSubmission>> GetLeaderboardAsync(string competition, bool overridePublic = false,
         CancellationToken cancellationToken = default)
     {

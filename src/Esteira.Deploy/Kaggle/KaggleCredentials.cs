@@ -6,7 +6,9 @@ namespace Esteira.Deploy.Kaggle;
 /// <summary>How a credential authenticates: HTTP Basic (username + legacy API key) or a Bearer access token.</summary>
 public enum KaggleAuthScheme
 {
+    /// <summary>HTTP Basic with a username and a legacy API key.</summary>
     Basic,
+    /// <summary>A Bearer access token.</summary>
     Bearer,
 }
 
@@ -26,6 +28,7 @@ public sealed class KaggleCredentials
         Source = source;
     }
 
+    /// <summary>How the credential authenticates.</summary>
     public KaggleAuthScheme Scheme { get; }
 
     /// <summary>The Kaggle user (or leaderboard team) name; null for a bare access token.</summary>
@@ -34,6 +37,7 @@ public sealed class KaggleCredentials
     /// <summary>Where the credential came from, e.g. <c>KAGGLE_API_TOKEN</c> or <c>/home/u/.kaggle/kaggle.json</c>.</summary>
     public string Source { get; }
 
+    /// <summary>A username and legacy API key (HTTP Basic), found at <paramref name="source"/>.</summary>
     public static KaggleCredentials ApiKey(string username, string key, string source)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(username);
@@ -41,6 +45,7 @@ public sealed class KaggleCredentials
         return new KaggleCredentials(KaggleAuthScheme.Basic, username, key, source);
     }
 
+    /// <summary>An access token (Bearer), found at <paramref name="source"/>.</summary>
     public static KaggleCredentials AccessToken(string token, string source)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(token);
@@ -58,6 +63,7 @@ public sealed class KaggleCredentials
     /// <summary>Replaces any occurrence of the secret in <paramref name="text"/> with <c>****</c>.</summary>
     public string Scrub(string text) => text.Replace(_secret, "****", StringComparison.Ordinal);
 
+    /// <summary>The scheme, username and source with the secret masked; safe to log.</summary>
     public override string ToString() => Scheme == KaggleAuthScheme.Basic
         ? $"Basic {Username}:**** (from {Source})"
         : $"Bearer **** (from {Source})";

@@ -10,9 +10,13 @@ namespace Esteira.Deploy.Kaggle;
 /// </summary>
 public sealed record RetryPolicy
 {
+    /// <summary>Tries in all, the first included.</summary>
     public int MaxAttempts { get; init; } = 6;
+    /// <summary>Backoff before the first retry; it doubles with each later one.</summary>
     public TimeSpan BaseDelay { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>Ceiling on the exponential backoff.</summary>
     public TimeSpan MaxDelay { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>The longest <c>Retry-After</c> worth waiting for; a longer one fails the call at once.</summary>
     public TimeSpan MaxRetryAfter { get; init; } = TimeSpan.FromMinutes(2);
 
     /// <summary>True for the statuses worth another try.</summary>

@@ -10,14 +10,19 @@ public sealed class FolderTarget(string destination, string competition, TimePro
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
+    /// <summary>Always <c>folder</c>.</summary>
     public string Kind => "folder";
 
+    /// <summary>The competition name the ledger records (the folder target does not check it).</summary>
     public string Competition => competition;
 
+    /// <summary>The folder files are copied into; created on the first submission.</summary>
     public string Destination => destination;
 
+    /// <summary>Always <see cref="SubmissionBudget.Unknown"/>: a folder has no daily limit.</summary>
     public Task<SubmissionBudget> GetBudgetAsync(CancellationToken cancellationToken = default) => Task.FromResult(SubmissionBudget.Unknown);
 
+    /// <summary>Copies the file in under a new, unique name (never overwriting) and writes the message beside it as <c>.txt</c>; the outcome is complete and unscored.</summary>
     public async Task<SubmissionOutcome> SubmitAsync(string path, string message, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
     {
         Directory.CreateDirectory(destination);
@@ -48,6 +53,7 @@ public sealed class FolderTarget(string destination, string competition, TimePro
         };
     }
 
+    /// <summary>The files in the folder, newest first (message files and unfinished copies left out).</summary>
     public Task<IReadOnlyList<SubmissionOutcome>> ListAsync(CancellationToken cancellationToken = default)
     {
         IReadOnlyList<SubmissionOutcome> result = !Directory.Exists(destination)

@@ -18,6 +18,7 @@ public sealed record TargetSpec
     /// <summary>The folder of the <c>folder</c> target (default <c>.esteira/submissions</c>).</summary>
     public string? Destination { get; init; }
 
+    /// <summary>The clock the targets use (the folder target's file names, the client's timeouts); tests pass a fake one.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }
 
@@ -25,6 +26,7 @@ public sealed record TargetSpec
 /// exactly as the Kaggle CLI finds them.</summary>
 public static class SubmissionTargets
 {
+    /// <summary>The target kinds <see cref="CreateAsync"/> knows.</summary>
     public static readonly IReadOnlyList<string> Kinds = ["kaggle", "leaderboard", "folder"];
 
     /// <summary>The target; dispose it when it is <see cref="IDisposable"/> (the HTTP ones are).</summary>

@@ -26,7 +26,9 @@ public sealed record DataQualityFacts(double? FlaggedFraction = null)
 /// <summary>How one condition came out.</summary>
 public enum ConditionOutcome
 {
+    /// <summary>The condition held.</summary>
     Pass,
+    /// <summary>The condition did not hold (or had no value to check); the gate fails.</summary>
     Fail,
 
     /// <summary>Not applicable (a comparison with a champion when there is none).</summary>
@@ -44,8 +46,10 @@ public sealed record GateCondition(string Name, double? Value, double? Threshold
 /// <summary>The gate's decision on a challenger, with one row per condition.</summary>
 public sealed record GateVerdict
 {
+    /// <summary>The metric the gate judged (the spec's <see cref="GateSpec.Metric"/>).</summary>
     public required string Metric { get; init; }
 
+    /// <summary>Whether lower or higher values of <see cref="Metric"/> are better.</summary>
     public required MetricDirection Direction { get; init; }
 
     /// <summary>True when no condition failed.</summary>
@@ -54,6 +58,7 @@ public sealed record GateVerdict
     /// <summary>The champion's run, when there was a champion to compare with.</summary>
     public long? ChampionRunId { get; init; }
 
+    /// <summary>One row per condition the spec declares, in the order they were checked.</summary>
     public required IReadOnlyList<GateCondition> Conditions { get; init; }
 
     /// <summary>One line for logs and promotion reasons: the failed conditions, or that all passed.</summary>

@@ -35,6 +35,7 @@ public sealed record GateSpec
     /// <summary>The metric the gate reads (its summary value and per-fold values).</summary>
     public required string Metric { get; init; }
 
+    /// <summary>Whether lower (the default) or higher values of <see cref="Metric"/> are better.</summary>
     public MetricDirection Direction { get; init; } = MetricDirection.Minimize;
 
     /// <summary>Absolute ceiling on the metric.</summary>
