@@ -50,7 +50,9 @@ public sealed record CompetitionSettings
 /// </summary>
 public sealed partial record WorkspaceConfig
 {
+    /// <summary>The workspace configuration file name, at the workspace root.</summary>
     public const string FileName = "esteira.yaml";
+    /// <summary>The file name of an experiment's own settings, in the experiment folder.</summary>
     public const string ExperimentFile = "experiment.yaml";
 
     /// <summary>The environment variable that overrides <see cref="Tracking"/> (a CI secret: it may hold a password).</summary>
@@ -65,6 +67,7 @@ public sealed partial record WorkspaceConfig
     /// <summary><c>dataset:</c> as written (a path relative to <see cref="Root"/>, <c>s3://…</c> or <c>kaggle://…</c>).</summary>
     public required string Dataset { get; init; }
 
+    /// <summary><c>competition:</c>: the competition settings (defaults when the section is absent).</summary>
     public CompetitionSettings Competition { get; init; } = new();
 
     /// <summary><c>cv.folds</c>: the CV folds every experiment shares.</summary>

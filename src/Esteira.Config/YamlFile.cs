@@ -17,8 +17,10 @@ public sealed class YamlFile
         _prefix = prefix;
     }
 
+    /// <summary>The underlying YAML mapping this object reads.</summary>
     public YamlMappingNode Node { get; }
 
+    /// <summary>Reads the YAML file at <paramref name="path"/> (named <paramref name="display"/> in errors); throws a bad-input <see cref="EsteiraException"/> when it is missing, not valid YAML or not a mapping.</summary>
     public static YamlFile Load(string path, string display)
     {
         if (!File.Exists(path))
@@ -50,6 +52,7 @@ public sealed class YamlFile
         return new YamlFile(display, root, "");
     }
 
+    /// <summary>Throws a bad-input error naming the line when this mapping holds a key other than <paramref name="keys"/>.</summary>
     public void AllowOnly(params string[] keys)
     {
         foreach (var (key, _) in Node.Children)
@@ -63,6 +66,7 @@ public sealed class YamlFile
         }
     }
 
+    /// <summary>The nested mapping under <paramref name="key"/> (its errors name the dotted key path); null when absent; throws when the value is not a mapping.</summary>
     public YamlFile? Mapping(string key)
     {
         var node = Get(key);
@@ -90,6 +94,7 @@ public sealed class YamlFile
     /// <summary>"file:line key 'a.b'" for messages about <paramref name="key"/>.</summary>
     public string Where(string key) => $"{_display}:{(Get(key)?.Start.Line ?? Node.Start.Line)} key '{_prefix}{key}'";
 
+    /// <summary>The single value under <paramref name="key"/>; null when absent or empty; throws when it is a mapping or list.</summary>
     public string? String(string key)
     {
         var node = Get(key);
@@ -102,6 +107,7 @@ public sealed class YamlFile
         };
     }
 
+    /// <summary>The whole number under <paramref name="key"/>, which must lie in [<paramref name="min"/>, <paramref name="max"/>]; null when absent.</summary>
     public int? Int(string key, int min, int max)
     {
         var text = String(key);
@@ -115,6 +121,7 @@ public sealed class YamlFile
             : throw Bad(key, $"'{text}' is not a whole number from {min} to {max}", "fix the value");
     }
 
+    /// <summary>The number under <paramref name="key"/> (invariant culture), which must lie in [<paramref name="min"/>, <paramref name="max"/>]; null when absent.</summary>
     public double? Double(string key, double min, double max)
     {
         var text = String(key);
@@ -128,6 +135,7 @@ public sealed class YamlFile
             : throw Bad(key, $"'{text}' is not a number from {min} to {max}", "fix the value");
     }
 
+    /// <summary>The boolean under <paramref name="key"/> (true/yes or false/no); null when absent.</summary>
     public bool? Bool(string key)
     {
         var text = String(key);
@@ -143,12 +151,14 @@ public sealed class YamlFile
     /// <summary>Every scalar under this mapping as "prefix.path" → value, for cache keys.</summary>
     public IEnumerable<KeyValuePair<string, string>> Flatten(string prefix) => Flatten(Node, prefix);
 
+    /// <summary>A bad-input error for <paramref name="key"/> as "file:line key 'a.b': problem; remedy", for the caller to throw.</summary>
     public EsteiraException Bad(string key, string problem, string remedy)
     {
         var line = Get(key)?.Start.Line ?? Node.Start.Line;
         return new EsteiraException(ErrorCode.BadInput, $"{_display}:{line} key '{_prefix}{key}': {problem}; {remedy}");
     }
 
+    /// <summary>A bad-input error saying the required <paramref name="key"/> is missing and what value was <paramref name="expected"/>.</summary>
     public EsteiraException Missing(string key, string expected) =>
         new(ErrorCode.BadInput, $"{_display}:{Node.Start.Line} key '{_prefix}{key}': missing; expected {expected}");
 

@@ -11,6 +11,7 @@ public sealed class BlobStore
 {
     private readonly string _root;
 
+    /// <summary>Opens (creating if needed) the store under <paramref name="root"/> and deletes partial uploads left by a previous run.</summary>
     public BlobStore(string root)
     {
         _root = Path.GetFullPath(root);
@@ -23,6 +24,7 @@ public sealed class BlobStore
         }
     }
 
+    /// <summary>The store's folder, as a full path.</summary>
     public string Root => _root;
 
     /// <summary>

@@ -23,6 +23,7 @@ public sealed record TeamKey(string Name, string Key)
         return new TeamKey(CompetitionDefinition.ValidateName(value[..colon], "team name"), value[(colon + 1)..]);
     }
 
+    /// <summary>The team name with the key masked, safe for logs.</summary>
     public override string ToString() => $"{Name}:****";
 }
 
@@ -45,6 +46,7 @@ public sealed record TeamKey(string Name, string Key)
 /// </remarks>
 public sealed class CompetitionDefinition
 {
+    /// <summary>The config file names looked for in the competition folder, in order of preference.</summary>
     public static readonly IReadOnlyList<string> ConfigNames = ["competition.yaml", "competition.yml", "competition.json"];
     // The one shape, made strict for a file people write by hand: an unknown (misspelt) key is an error; comments are allowed.
     private static readonly JsonSerializerOptions ConfigJson = new(EsteiraJson.Options)
@@ -55,19 +57,31 @@ public sealed class CompetitionDefinition
 
     private static readonly Regex NamePattern = new("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", RegexOptions.CultureInvariant);
 
+    /// <summary>The competition's name (the config's <c>name</c> or the folder name), as clients address it.</summary>
     public required string Name { get; init; }
+    /// <summary>The human title (<c>title</c>; defaults to <see cref="Name"/>).</summary>
     public required string Title { get; init; }
+    /// <summary>The config's <c>description</c>; empty when absent.</summary>
     public string Description { get; init; } = "";
+    /// <summary>The competition folder holding the data files.</summary>
     public required string Directory { get; init; }
+    /// <summary>The solution file submissions are scored against.</summary>
     public required string SolutionPath { get; init; }
+    /// <summary>The competition config file, or null when the folder has none.</summary>
     public string? ConfigPath { get; init; }
     /// <summary>The metric every submission is scored with; its <see cref="EvalMetric.Goal"/> orders the leaderboard.</summary>
     public EvalMetric Metric { get; init; } = EvalMetric.Rmsle;
+    /// <summary>Submissions per team per UTC day (<c>daily_limit</c>); 0 means no limit.</summary>
     public int DailyLimit { get; init; } = 5;
+    /// <summary>When submissions close (UTC); null for never.</summary>
     public DateTime? Deadline { get; init; }
+    /// <summary>When private scores are shown (UTC; defaults to <see cref="Deadline"/>); null keeps them hidden.</summary>
     public DateTime? PrivateReveal { get; init; }
+    /// <summary>Whether a submission rejected for its format still uses one of the day's submissions.</summary>
     public bool CountFormatErrors { get; init; }
+    /// <summary>Largest accepted upload in bytes (<c>max_upload_mb</c>, default 2 GiB).</summary>
     public long MaxUploadBytes { get; init; } = 2048L << 20;
+    /// <summary>The teams and keys declared in the config.</summary>
     public IReadOnlyList<TeamKey> Teams { get; init; } = [];
 
     /// <summary>How long one submission may be scored before it is refused (ERROR, not counted).</summary>
@@ -115,8 +129,10 @@ public sealed class CompetitionDefinition
         LoginWindow = LoginWindow,
     };
 
+    /// <summary>Whether private scores are visible at <paramref name="now"/> (a reveal time is set and has passed).</summary>
     public bool IsRevealed(DateTimeOffset now) => PrivateReveal is { } reveal && now.UtcDateTime >= reveal;
 
+    /// <summary>Whether the deadline is set and has passed at <paramref name="now"/>.</summary>
     public bool IsClosed(DateTimeOffset now) => Deadline is { } deadline && now.UtcDateTime >= deadline;
 
     /// <summary>The files participants may download: top-level files other than the solution, the config and hidden ones.</summary>

@@ -9,16 +9,27 @@ public sealed record UploadRecord(string TokenHash, string Team, string FileName
 /// <summary>A submission as stored: scores are kept whole; hiding the private one is the service's job.</summary>
 public sealed record SubmissionRecord
 {
+    /// <summary>The submission's number, unique within the competition.</summary>
     public long Ref { get; init; }
+    /// <summary>The submitting team's name.</summary>
     public required string Team { get; init; }
+    /// <summary>The uploaded file's name as the client gave it.</summary>
     public required string FileName { get; init; }
+    /// <summary>SHA-256 of the uploaded bytes (hex), the blob's content address.</summary>
     public required string ContentSha256 { get; init; }
+    /// <summary>Size of the uploaded file in bytes.</summary>
     public long TotalBytes { get; init; }
+    /// <summary>The team's description of the submission; empty when none.</summary>
     public string Description { get; init; } = "";
+    /// <summary>When the submission was created (UTC).</summary>
     public DateTime SubmittedUtc { get; init; }
+    /// <summary>Whether it is pending, scored or failed.</summary>
     public SubmissionStatus Status { get; init; }
+    /// <summary>Score on the public rows; null until scored.</summary>
     public double? PublicScore { get; init; }
+    /// <summary>Score on the private rows; null until scored.</summary>
     public double? PrivateScore { get; init; }
+    /// <summary>Why scoring failed; null otherwise.</summary>
     public string? ErrorDescription { get; init; }
 
     /// <summary>Whether it uses one of the day's submissions (a format error does not, unless the competition says so).</summary>
@@ -50,8 +61,10 @@ public interface ILeaderboardStore : IAsyncDisposable
     /// <summary>Adds the team or replaces its key hash.</summary>
     Task<TeamRecord> UpsertTeamAsync(string competition, string name, byte[] salt, byte[] keyHash, CancellationToken cancellationToken = default);
 
+    /// <summary>Every team of <paramref name="competition"/>.</summary>
     Task<IReadOnlyList<TeamRecord>> ListTeamsAsync(string competition, CancellationToken cancellationToken = default);
 
+    /// <summary>Records a new upload slot (not yet holding bytes).</summary>
     Task CreateUploadAsync(string competition, UploadRecord upload, CancellationToken cancellationToken = default);
 
     /// <summary>The slot, or null when the token is unknown.</summary>

@@ -34,6 +34,7 @@ public sealed record LeaderboardServerOptions
     /// <summary>Overrides the config's <c>max_upload_mb</c>.</summary>
     public long? MaxUploadBytes { get; init; }
 
+    /// <summary>The clock for deadlines, daily limits and expiry; tests substitute a fake one.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
     /// <summary>Resolves <c>key_env</c> in the config; default: the process environment.</summary>

@@ -5,20 +5,32 @@ namespace Esteira.Leaderboard;
 /// <summary>The fields of any RPC request body we read; every method uses a subset, unknown fields are ignored.</summary>
 public sealed record RpcRequest
 {
+    /// <summary>The competition the request is about; must name the hosted one.</summary>
     public string? CompetitionName { get; init; }
+    /// <summary>The name of the file being uploaded (StartSubmissionUpload).</summary>
     public string? FileName { get; init; }
+    /// <summary>The declared size in bytes of the file to upload.</summary>
     public long ContentLength { get; init; }
+    /// <summary>The file's modification time as the Kaggle client sends it; accepted and not used.</summary>
     public long LastModifiedEpochSeconds { get; init; }
+    /// <summary>The upload token a CreateSubmission request submits.</summary>
     public string? BlobFileTokens { get; init; }
+    /// <summary>The team's description of a submission.</summary>
     public string? SubmissionDescription { get; init; }
+    /// <summary>The submission number a request asks about.</summary>
     public long Ref { get; init; }
+    /// <summary>Rows per page; 0 or less means the method's default, capped at 500.</summary>
     public int PageSize { get; init; }
 
     /// <summary>The old 1-based page number (<c>competitions list --page 2</c>); -1 or absent means "use pageToken".</summary>
     public int Page { get; init; }
+    /// <summary>The offset of the page to return, as handed back by the previous page; empty for the first.</summary>
     public string? PageToken { get; init; }
+    /// <summary>Rank by public scores even after the private ones are revealed.</summary>
     public bool OverridePublic { get; init; }
+    /// <summary>ListCompetitions filter, matched against the competition's name and title.</summary>
     public string? Search { get; init; }
+    /// <summary>The bearer token an introspection request asks about.</summary>
     public string? Token { get; init; }
 }
 

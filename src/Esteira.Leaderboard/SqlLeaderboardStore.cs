@@ -21,6 +21,7 @@ public abstract class SqlLeaderboardStore : ILeaderboardStore
 
     private protected SqlLeaderboardStore(SqlDatabase database) => _database = database;
 
+    /// <inheritdoc/>
     public abstract string Location { get; }
 
     /// <summary>The clock that stamps new rows and applied migrations (default the system's).</summary>
@@ -40,6 +41,7 @@ public abstract class SqlLeaderboardStore : ILeaderboardStore
     public virtual Task InitializeAsync(CancellationToken cancellationToken = default) =>
         Migrator.ApplyAsync(_database, MigrationSet.Leaderboard(_database.Dialect), Location, Time, cancellationToken);
 
+    /// <inheritdoc/>
     public async Task<TeamRecord> UpsertTeamAsync(string competition, string name, byte[] salt, byte[] keyHash, CancellationToken cancellationToken = default)
     {
         using (await EnterWriteAsync(cancellationToken))
@@ -55,6 +57,7 @@ public abstract class SqlLeaderboardStore : ILeaderboardStore
         }
     }
 
+    /// <inheritdoc/>
     public async Task<IReadOnlyList<TeamRecord>> ListTeamsAsync(string competition, CancellationToken cancellationToken = default)
     {
         await using var connection = await OpenAsync(cancellationToken);
@@ -64,6 +67,7 @@ public abstract class SqlLeaderboardStore : ILeaderboardStore
         return teams.AsList();
     }
 
+    /// <inheritdoc/>
     public async Task CreateUploadAsync(string competition, UploadRecord upload, CancellationToken cancellationToken = default)
     {
         using (await EnterWriteAsync(cancellationToken))
@@ -78,6 +82,7 @@ public abstract class SqlLeaderboardStore : ILeaderboardStore
         }
     }
 
+    /// <inheritdoc/>
     public async Task<UploadRecord?> FindUploadAsync(string competition, string tokenHash, CancellationToken cancellationToken = default)
     {
         await using var connection = await OpenAsync(cancellationToken);
@@ -90,6 +95,7 @@ public abstract class SqlLeaderboardStore : ILeaderboardStore
             : new UploadRecord(row.TokenHash, row.Team, row.FileName, row.DeclaredLength, FromMs(row.CreatedMs), row.ContentSha256, row.Size);
     }
 
+    /// <inheritdoc/>
     public async Task<bool> CompleteUploadAsync(string competition, string tokenHash, string contentSha256, long size, CancellationToken cancellationToken = default)
     {
         using (await EnterWriteAsync(cancellationToken))
@@ -103,6 +109,7 @@ public abstract class SqlLeaderboardStore : ILeaderboardStore
         }
     }
 
+    /// <inheritdoc/>
     public async Task<(SubmissionRecord Record, bool Created)> CreateSubmissionAsync(string competition, NewLeaderboardSubmission submission, int dailyLimit, DateTime dayStartUtc,
         CancellationToken cancellationToken = default)
     {
@@ -154,6 +161,7 @@ public abstract class SqlLeaderboardStore : ILeaderboardStore
         }
     }
 
+    /// <inheritdoc/>
     public async Task<SubmissionRecord?> GetSubmissionAsync(string competition, long submissionRef, CancellationToken cancellationToken = default)
     {
         await using var connection = await OpenAsync(cancellationToken);
@@ -161,6 +169,7 @@ public abstract class SqlLeaderboardStore : ILeaderboardStore
         return found.Count > 0 ? found[0] : null;
     }
 
+    /// <inheritdoc/>
     public async Task<IReadOnlyList<SubmissionRecord>> ListSubmissionsAsync(string competition, string? team, CancellationToken cancellationToken = default)
     {
         await using var connection = await OpenAsync(cancellationToken);
@@ -169,12 +178,14 @@ public abstract class SqlLeaderboardStore : ILeaderboardStore
             : await QuerySubmissionsAsync(connection, null, "competition = @competition AND team = @team", new { competition, team }, cancellationToken);
     }
 
+    /// <inheritdoc/>
     public async Task<int> CountSinceAsync(string competition, string team, DateTime dayStartUtc, CancellationToken cancellationToken = default)
     {
         await using var connection = await OpenAsync(cancellationToken);
         return await CountAsync(connection, null, competition, team, dayStartUtc, cancellationToken);
     }
 
+    /// <inheritdoc/>
     public async Task CompleteSubmissionAsync(string competition, long submissionRef, double? publicScore, double? privateScore, CancellationToken cancellationToken = default)
     {
         using (await EnterWriteAsync(cancellationToken))
@@ -187,6 +198,7 @@ public abstract class SqlLeaderboardStore : ILeaderboardStore
         }
     }
 
+    /// <inheritdoc/>
     public async Task FailSubmissionAsync(string competition, long submissionRef, string errorDescription, bool counts, CancellationToken cancellationToken = default)
     {
         using (await EnterWriteAsync(cancellationToken))
@@ -199,6 +211,7 @@ public abstract class SqlLeaderboardStore : ILeaderboardStore
         }
     }
 
+    /// <inheritdoc/>
     public async Task<long> OpenUploadBytesAsync(string competition, string team, DateTime sinceUtc, CancellationToken cancellationToken = default)
     {
         await using var connection = await OpenAsync(cancellationToken);
@@ -209,6 +222,7 @@ public abstract class SqlLeaderboardStore : ILeaderboardStore
             new { competition, team, sinceMs = ToMs(sinceUtc) }, cancellationToken: cancellationToken));
     }
 
+    /// <inheritdoc/>
     public async Task<IReadOnlyList<string>> DeleteExpiredUploadsAsync(string competition, DateTime beforeUtc, CancellationToken cancellationToken = default)
     {
         using (await EnterWriteAsync(cancellationToken))
@@ -238,6 +252,7 @@ public abstract class SqlLeaderboardStore : ILeaderboardStore
         }
     }
 
+    /// <inheritdoc/>
     public async Task<IReadOnlyList<long>> ListPendingAsync(string competition, CancellationToken cancellationToken = default)
     {
         await using var connection = await OpenAsync(cancellationToken);
@@ -246,6 +261,7 @@ public abstract class SqlLeaderboardStore : ILeaderboardStore
         return refs.AsList();
     }
 
+    /// <inheritdoc/>
     public ValueTask DisposeAsync()
     {
         GC.SuppressFinalize(this);
@@ -320,6 +336,7 @@ public sealed class SqliteLeaderboardStore : SqlLeaderboardStore
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly string _path;
 
+    /// <summary>A store in the SQLite file at <paramref name="path"/>.</summary>
     public SqliteLeaderboardStore(string path)
         : this(new SqliteDatabase(CreateFolderOf(path)))
     {
@@ -328,6 +345,7 @@ public sealed class SqliteLeaderboardStore : SqlLeaderboardStore
     private SqliteLeaderboardStore(SqliteDatabase database)
         : base(database) => _path = database.Path;
 
+    /// <inheritdoc/>
     public override string Location => $"sqlite:{_path}";
 
     // SQLite's write transactions begin IMMEDIATE and so already run one at a time; no team lock is needed.
@@ -360,6 +378,7 @@ public sealed class PostgresLeaderboardStore : SqlLeaderboardStore
 {
     private readonly string _location;
 
+    /// <summary>A store in the PostgreSQL database named by the Npgsql <paramref name="connectionString"/>.</summary>
     public PostgresLeaderboardStore(string connectionString)
         : this(new NpgsqlConnectionStringBuilder(connectionString))
     {
@@ -369,8 +388,10 @@ public sealed class PostgresLeaderboardStore : SqlLeaderboardStore
         : base(new PostgresDatabase(builder)) =>
         _location = $"postgresql://{builder.Username}@{builder.Host}:{builder.Port}/{builder.Database}";
 
+    /// <inheritdoc/>
     public override string Location => _location;
 
+    /// <inheritdoc/>
     public override async Task InitializeAsync(CancellationToken cancellationToken = default)
     {
         try

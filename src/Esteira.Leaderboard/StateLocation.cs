@@ -9,6 +9,7 @@ namespace Esteira.Leaderboard;
 /// </summary>
 public static class StateLocation
 {
+    /// <summary>The URI prefixes <see cref="Open"/> accepts.</summary>
     public static readonly IReadOnlyList<string> Schemes = ["sqlite:", "postgresql:", "postgres:"];
 
     /// <summary>Opens (without initialising) the store named by <paramref name="state"/>.</summary>

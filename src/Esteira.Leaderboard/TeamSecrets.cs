@@ -10,12 +10,14 @@ namespace Esteira.Leaderboard;
 /// </summary>
 public static class TeamSecrets
 {
+    /// <summary>Hashes <paramref name="key"/> with a new random 16-byte salt.</summary>
     public static (byte[] Salt, byte[] Hash) Hash(string key)
     {
         var salt = RandomNumberGenerator.GetBytes(16);
         return (salt, Hash(salt, key));
     }
 
+    /// <summary>SHA-256 of <paramref name="salt"/> followed by the UTF-8 bytes of <paramref name="key"/>.</summary>
     public static byte[] Hash(byte[] salt, string key)
     {
         ArgumentNullException.ThrowIfNull(salt);
@@ -27,6 +29,7 @@ public static class TeamSecrets
         return SHA256.HashData(input);
     }
 
+    /// <summary>Whether <paramref name="key"/> matches the team's stored hash (constant-time comparison).</summary>
     public static bool Verify(TeamRecord team, string key)
     {
         ArgumentNullException.ThrowIfNull(team);
@@ -40,5 +43,6 @@ public static class TeamSecrets
         return (token, TokenHash(token));
     }
 
+    /// <summary>The lowercase hex SHA-256 of a token, as stored (tokens are random, so no salt).</summary>
     public static string TokenHash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 }

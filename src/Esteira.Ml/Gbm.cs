@@ -8,10 +8,15 @@ namespace Esteira.Ml;
 /// <summary>LightGBM settings. Names follow LightGBM's own where they differ.</summary>
 public sealed record GbmOptions
 {
+    /// <summary>Boosting rounds (trees per model).</summary>
     public int Iterations { get; init; } = 400;
+    /// <summary>Most leaves per tree (LightGBM <c>num_leaves</c>).</summary>
     public int Leaves { get; init; } = 63;
+    /// <summary>Shrinkage applied to each tree's output (LightGBM <c>learning_rate</c>).</summary>
     public double LearningRate { get; init; } = 0.05;
+    /// <summary>Fewest training rows a leaf may hold (LightGBM <c>min_data_in_leaf</c>).</summary>
     public int MinLeafRows { get; init; } = 50;
+    /// <summary>Share of features, in (0, 1], each tree may split on (LightGBM <c>feature_fraction</c>).</summary>
     public double FeatureFraction { get; init; } = 0.8;
 
     /// <summary>
@@ -19,6 +24,7 @@ public sealed record GbmOptions
     /// (LightGBM's row-wise histograms gather sampled rows at random), so it stays 1 unless an experiment wants the noise.
     /// </summary>
     public double BaggingFraction { get; init; } = 1;
+    /// <summary>L2 regularisation on leaf values (LightGBM <c>lambda_l2</c>).</summary>
     public double L2 { get; init; } = 1.0;
 
     /// <summary>
@@ -28,7 +34,9 @@ public sealed record GbmOptions
     /// The bundled sample (173k rows) is far below the limit.
     /// </summary>
     public int MaxTrainRows { get; init; } = 2_500_000;
+    /// <summary>Most histogram bins per feature (LightGBM <c>max_bin</c>).</summary>
     public int MaxBins { get; init; } = 255;
+    /// <summary>Random seed for LightGBM (<c>seed</c>) and for sampling rows when binning, so runs repeat.</summary>
     public int Seed { get; init; } = 42;
 
     /// <summary>
@@ -75,8 +83,10 @@ public sealed class GbmDataset : IDisposable
         Features = features;
     }
 
+    /// <summary>Rows in the binned dataset.</summary>
     public int Rows { get; }
 
+    /// <summary>Feature columns in the dataset.</summary>
     public int Features { get; }
 
     internal DatasetHandle Handle => _handle;
@@ -176,6 +186,7 @@ public sealed class GbmDataset : IDisposable
         }
     }
 
+    /// <summary>Frees the native LightGBM dataset.</summary>
     public void Dispose() => _handle.Dispose();
 
     /// <summary>Copies the picked rows of column chunks into a row-major buffer, both cores at once.</summary>
@@ -289,6 +300,7 @@ public sealed class GbmModel : IDisposable
         _walker = new Lazy<TreeEnsemble?>(() => TreeEnsemble.TryCompile(ToText()));
     }
 
+    /// <summary>Feature columns the model expects per row.</summary>
     public int Features { get; }
 
     /// <summary>Boosts <see cref="GbmOptions.Iterations"/> rounds on <paramref name="data"/>; <paramref name="iterationDone"/> hears each round.</summary>
@@ -422,6 +434,7 @@ public sealed class GbmModel : IDisposable
     /// <summary>Saves the model in LightGBM's text format, readable by LightGBM in any language.</summary>
     public void Save(string path) => Check(BoosterSaveModel(_booster, 0, -1, ImportanceGain, path));
 
+    /// <summary>Frees the native LightGBM booster.</summary>
     public void Dispose() => _booster.Dispose();
 }
 

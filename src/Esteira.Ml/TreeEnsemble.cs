@@ -28,8 +28,10 @@ public sealed class TreeEnsemble
         Features = features;
     }
 
+    /// <summary>Feature columns the ensemble expects per row.</summary>
     public int Features { get; }
 
+    /// <summary>Trees in the ensemble.</summary>
     public int Trees => _treeStart.Length;
 
     /// <summary>

@@ -8,7 +8,9 @@ namespace Esteira.Reporting;
 /// file serves a laptop (local folder, SQLite) and the runners (bucket, PostgreSQL).</remarks>
 public static class Stores
 {
+    /// <summary>The environment variable that overrides the workspace's <c>artifacts:</c>.</summary>
     public const string ArtifactsVariable = Config.WorkspaceConfig.ArtifactsVariable;
+    /// <summary>The environment variable that overrides the workspace's <c>tracking:</c>.</summary>
     public const string TrackingVariable = Config.WorkspaceConfig.TrackingVariable;
 
     /// <summary>The artifact store URI: <paramref name="option"/>, then ESTEIRA_ARTIFACTS_URI, then <c>artifacts:</c>; null when none.</summary>

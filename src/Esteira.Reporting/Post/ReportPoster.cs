@@ -7,7 +7,9 @@ namespace Esteira.Reporting.Post;
 /// <summary>Where a report can be posted.</summary>
 public enum Platform
 {
+    /// <summary>A GitLab merge request note.</summary>
     GitLab,
+    /// <summary>A GitHub pull request comment.</summary>
     GitHub,
 }
 
@@ -26,6 +28,7 @@ public sealed class PostTarget
         WebUrl = webUrl;
     }
 
+    /// <summary>The platform the report is posted to.</summary>
     public Platform Platform { get; }
 
     /// <summary>The endpoint the note or comment is POSTed to.</summary>
@@ -45,6 +48,7 @@ public sealed class PostTarget
 
     internal string AuthValue { get; }
 
+    /// <summary>Platform, place, URL and the token's variable name, never the token itself.</summary>
     public override string ToString() => $"{Platform} {Where} ({Url}, token from {TokenVariable})";
 }
 

@@ -8,18 +8,27 @@ namespace Esteira.Reporting.Report;
 /// </summary>
 public sealed class OofData
 {
+    /// <summary>The CV fold each row was held out in.</summary>
     public required int[] Fold { get; init; }
+    /// <summary>The actual value of each row, in log1p space.</summary>
     public required float[] Label { get; init; }
+    /// <summary>The out-of-fold prediction of each row, in <c>meter_reading</c> units.</summary>
     public required float[] Prediction { get; init; }
+    /// <summary>The <c>building_id</c> of each row.</summary>
     public required int[] Building { get; init; }
+    /// <summary>The meter type of each row.</summary>
     public required int[] Meter { get; init; }
+    /// <summary>The <c>site_id</c> of each row.</summary>
     public required int[] Site { get; init; }
+    /// <summary>The hour of day (0–23) of each row.</summary>
     public required int[] HourOfDay { get; init; }
+    /// <summary>The weekday of each row, as the features stage wrote it.</summary>
     public required int[] Weekday { get; init; }
 
     /// <summary>Hours since 1970-01-01 (UTC) of each row.</summary>
     public required int[] Time { get; init; }
 
+    /// <summary>The number of out-of-fold rows.</summary>
     public int Rows => Label.Length;
 
     /// <summary>log1p of the prediction, the space RMSLE is measured in.</summary>

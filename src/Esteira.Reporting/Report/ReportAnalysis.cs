@@ -9,6 +9,7 @@ public sealed record SegmentScore(int Value, int Rows, double Rmsle);
 /// <summary>How one segment's RMSLE changed from the champion to the challenger; negative is better.</summary>
 public sealed record SegmentChange(string Kind, int Value, int Rows, double Champion, double Challenger)
 {
+    /// <summary>Challenger minus champion RMSLE; negative means the challenger is better on this segment.</summary>
     public double Delta => Challenger - Champion;
 }
 

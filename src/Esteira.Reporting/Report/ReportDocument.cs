@@ -19,7 +19,9 @@ public sealed record BulletList(IReadOnlyList<string> Items) : Block;
 /// <summary>How a column's cells line up.</summary>
 public enum Align
 {
+    /// <summary>Cells align to the left (text).</summary>
     Left,
+    /// <summary>Cells align to the right (numbers).</summary>
     Right,
 }
 

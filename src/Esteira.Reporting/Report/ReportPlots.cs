@@ -6,8 +6,11 @@ namespace Esteira.Reporting.Report;
 /// <summary>The report's figures, rendered headless to PNG with ScottPlot (no display or fonts needed).</summary>
 public static class ReportPlots
 {
+    /// <summary>Width of every figure, in pixels.</summary>
     public const int Width = 900;
+    /// <summary>Height of a single-panel figure, in pixels.</summary>
     public const int Height = 450;
+    /// <summary>Height of each panel of the predicted-vs-actual figure, in pixels.</summary>
     public const int TraceHeight = 260;
 
     private static readonly string[] WeekdayNames = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];

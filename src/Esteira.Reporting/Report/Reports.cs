@@ -8,7 +8,9 @@ namespace Esteira.Reporting.Report;
 /// <summary>The report's file format; the Markdown is always produced too, for posting.</summary>
 public enum ReportFormat
 {
+    /// <summary>A Markdown file, <c>report.md</c>.</summary>
     Markdown,
+    /// <summary>A self-contained HTML page, <c>report.html</c>.</summary>
     Html,
 }
 
@@ -24,6 +26,7 @@ public sealed record ReportRequest
     /// <summary>The registered model whose champion to compare with; null for each experiment's own name.</summary>
     public string? Model { get; init; }
 
+    /// <summary>The format of the report file written to <see cref="OutDir"/>.</summary>
     public ReportFormat Format { get; init; } = ReportFormat.Markdown;
 
     /// <summary>The folder the report and its PNGs go to (created when missing).</summary>
@@ -56,7 +59,9 @@ public sealed record ReportResult(string ReportPath, string OutDir, string Markd
 /// </summary>
 public static class Reports
 {
+    /// <summary>The file name of the Markdown report.</summary>
     public const string MarkdownFile = "report.md";
+    /// <summary>The file name of the HTML report.</summary>
     public const string HtmlFile = "report.html";
     private const string CvFigure = "cv-vs-public.png";
 

@@ -25,6 +25,7 @@ public sealed record TrackingFacts
     /// <summary>The run to compare with, or null with <see cref="NoBaseline"/> saying why.</summary>
     public Baseline? Baseline { get; init; }
 
+    /// <summary>Why there is no <see cref="Baseline"/>, for the report; null when there is one.</summary>
     public string? NoBaseline { get; init; }
 }
 
@@ -35,7 +36,9 @@ public sealed record TrackingFacts
 /// </summary>
 public static partial class TrackingLookup
 {
+    /// <summary>The <c>--against</c> value that compares with the registered model's champion.</summary>
     public const string Champion = "champion";
+    /// <summary>The tracked metric key a baseline run's score is read from.</summary>
     public const string Metric = "cv_rmsle";
     private const int RunsToSearch = 200;
 
@@ -46,6 +49,7 @@ public static partial class TrackingLookup
         : long.TryParse(against, NumberStyles.None, CultureInfo.InvariantCulture, out var id) && id > 0 ? id
         : throw new EsteiraException(ErrorCode.Usage, $"--against '{against}': expected 'champion' or a run id such as 12 (see esteira runs list)");
 
+    /// <summary>Finds the run of the current result (by cache key <paramref name="modelKey"/>, else by <paramref name="cvRmsle"/>) and the baseline named by <paramref name="against"/> (the champion of <paramref name="model"/> or a run id).</summary>
     public static async Task<TrackingFacts> ReadAsync(ITrackingStore store, string experiment, string model, string against, string modelKey, double cvRmsle,
         CancellationToken cancellationToken = default)
     {

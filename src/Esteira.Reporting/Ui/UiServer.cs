@@ -39,6 +39,7 @@ public sealed record UiOptions
     /// <summary>Logging setup; default: warnings only, on the console.</summary>
     public Action<ILoggingBuilder>? ConfigureLogging { get; init; }
 
+    /// <summary>The address the UI listens on by default: loopback only, port 5000.</summary>
     public const string DefaultUrls = "http://127.0.0.1:5000";
 }
 
@@ -112,6 +113,7 @@ public sealed class UiServer : IAsyncDisposable
     /// <summary>Completes when the host is asked to stop (Ctrl+C, SIGTERM) or <paramref name="cancellationToken"/> fires.</summary>
     public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
 
+    /// <summary>Stops the web host and releases it.</summary>
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
