@@ -8,7 +8,7 @@ namespace Esteira.Tests;
 /// review (scripts and CI jobs read these objects). Values are not pinned: times, hashes and scores differ per run.
 /// After a deliberate change, regenerate and review the diff:
 /// <c>ESTEIRA_UPDATE_GOLDEN=1 dotnet test tests/Esteira.Tests -c Release --filter FullyQualifiedName~JsonShapeTests</c>.
-/// <c>leaderboard show --json</c> is covered by the leaderboard's own tests, as it needs a running server.
+/// Not covered here: <c>leaderboard show --json</c>, which needs a running leaderboard server.
 /// </summary>
 public sealed class JsonShapeTests
 {
