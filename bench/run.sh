@@ -89,7 +89,7 @@ fi
 
 wanted() { [[ -z "$only" || ",$only," == *",$1,"* || ( "$1" == peer-* && ",$only," == *",peer,"* ) ]]; }
 
-# ---- (b) Esteira: its default (at most 2.5M rows per model) and every row ------------------
+# ---- (b) Esteira: its default (at most 2M rows per model) and every row ------------------
 if wanted esteira || wanted esteira-all; then
   if [[ $build == 1 ]]; then
     log "building $ESTEIRA_PROJECT (Release)"

@@ -52,7 +52,7 @@ public sealed class RunSettings : CommandSettings
     public double BaggingFraction { get; init; } = 1;
 
     [CommandOption("--max-train-rows <N>")]
-    [Description("Outside a workspace: most rows one model trains on; more are thinned to a uniform random subset (default 2500000; 0: all).")]
+    [Description("Outside a workspace: most rows one model trains on; more are thinned to a uniform random subset (default 2000000; 0: all).")]
     public int MaxTrainRows { get; init; } = new GbmOptions().MaxTrainRows;
 
     [CommandOption("--seed <N>")]
