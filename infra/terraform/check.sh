@@ -2,7 +2,7 @@
 # Checks the Terraform here as far as a machine without AWS access (and without the Terraform registry) allows:
 #   1. terraform fmt -check      (HCL syntax + canonical formatting)   when terraform is on PATH
 #   2. terraform validate        (types, references, provider schema)  only when the AWS provider can be installed
-#   3. hcl2json parse of every .tf into JSON files in OUT_DIR, for the structural tests (tests/Esteira.Infra.Tests)
+#   3. hcl2json parse of every .tf into JSON files in OUT_DIR, for the structural tests (tests/Esteira.Cli.Tests/Infra)
 #   4. provider schema: the block/attribute names and required attributes of every resource used, taken from
 #      @cdktf/provider-aws (generated from the hashicorp/aws provider schema), into OUT_DIR/provider-schema.json;
 #      the tests check every attribute and block of the .tf files against it

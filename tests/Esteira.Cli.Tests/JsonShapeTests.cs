@@ -1,0 +1,148 @@
+using System.Text.Json;
+
+namespace Esteira.Cli.Tests;
+
+using Cli = Esteira.Testing.Cli;
+
+/// <summary>
+/// The shape of every workspace command's <c>--json</c> output — each key path with the JSON type of its value — equals
+/// its file under <c>tests/Esteira.Cli.Tests/golden/json/</c>, so a renamed, dropped or re-cased key shows up as a diff in
+/// review (scripts and CI jobs read these objects). Values are not pinned: times, hashes and scores differ per run.
+/// After a deliberate change, regenerate and review the diff:
+/// <c>ESTEIRA_UPDATE_GOLDEN=1 dotnet test tests/Esteira.Cli.Tests -c Release --filter FullyQualifiedName~JsonShapeTests</c>.
+/// Not covered here: <c>leaderboard show --json</c>, which needs a running leaderboard server.
+/// </summary>
+public sealed class JsonShapeTests
+{
+    [Fact]
+    public void Every_workspace_commands_json_has_the_shape_of_its_golden_file()
+    {
+        // Given a workspace that ran twice (so that there are two runs to compare and a champion to deploy)
+        using var ds = new TempDataset();
+        var root = TestWorkspace.Create(ds);
+        using var store = new TempFolder();
+        string[][] commands =
+        [
+            ["run", "--json"],
+            ["run", "--force", "train", "--json"],
+            ["plan", "--json"],
+            ["runs", "list", "--json"],
+            ["runs", "compare", "1", "2", "--json"],
+            ["promote", "2", "--reason", "json shape", "--json"],
+            ["deploy", "--json"],
+            ["submissions", "list", "--json"],
+            ["submissions", "ledger", "--json"],
+            ["cache", "list", "--json"],
+            ["cache", "prune", "--dry-run", "--json"],
+            ["push", "--store", store.Path, "--json"],
+            ["pull", "--store", store.Path, "--json"],
+            ["report", "--json"],
+            ["ci", "gitlab", "--json"],
+            ["ci", "github", "--json"],
+        ];
+        var folder = Path.Combine(Repository.Root, "tests", "Esteira.Cli.Tests", "golden", "json");
+        var update = Environment.GetEnvironmentVariable("ESTEIRA_UPDATE_GOLDEN") == "1";
+        var problems = new List<string>();
+
+        foreach (var args in commands)
+        {
+            // When
+            var (exit, stdout, stderr) = Cli.Esteira(root, args);
+            var name = string.Join('-', ["esteira", .. args.TakeWhile(a => !a.StartsWith('-') && !char.IsDigit(a[0]))]) + (args.Contains("--force") ? "-force" : "") + ".txt";
+            if (exit != 0)
+            {
+                problems.Add($"esteira {string.Join(' ', args)} exited {exit}: {stderr.Trim()}");
+                continue;
+            }
+
+            string actual;
+            try
+            {
+                actual = Shape(stdout);
+            }
+            catch (JsonException e)
+            {
+                problems.Add($"esteira {string.Join(' ', args)} printed no single JSON value ({e.Message}): {stdout[..Math.Min(200, stdout.Length)]}");
+                continue;
+            }
+
+            var file = Path.Combine(folder, name);
+            if (update)
+            {
+                Directory.CreateDirectory(folder);
+                File.WriteAllText(file, actual);
+                continue;
+            }
+
+            // Then
+            if (!File.Exists(file))
+            {
+                problems.Add($"{name} is missing");
+            }
+            else if (File.ReadAllText(file).ReplaceLineEndings("\n") is var expected && expected != actual)
+            {
+                var lost = expected.Split('\n').Except(actual.Split('\n'));
+                var gained = actual.Split('\n').Except(expected.Split('\n'));
+                problems.Add($"{name}: no longer has [{string.Join(", ", lost)}]; now also has [{string.Join(", ", gained)}]");
+            }
+        }
+
+        Assert.True(problems.Count == 0,
+            "--json shapes differ from tests/Esteira.Cli.Tests/golden/json (if the change is meant, rerun with ESTEIRA_UPDATE_GOLDEN=1 and review the diff):\n"
+            + string.Join('\n', problems));
+    }
+
+    [Fact]
+    public void A_shape_lists_every_key_path_once_with_its_types()
+    {
+        var shape = Shape("""{"b":[{"x":1},{"x":null,"y":"s"}],"a":{"c":true}}""");
+
+        Assert.Equal("a: object\na.c: boolean\nb: array\nb[]: object\nb[].x: null|number\nb[].y: string\n", shape);
+    }
+
+    /// <summary>Every key path of <paramref name="json"/> (array items as <c>[]</c>) with the JSON types seen there, one per line, sorted.</summary>
+    private static string Shape(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        var types = new SortedDictionary<string, SortedSet<string>>(StringComparer.Ordinal);
+
+        void Walk(JsonElement element, string path)
+        {
+            if (path.Length > 0)
+            {
+                if (!types.TryGetValue(path, out var seen))
+                {
+                    types[path] = seen = new SortedSet<string>(StringComparer.Ordinal);
+                }
+
+                seen.Add(element.ValueKind switch
+                {
+                    JsonValueKind.Object => "object",
+                    JsonValueKind.Array => "array",
+                    JsonValueKind.String => "string",
+                    JsonValueKind.Number => "number",
+                    JsonValueKind.True or JsonValueKind.False => "boolean",
+                    _ => "null",
+                });
+            }
+
+            if (element.ValueKind == JsonValueKind.Object)
+            {
+                foreach (var property in element.EnumerateObject())
+                {
+                    Walk(property.Value, path.Length == 0 ? property.Name : $"{path}.{property.Name}");
+                }
+            }
+            else if (element.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var item in element.EnumerateArray())
+                {
+                    Walk(item, path + "[]");
+                }
+            }
+        }
+
+        Walk(document.RootElement, "");
+        return string.Concat(types.Select(p => $"{p.Key}: {string.Join('|', p.Value)}\n"));
+    }
+}

@@ -1,0 +1,187 @@
+using System.Text.Json;
+using Esteira.Pipeline.Cache;
+
+namespace Esteira.Pipeline.Tests;
+
+using Cli = Esteira.Testing.Cli;
+
+public sealed class BlendTests
+{
+    [Fact]
+    public void A_blend_of_two_tracked_runs_is_a_run_no_worse_than_its_best_part_and_reproducible()
+    {
+        using var ds = new TempDataset();
+        var root = WorkspaceTests.Create(ds);
+        var second = Path.Combine(root, "experiments", "shallow");
+        Directory.CreateDirectory(second);
+        File.WriteAllText(Path.Combine(second, "experiment.yaml"), "kind: lightgbm\nseed: 9\nparams:\n  iterations: 15\n  leaves: 4\n");
+        var run = Cli.Esteira(root, "run", "--json");
+        Assert.True(run.Exit == 0, run.Err);
+        var parts = JsonDocument.Parse(run.Out).RootElement.GetProperty("experiments").EnumerateArray()
+            .Select(e => e.GetProperty("result").GetProperty("cv_rmsle").GetDouble()).ToList();
+
+        var first = Cli.Esteira(root, "blend", "1", "2");
+        Assert.True(first.Exit == 0, first.Err);
+        Assert.Contains("blend → run 3", first.Out, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(root, "out", "blend", "submission.csv.gz")));
+
+        var shown = Cli.Esteira(root, "runs", "show", "3", "--json");
+        Assert.True(shown.Exit == 0, shown.Err);
+        using var json = JsonDocument.Parse(shown.Out);
+        var text = json.RootElement.ToString();
+        Assert.Contains("blend", text, StringComparison.Ordinal);
+        var blendCv = FindMetric(json.RootElement, "cv_rmsle");
+        Assert.True(blendCv <= parts.Min() + 1e-4, $"blend {blendCv} vs parts {string.Join(", ", parts)}");
+
+        // Reproducible: the same parts give the same weights and score, reused from the cache, which says so.
+        Assert.Contains("blend:blend: ran because it never ran here before", first.Out, StringComparison.Ordinal);
+        var again = Cli.Esteira(root, "blend", "1", "2");
+        Assert.True(again.Exit == 0, again.Err);
+        Assert.Contains("blend:blend: skipped, unchanged since run 2", again.Out, StringComparison.Ordinal);
+        Assert.Contains("blend → run 4", again.Out, StringComparison.Ordinal);
+        Assert.Contains("weight", Table(first.Out), StringComparison.Ordinal);
+        Assert.Equal(Table(first.Out), Table(again.Out));
+        Assert.False(Directory.Exists(Path.Combine(root, ".esteira", "blends")));
+    }
+
+    [Fact]
+    public void A_blend_is_a_cache_entry_that_prune_push_and_pull_treat_like_any_stage()
+    {
+        // Given a workspace run once (run 1) with two experiments, then blended (run 2)
+        using var ds = new TempDataset();
+        var root = WorkspaceTests.Create(ds);
+        var second = Path.Combine(root, "experiments", "shallow");
+        Directory.CreateDirectory(second);
+        File.WriteAllText(Path.Combine(second, "experiment.yaml"), "kind: lightgbm\nseed: 9\nparams:\n  iterations: 15\n  leaves: 4\n");
+        Assert.Equal(0, Cli.Esteira(root, "run").Exit);
+        var blended = Cli.Esteira(root, "blend", "1", "2");
+        Assert.True(blended.Exit == 0, blended.Err);
+        var entries = CacheEntries(root);
+        var blend = Assert.Single(entries, e => e.Stage == "blend:blend");
+        Assert.Equal(2, blend.LastRun);
+        var store = Path.Combine(ds.Root, "store");
+
+        // When it pushes, the blend's entry goes up with the others
+        var push = Cli.Esteira(root, "push", "--store", store, "--json");
+        Assert.True(push.Exit == 0, push.Err);
+        Assert.Contains(SyncEntries(push.Out), e => e.Stage == "blend:blend" && e.Key == blend.Key && e.Action == "pushed");
+
+        // When it prunes to the last run, the blend and what it read (features, both models) stay; the checks go
+        var pruned = Prune(root);
+        Assert.Equal(["check:baseline", "check:shallow"], pruned.Select(e => e.Stage).Order(StringComparer.Ordinal));
+        Assert.Contains(CacheEntries(root), e => e.Key == blend.Key);
+
+        // When a later run (3) does not use the blend, the next prune removes it like any stage's entry
+        Assert.Equal(0, Cli.Esteira(root, "run").Exit);
+        Assert.Contains(Prune(root), e => e.Key == blend.Key);
+        Assert.DoesNotContain(CacheEntries(root), e => e.Key == blend.Key);
+
+        // Then pull brings it back from the store, and the same blend is a cache hit
+        var pull = Cli.Esteira(root, "pull", "--store", store, "--json");
+        Assert.True(pull.Exit == 0, pull.Err);
+        Assert.Contains(SyncEntries(pull.Out), e => e.Stage == "blend:blend" && e.Key == blend.Key && e.Action == "pulled");
+        var again = Cli.Esteira(root, "blend", "1", "2");
+        Assert.True(again.Exit == 0, again.Err);
+        Assert.Contains("blend:blend: skipped, unchanged since run 2", again.Out, StringComparison.Ordinal);
+    }
+
+    private sealed record Entry(string Key, string Stage, int LastRun);
+
+    private sealed record Synced(string Key, string Stage, string Action);
+
+    private static List<Entry> CacheEntries(string root)
+    {
+        var list = Cli.Esteira(root, "cache", "list", "--json");
+        Assert.True(list.Exit == 0, list.Err);
+        return ReadEntries(JsonDocument.Parse(list.Out).RootElement.GetProperty("entries"));
+    }
+
+    private static List<Entry> Prune(string root)
+    {
+        var prune = Cli.Esteira(root, "cache", "prune", "--keep-runs", "1", "--json");
+        Assert.True(prune.Exit == 0, prune.Err);
+        return ReadEntries(JsonDocument.Parse(prune.Out).RootElement.GetProperty("removed"));
+    }
+
+    private static List<Entry> ReadEntries(JsonElement array) =>
+        array.EnumerateArray().Select(e => new Entry(e.GetProperty("key").GetString()!, e.GetProperty("stage").GetString()!, e.GetProperty("last_run").GetInt32())).ToList();
+
+    private static List<Synced> SyncEntries(string json) =>
+        JsonDocument.Parse(json).RootElement.GetProperty("entries").EnumerateArray()
+            .Select(e => new Synced(e.GetProperty("key").GetString()!, e.GetProperty("stage").GetString()!, e.GetProperty("action").GetString()!)).ToList();
+
+    [Fact]
+    public void A_blend_key_follows_the_parts_prediction_contents_not_their_folders()
+    {
+        // Given two parts' outputs, and a copy of them in other folders
+        using var ds = new TempDataset();
+        string Part(string folder, string oof, string test)
+        {
+            var path = Path.Combine(ds.Root, folder);
+            foreach (var (split, content) in new[] { ("oof", oof), ("test", test) })
+            {
+                Directory.CreateDirectory(Path.Combine(path, split));
+                File.WriteAllText(Path.Combine(path, split, "prediction.npy"), content);
+            }
+
+            return path;
+        }
+
+        var hasher = new FileHasher(Path.Combine(ds.Root, "state"));
+        string Key(params string[] parts) => StageKeys.Key(BlendStage.Spec(new BlendRequest { Name = "b", FeaturesKey = "f", Parts = parts, OutDir = ds.Out }, hasher).Inputs);
+        var a = Part("a", "oof a", "test a");
+        var b = Part("b", "oof b", "test b");
+        var key = Key(a, b);
+
+        // Then the copies have the same key; another test prediction, other features or another order (the entry keeps the
+        // weights in the parts' order) give another key
+        Assert.Equal(key, Key(Part("copy-a", "oof a", "test a"), Part("copy-b", "oof b", "test b")));
+        Assert.NotEqual(key, Key(a, Part("c", "oof b", "test c")));
+        Assert.NotEqual(key, Key(b, a));
+        Assert.NotEqual(key, StageKeys.Key(BlendStage.Spec(new BlendRequest { Name = "b", FeaturesKey = "g", Parts = [a, b], OutDir = ds.Out }, hasher).Inputs));
+    }
+
+    [Fact]
+    public void Blending_an_unknown_run_is_a_clear_error()
+    {
+        using var ds = new TempDataset();
+        var root = WorkspaceTests.Create(ds);
+        var result = Cli.Esteira(root, "blend", "41", "42");
+        Assert.Equal(2, result.Exit);
+        Assert.Contains("run 41: not in the tracking store", result.Err, StringComparison.Ordinal);
+    }
+
+    /// <summary>The weights table (parts, OOF RMSLE, weights, blend score), without the run number or the gate.</summary>
+    private static string Table(string output) =>
+        string.Join("\n", output.Split('\n').SkipWhile(l => !l.Contains("blend → run", StringComparison.Ordinal)).Skip(1)
+            .TakeWhile(l => !l.StartsWith("submission:", StringComparison.Ordinal)));
+
+    private static double FindMetric(JsonElement element, string name)
+    {
+        foreach (var metric in Descendants(element).Where(e => e.ValueKind == JsonValueKind.Object))
+        {
+            if (metric.TryGetProperty("name", out var n) && n.GetString() == name && metric.TryGetProperty("value", out var v)
+                && (!metric.TryGetProperty("fold", out var f) || f.ValueKind == JsonValueKind.Null))
+            {
+                return v.GetDouble();
+            }
+        }
+
+        throw new InvalidOperationException($"no summary metric {name} in {element}");
+    }
+
+    private static IEnumerable<JsonElement> Descendants(JsonElement e)
+    {
+        yield return e;
+        var children = e.ValueKind switch
+        {
+            JsonValueKind.Object => e.EnumerateObject().Select(p => p.Value),
+            JsonValueKind.Array => e.EnumerateArray(),
+            _ => [],
+        };
+        foreach (var c in children.SelectMany(Descendants))
+        {
+            yield return c;
+        }
+    }
+}

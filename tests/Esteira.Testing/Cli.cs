@@ -1,0 +1,51 @@
+using System.Diagnostics;
+
+namespace Esteira.Testing;
+
+/// <summary>
+/// Runs the CLI as a separate process: the <c>esteira.dll</c> built beside the tests, so a project that uses it references
+/// src/Esteira.Cli. A test namespace below <c>Esteira</c> sees the namespace <c>Esteira.Cli</c> before this class, so its
+/// files name it through <c>using Cli = Esteira.Testing.Cli;</c> inside the namespace.
+/// </summary>
+public static class Cli
+{
+    public static Process Start(string workingDirectory, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "esteira.dll"));
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        return Process.Start(start)!;
+    }
+
+    /// <summary>
+    /// Reads the process's standard output until a line matches (true) or the output ends (false); standard error is
+    /// drained meanwhile, so that the process never blocks on it.
+    /// </summary>
+    public static async Task<bool> WaitForLineAsync(Process process, Func<string, bool> match, TimeSpan timeout)
+    {
+        _ = process.StandardError.ReadToEndAsync();
+        using var stop = new CancellationTokenSource(timeout);
+        while (await process.StandardOutput.ReadLineAsync(stop.Token) is { } line)
+        {
+            if (match(line))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    public static (int Exit, string Out, string Err) Esteira(string workingDirectory, params string[] args)
+    {
+        using var process = Start(workingDirectory, args);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+}
