@@ -1,4 +1,4 @@
-namespace Esteira.Ml.Tests;
+namespace Esteira.Core.Tests;
 
 /// <summary>The metric catalog against values computed by hand.</summary>
 public sealed class MetricTests
