@@ -84,6 +84,66 @@ public sealed class BlendTests
         Assert.Contains("blend:blend: skipped, unchanged since run 2", again.Out, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_fresh_clone_pulls_the_blends_its_tracking_store_names_and_reuses_them()
+    {
+        // Given a workspace whose tracking store and artifact store are shared (as a team's database and bucket are),
+        // run once with two experiments (runs 1, 2), blended (run 3) and pushed
+        using var ds = new TempDataset();
+        var root = WorkspaceTests.Create(ds);
+        var second = Path.Combine(root, "experiments", "shallow");
+        Directory.CreateDirectory(second);
+        File.WriteAllText(Path.Combine(second, "experiment.yaml"), "kind: lightgbm\nseed: 9\nparams:\n  iterations: 15\n  leaves: 4\n");
+        var yaml = Path.Combine(root, "esteira.yaml");
+        File.WriteAllText(yaml, File.ReadAllText(yaml)
+            .Replace("tracking: sqlite:.esteira/esteira.db", "tracking: sqlite://" + Path.Combine(ds.Root, "team.db"), StringComparison.Ordinal)
+            .Replace("artifacts: .esteira/artifacts", "artifacts: " + Path.Combine(ds.Root, "bucket"), StringComparison.Ordinal));
+        Assert.Equal(0, Cli.Esteira(root, "run").Exit);
+        var blended = Cli.Esteira(root, "blend", "1", "2");
+        Assert.True(blended.Exit == 0, blended.Err);
+        var blend = Assert.Single(CacheEntries(root), e => e.Stage == "blend:blend");
+        var push = Cli.Esteira(root, "push");
+        Assert.True(push.Exit == 0, push.Err);
+
+        // When a fresh clone (no .esteira/: no memo of the blend) pulls
+        var clone = Clone(root, Path.Combine(ds.Root, "clone"), "baseline", "shallow");
+        var pull = Cli.Esteira(clone, "pull", "--json");
+
+        // Then the blend comes down with the experiments' entries, and blending the same runs there reuses it
+        Assert.True(pull.Exit == 0, pull.Err);
+        Assert.Contains(SyncEntries(pull.Out), e => e.Stage == "blend:blend" && e.Key == blend.Key && e.Action == "pulled");
+        Assert.Contains(CacheEntries(clone), e => e.Key == blend.Key);
+        var again = Cli.Esteira(clone, "blend", "1", "2");
+        Assert.True(again.Exit == 0, again.Err);
+        Assert.Contains("blend:blend: skipped, unchanged since run 2", again.Out, StringComparison.Ordinal);
+
+        // And a clone that no longer has one of the blended experiments still pulls the blend, and says why: the newest
+        // blend run of that name (4, the clone's) names it
+        var narrower = Clone(root, Path.Combine(ds.Root, "narrower"), "baseline");
+        var narrowPull = Cli.Esteira(narrower, "pull");
+        Assert.True(narrowPull.Exit == 0, narrowPull.Err);
+        Assert.Contains("pulled blend:blend (key " + blend.Key[..12], narrowPull.Out, StringComparison.Ordinal);
+        Assert.Matches(@"named by tracked run 4; its part run 2 \(shallow\) is not among this workspace's experiments", narrowPull.Out);
+    }
+
+    /// <summary>What a fresh clone of <paramref name="root"/> holds: esteira.yaml and the named experiments, no <c>.esteira/</c>.</summary>
+    private static string Clone(string root, string folder, params string[] experiments)
+    {
+        Directory.CreateDirectory(folder);
+        File.Copy(Path.Combine(root, "esteira.yaml"), Path.Combine(folder, "esteira.yaml"));
+        foreach (var experiment in experiments)
+        {
+            var target = Path.Combine(folder, "experiments", experiment);
+            Directory.CreateDirectory(target);
+            foreach (var file in Directory.GetFiles(Path.Combine(root, "experiments", experiment)))
+            {
+                File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
+            }
+        }
+
+        return folder;
+    }
+
     private sealed record Entry(string Key, string Stage, int LastRun);
 
     private sealed record Synced(string Key, string Stage, string Action);
