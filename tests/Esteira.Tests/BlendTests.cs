@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Esteira.Pipeline;
 using Esteira.Pipeline.Cache;
+using Esteira.Pipeline.Runs;
+using Esteira.Tracking;
 
 namespace Esteira.Tests;
 
@@ -124,6 +126,49 @@ public sealed class BlendTests
         Assert.True(narrowPull.Exit == 0, narrowPull.Err);
         Assert.Contains("pulled blend:blend (key " + blend.Key[..12], narrowPull.Out, StringComparison.Ordinal);
         Assert.Matches(@"named by tracked run 4; its part run 2 \(shallow\) is not among this workspace's experiments", narrowPull.Out);
+    }
+
+    [Fact]
+    public async Task The_tracked_blends_to_pull_are_the_newest_well_formed_blend_run_of_each_name()
+    {
+        // Given a tracking store with two experiment runs, two blends named "ens" (the second newer), an unfinished blend,
+        // and a blend whose recorded key is not a cache key (it would become a path)
+        using var ds = new TempDataset();
+        var workspace = Workspace.Load(WorkspaceTests.Create(ds));
+        string Key(char c) => new(c, 64);
+        await using (var tracking = await TrackingStores.OpenAsync(null, workspace.Root))
+        {
+            async Task<long> Record(string experiment, string? key, long[] parts, bool finish = true)
+            {
+                var id = await tracking.StartRunAsync(new NewRun
+                {
+                    Experiment = experiment,
+                    Lineage = new RunLineage { ExperimentHash = key, BlendOf = parts.Select(p => new BlendPart(p, 0.5)).ToList() },
+                });
+                if (finish)
+                {
+                    await tracking.FinishRunAsync(id, RunStatus.Finished);
+                }
+
+                return id;
+            }
+
+            Assert.Equal(1, await Record("baseline", Key('1'), []));
+            Assert.Equal(2, await Record("gone", Key('2'), []));
+            await Record("ens", Key('a'), [1, 2]);
+            await Record("ens", Key('b'), [1, 2]);
+            await Record("wip", Key('c'), [1, 2], finish: false);
+            await Record("odd", "../../outside", [1, 2]);
+        }
+
+        // When pull asks which blends the tracking store names
+        var blends = await PullAndTrack.TrackedBlendsAsync(workspace);
+
+        // Then only the newest "ens" is taken, as blend:ens with its key, noting the part outside the workspace
+        var (stage, note) = Assert.Single(blends);
+        Assert.Equal("blend:ens", stage.Id);
+        Assert.Equal(Key('b'), stage.Key);
+        Assert.Equal("named by tracked run 4; its part run 2 (gone) is not among this workspace's experiments", note);
     }
 
     /// <summary>What a fresh clone of <paramref name="root"/> holds: esteira.yaml and the named experiments, no <c>.esteira/</c>.</summary>
