@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Collections.Concurrent;
 using System.Reflection;
 using Esteira.Data;
 using Esteira.Pipeline.Cache;
@@ -25,7 +26,11 @@ public sealed record ExperimentResult(string Name, ModelMetrics Metrics, string 
 
 /// <summary>The outcome of a workspace run.</summary>
 public sealed record WorkspaceRunResult(int Run, IReadOnlyList<PlannedStage> Plan, FeaturesSummary Features, string FeaturesFolder, string QualityReport,
-    IReadOnlyList<ExperimentResult> Experiments, double Seconds);
+    IReadOnlyList<ExperimentResult> Experiments, double Seconds)
+{
+    /// <summary>Wall seconds each stage of the plan took in this run, by stage id (near zero for a stage reused from the cache).</summary>
+    public IReadOnlyDictionary<string, double> StageSeconds { get; init; } = new Dictionary<string, double>();
+}
 
 /// <summary>
 /// Runs a workspace as a cached DAG: <c>features</c> (ingest → validate → features, shared by all experiments),
@@ -103,8 +108,9 @@ public static class WorkspaceRunner
         hasher.Save();
         var run = cache.NextRunNumber();
         var byId = plan.ToDictionary(p => p.Id);
+        var stageSeconds = new ConcurrentDictionary<string, double>();
 
-        var featuresFolder = Execute(cache, byId[FeaturesStage], run, observer, work =>
+        var featuresFolder = Execute(cache, byId[FeaturesStage], run, observer, stageSeconds, work =>
             workspace.Profile.Features(new FeaturesRequest(workspace.Dataset, workspace.Folds, workspace.KeepFlagged, workspace.Seed, workspace.CompetitionSettings), work, observer));
         var summary = GepiiiStages.ReadSummary(featuresFolder);
         var profile = CompetitionProfiles.ForFeatures(featuresFolder);
@@ -120,13 +126,13 @@ public static class WorkspaceRunner
             {
                 var e = experiments[i];
                 var gbm = jobs > 1 && e.Gbm.Threads == 0 ? e.Gbm with { Threads = threads } : e.Gbm;
-                var model = Execute(cache, byId["train:" + e.Name], run, experimentObserver, work => e.Kind switch
+                var model = Execute(cache, byId["train:" + e.Name], run, experimentObserver, stageSeconds, work => e.Kind switch
                 {
                     ExperimentKind.LightGbm => profile.TrainLightGbm(featuresFolder, gbm, work, experimentObserver),
                     ExperimentKind.Notebook => NotebookExperiment.Run(e, featuresFolder, workspace.Dataset, work, experimentObserver),
                     _ => CommandExperiment.Run(e, featuresFolder, workspace.Dataset, work, experimentObserver),
                 });
-                var check = Execute(cache, byId["check:" + e.Name], run, experimentObserver, work =>
+                var check = Execute(cache, byId["check:" + e.Name], run, experimentObserver, stageSeconds, work =>
                     profile.Submission(featuresFolder, model, work, experimentObserver));
                 results[i] = new ExperimentResult(e.Name, GepiiiStages.ReadMetrics(model), Path.Combine(check, GepiiiStages.SubmissionFile), model);
             });
@@ -149,11 +155,28 @@ public static class WorkspaceRunner
         }).ToList();
         var quality = Path.GetFullPath(Path.Combine(request.OutDir, GepiiiStages.QualityFile));
         CopyAtomic(Path.Combine(featuresFolder, GepiiiStages.QualityFile), quality);
-        return new WorkspaceRunResult(run, plan, summary, featuresFolder, quality, published, clock.Elapsed.TotalSeconds);
+        return new WorkspaceRunResult(run, plan, summary, featuresFolder, quality, published, clock.Elapsed.TotalSeconds) { StageSeconds = stageSeconds };
     }
 
     /// <summary>Reuses a cached stage or runs it in a work folder and commits it; a failure leaves nothing in the cache.</summary>
-    internal static string Execute<T>(StageCache cache, PlannedStage stage, int run, IRunObserver observer, Func<string, T> body)
+    internal static string Execute<T>(StageCache cache, PlannedStage stage, int run, IRunObserver observer, Func<string, T> body) =>
+        Execute(cache, stage, run, observer, null, body);
+
+    /// <summary>As above, and adds the stage's wall seconds to <paramref name="seconds"/> under its id.</summary>
+    private static string Execute<T>(StageCache cache, PlannedStage stage, int run, IRunObserver observer, ConcurrentDictionary<string, double>? seconds, Func<string, T> body)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            return ExecuteStage(cache, stage, run, observer, body);
+        }
+        finally
+        {
+            seconds?.TryAdd(stage.Id, Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
+    }
+
+    private static string ExecuteStage<T>(StageCache cache, PlannedStage stage, int run, IRunObserver observer, Func<string, T> body)
     {
         observer.Info($"{stage.Id}: {stage.Reason}");
         if (!stage.Run)

@@ -81,6 +81,12 @@ public interface ISubmissionLedger
 
     /// <summary>How many submissions to <paramref name="target"/> were recorded at or after <paramref name="since"/>.</summary>
     Task<int> CountSubmissionsSinceAsync(string target, DateTimeOffset since, CancellationToken cancellationToken = default);
+
+    /// <summary>Writes submissions recorded elsewhere (such as the deploy log of earlier versions) with their own times, in one
+    /// transaction, and returns how many were added. A submission whose target, file hash and time (to the millisecond) match a
+    /// row already in the ledger is skipped, so importing the same entries twice adds nothing. No daily limit applies.</summary>
+    /// <exception cref="EsteiraException"><see cref="ErrorCode.BadInput"/> for a bad target, hash or message; nothing is written then.</exception>
+    Task<int> ImportSubmissionsAsync(IReadOnlyList<ImportedSubmission> submissions, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The tracking port: runs, the model registry and the submission ledger in one database.

@@ -31,6 +31,11 @@ public sealed record NewSubmission
     public string? Message { get; init; }
 }
 
+/// <summary>A submission recorded elsewhere, with the time it was sent, for <see cref="ISubmissionLedger.ImportSubmissionsAsync"/>.</summary>
+/// <param name="Submission">What was sent where.</param>
+/// <param name="SubmittedAt">When it was sent; the ledger's daily count uses it.</param>
+public sealed record ImportedSubmission(NewSubmission Submission, DateTimeOffset SubmittedAt);
+
 /// <summary>A change to a recorded submission; null members are left as they are.</summary>
 public sealed record SubmissionUpdate
 {

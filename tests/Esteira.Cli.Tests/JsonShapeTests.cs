@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Esteira.Deploy.Kaggle;
+using Esteira.Leaderboard;
 
 namespace Esteira.Cli.Tests;
 
@@ -10,7 +12,7 @@ using Cli = Esteira.Testing.Cli;
 /// review (scripts and CI jobs read these objects). Values are not pinned: times, hashes and scores differ per run.
 /// After a deliberate change, regenerate and review the diff:
 /// <c>ESTEIRA_UPDATE_GOLDEN=1 dotnet test tests/Esteira.Cli.Tests -c Release --filter FullyQualifiedName~JsonShapeTests</c>.
-/// Not covered here: <c>leaderboard show --json</c>, which needs a running leaderboard server.
+/// <c>leaderboard show --json</c> asks a real leaderboard server, started in-process on a free loopback port.
 /// </summary>
 public sealed class JsonShapeTests
 {
@@ -40,8 +42,6 @@ public sealed class JsonShapeTests
             ["ci", "gitlab", "--json"],
             ["ci", "github", "--json"],
         ];
-        var folder = Path.Combine(Repository.Root, "tests", "Esteira.Cli.Tests", "golden", "json");
-        var update = Environment.GetEnvironmentVariable("ESTEIRA_UPDATE_GOLDEN") == "1";
         var problems = new List<string>();
 
         foreach (var args in commands)
@@ -55,40 +55,66 @@ public sealed class JsonShapeTests
                 continue;
             }
 
-            string actual;
-            try
-            {
-                actual = Shape(stdout);
-            }
-            catch (JsonException e)
-            {
-                problems.Add($"esteira {string.Join(' ', args)} printed no single JSON value ({e.Message}): {stdout[..Math.Min(200, stdout.Length)]}");
-                continue;
-            }
-
-            var file = Path.Combine(folder, name);
-            if (update)
-            {
-                Directory.CreateDirectory(folder);
-                File.WriteAllText(file, actual);
-                continue;
-            }
-
-            // Then
-            if (!File.Exists(file))
-            {
-                problems.Add($"{name} is missing");
-            }
-            else if (File.ReadAllText(file).ReplaceLineEndings("\n") is var expected && expected != actual)
-            {
-                var lost = expected.Split('\n').Except(actual.Split('\n'));
-                var gained = actual.Split('\n').Except(expected.Split('\n'));
-                problems.Add($"{name}: no longer has [{string.Join(", ", lost)}]; now also has [{string.Join(", ", gained)}]");
-            }
+            Compare(name, stdout, args, problems);
         }
 
         Assert.True(problems.Count == 0,
             "--json shapes differ from tests/Esteira.Cli.Tests/golden/json (if the change is meant, rerun with ESTEIRA_UPDATE_GOLDEN=1 and review the diff):\n"
+            + string.Join('\n', problems));
+    }
+
+    [Fact]
+    public async Task Leaderboard_show_json_has_the_shape_of_its_golden_file()
+    {
+        // Given our leaderboard server, in-process, where two teams have a scored submission each
+        using var temp = new TempFolder();
+        var comp = TinyCompetition.Create(temp.Path);
+        await using var server = await LeaderboardServer.StartAsync(new LeaderboardServerOptions
+        {
+            CompetitionDir = comp.Dir,
+            Teams = [TeamKey.Parse("alice:s3cret"), TeamKey.Parse("bob:hunter2")],
+            Urls = "http://127.0.0.1:0",
+            Environment = new Dictionary<string, string?>(),
+            ConfigureLogging = _ => { },
+        });
+        var url = server.Addresses[0].ToString();
+        foreach (var (team, key, scale) in new[] { ("alice", "s3cret", 1.0f), ("bob", "hunter2", 1.3f) })
+        {
+            var file = temp.Combine($"{team}.csv");
+            comp.WriteSubmission(file, (_, y) => y * scale);
+            using var client = new KaggleClient(new KaggleClientOptions
+            {
+                ApiBase = KaggleEndpoint.FromServer(url),
+                Credentials = KaggleCredentials.ApiKey(team, key, "test"),
+                ServiceName = "leaderboard",
+                PollInterval = TimeSpan.FromMilliseconds(20),
+                ScoreTimeout = TimeSpan.FromSeconds(30),
+            });
+            Assert.Equal(SubmissionStatus.Complete, (await client.SubmitAsync("tiny-comp", file, team)).State);
+        }
+
+        // When the CLI shows the board as JSON, with alice's key from the environment only
+        string[] args = ["leaderboard", "show", "--target", "leaderboard", "--server", url, "--json"];
+        var environment = new Dictionary<string, string?>
+        {
+            ["KAGGLE_USERNAME"] = "alice",
+            ["KAGGLE_KEY"] = "s3cret",
+            ["KAGGLE_API_TOKEN"] = null,
+            ["KAGGLE_CONFIG_DIR"] = temp.Path,
+            ["ESTEIRA_LEADERBOARD_URL"] = null,
+        };
+        var (exit, stdout, stderr) = Cli.Esteira(temp.Path, environment, args);
+
+        // Then it lists both teams, snake_case, and has the golden's shape
+        Assert.True(exit == 0, $"esteira {string.Join(' ', args)} exited {exit}: {stderr.Trim()}");
+        using (var board = JsonDocument.Parse(stdout))
+        {
+            Assert.Equal(["alice", "bob"], board.RootElement.EnumerateArray().Select(r => r.GetProperty("team_name").GetString()));
+        }
+
+        var problems = new List<string>();
+        Compare("esteira-leaderboard-show.txt", stdout, args, problems);
+        Assert.True(problems.Count == 0, "--json shape differs from tests/Esteira.Cli.Tests/golden/json (if the change is meant, rerun with ESTEIRA_UPDATE_GOLDEN=1 and review the diff):\n"
             + string.Join('\n', problems));
     }
 
@@ -98,6 +124,42 @@ public sealed class JsonShapeTests
         var shape = Shape("""{"b":[{"x":1},{"x":null,"y":"s"}],"a":{"c":true}}""");
 
         Assert.Equal("a: object\na.c: boolean\nb: array\nb[]: object\nb[].x: null|number\nb[].y: string\n", shape);
+    }
+
+    /// <summary>Compares the shape of <paramref name="stdout"/> with golden file <paramref name="name"/> (or writes it, with
+    /// ESTEIRA_UPDATE_GOLDEN=1), adding what differs to <paramref name="problems"/>.</summary>
+    private static void Compare(string name, string stdout, string[] args, List<string> problems)
+    {
+        var folder = Path.Combine(Repository.Root, "tests", "Esteira.Cli.Tests", "golden", "json");
+        string actual;
+        try
+        {
+            actual = Shape(stdout);
+        }
+        catch (JsonException e)
+        {
+            problems.Add($"esteira {string.Join(' ', args)} printed no single JSON value ({e.Message}): {stdout[..Math.Min(200, stdout.Length)]}");
+            return;
+        }
+
+        var file = Path.Combine(folder, name);
+        if (Environment.GetEnvironmentVariable("ESTEIRA_UPDATE_GOLDEN") == "1")
+        {
+            Directory.CreateDirectory(folder);
+            File.WriteAllText(file, actual);
+            return;
+        }
+
+        if (!File.Exists(file))
+        {
+            problems.Add($"{name} is missing");
+        }
+        else if (File.ReadAllText(file).ReplaceLineEndings("\n") is var expected && expected != actual)
+        {
+            var lost = expected.Split('\n').Except(actual.Split('\n'));
+            var gained = actual.Split('\n').Except(expected.Split('\n'));
+            problems.Add($"{name}: no longer has [{string.Join(", ", lost)}]; now also has [{string.Join(", ", gained)}]");
+        }
     }
 
     /// <summary>Every key path of <paramref name="json"/> (array items as <c>[]</c>) with the JSON types seen there, one per line, sorted.</summary>

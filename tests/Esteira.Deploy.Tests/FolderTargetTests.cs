@@ -18,11 +18,11 @@ public sealed class FolderTargetTests : IDisposable
         comp.WriteSubmission(path, (_, y) => y);
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 2, 3, 4, 5, 6, TimeSpan.Zero));
         var target = new FolderTarget(_temp.Combine("handoff"), "tiny-comp", time);
-        var log = new LocalSubmissionLog(_temp.Combine("log.jsonl"));
+        await using var log = await TestLedgers.OpenAsync(_temp, time);
         var request = new DeployRequest { FilePath = path, Message = "to the ops team", SamplePath = comp.SamplePath, Options = new GuardOptions { OverrideGate = true } };
 
         var result = await Deployer.DeployAsync(request, target, log, time);
-        await log.RecordAsync(target.Kind, target.Competition, result.Facts.Sha256, result.Outcome, time.GetUtcNow());
+        await log.RecordAsync(target.Kind, target.Competition, result, request.Message);
 
         Assert.Equal(SubmissionStatus.Complete, result.Outcome.State);
         Assert.StartsWith("20260203T040506Z-" + result.Facts.Sha256[..12], result.Outcome.Reference);

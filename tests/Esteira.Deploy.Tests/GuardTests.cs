@@ -1,6 +1,5 @@
 using Esteira.Data.Submissions;
 using Esteira.Deploy.Guard;
-using Esteira.Deploy.Targets;
 using Xunit;
 
 namespace Esteira.Deploy.Tests;
@@ -101,25 +100,6 @@ public sealed class GuardTests
         Assert.Equal(["gate", "budget", "duplicate"], decision.Refusals.Select(r => r.Rule));
         var error = Assert.Throws<EsteiraException>(decision.ThrowIfRefused);
         Assert.Contains("also refused by: budget, duplicate", error.Message);
-    }
-
-    [Fact]
-    public async Task The_deploy_log_keeps_the_status_by_name_and_reads_logs_written_before()
-    {
-        // Given a log holding a line as earlier versions wrote it (the state a string)
-        using var temp = new TempFolder();
-        var log = new LocalSubmissionLog(temp.Combine("deploy-log.jsonl"));
-        var sha = new string('b', 64);
-        await File.WriteAllTextAsync(log.Path,
-            $$"""{"target":"kaggle","competition":"c","sha256":"{{sha}}","at":"2026-03-04T01:00:00+00:00","reference":"41","message":"old","state":"Error","publicScore":null}""" + "\n");
-
-        // When a submission of the same bytes is recorded
-        await log.RecordAsync("kaggle", "c", sha, new SubmissionOutcome { Reference = "42", Description = "new", State = SubmissionStatus.Complete },
-            new DateTimeOffset(2026, 3, 5, 0, 0, 0, TimeSpan.Zero));
-
-        // Then the new line names the status as the old one did, and both lines are read back
-        Assert.Contains("\"state\":\"Complete\"", (await File.ReadAllLinesAsync(log.Path))[1], StringComparison.Ordinal);
-        Assert.Equal(["42", "41"], (await log.FindByContentAsync("kaggle", "c", sha)).Select(p => p.Reference));
     }
 
     [Fact]

@@ -106,9 +106,10 @@ public sealed class LeaderboardServerTests : IDisposable
 
         // The guard sees the server's count before anything is uploaded.
         var target = new KaggleTarget(client, "tiny-comp", "leaderboard");
+        await using var ledger = await TestLedgers.OpenAsync(_temp);
         var refusal = await Assert.ThrowsAsync<EsteiraException>(() => Deployer.DeployAsync(
             new DeployRequest { FilePath = path, SamplePath = comp.SamplePath, Options = new GuardOptions { OverrideGate = true, AllowDuplicate = true } },
-            target, new LocalSubmissionLog(_temp.Combine("log.jsonl")), time));
+            target, ledger, time));
         Assert.Equal(ErrorCode.LimitExceeded, refusal.Code);
         Assert.Contains("rule 'budget'", refusal.Message);
 
@@ -157,13 +158,13 @@ public sealed class LeaderboardServerTests : IDisposable
         await using var server = await TestServers.StartAsync(comp.Dir);
         using var client = TestServers.Client(server);
         var target = new KaggleTarget(client, "tiny-comp", "leaderboard");
-        var log = new LocalSubmissionLog(_temp.Combine("deploy-log.jsonl"));
+        await using var log = await TestLedgers.OpenAsync(_temp);
         var path = _temp.Combine("sub.csv");
         comp.WriteSubmission(path, (_, y) => y * 1.2f);
         var request = new DeployRequest { FilePath = path, Message = "m", SamplePath = comp.SamplePath, Gate = GateSummary.Passed() };
 
         var first = await Deployer.DeployAsync(request, target, log, TimeProvider.System);
-        await log.RecordAsync("leaderboard", "tiny-comp", first.Facts.Sha256, first.Outcome, DateTimeOffset.UtcNow);
+        await log.RecordAsync("leaderboard", "tiny-comp", first, request.Message);
         Assert.Equal(SubmissionStatus.Complete, first.Outcome.State);
 
         var error = await Assert.ThrowsAsync<EsteiraException>(() => Deployer.DeployAsync(request, target, log, TimeProvider.System));
@@ -185,9 +186,10 @@ public sealed class LeaderboardServerTests : IDisposable
         var path = _temp.Combine("short.csv");
         File.WriteAllText(path, "row_id,meter_reading\n0,1\n1,2\n");
 
+        await using var ledger = await TestLedgers.OpenAsync(_temp);
         var error = await Assert.ThrowsAsync<EsteiraException>(() => Deployer.DeployAsync(
             new DeployRequest { FilePath = path, SamplePath = comp.SamplePath, Gate = GateSummary.Passed() },
-            new KaggleTarget(client, "tiny-comp", "leaderboard"), new LocalSubmissionLog(_temp.Combine("l.jsonl")), TimeProvider.System));
+            new KaggleTarget(client, "tiny-comp", "leaderboard"), ledger, TimeProvider.System));
 
         Assert.Equal(ErrorCode.BadInput, error.Code);
         Assert.Contains("short.csv:4 column 'row_id': 198 of the sample submission's 200 ids are missing, e.g. row_id '2'; add one row per id", error.Message);
@@ -454,9 +456,10 @@ public sealed class LeaderboardServerTests : IDisposable
         Assert.StartsWith("\"row_id\",\"meter_reading\"\n\"0\",\"", (await File.ReadAllTextAsync(quoted)).ReplaceLineEndings("\n"), StringComparison.Ordinal);
         var expected = await client.SubmitAsync("tiny-comp", plain, "plain");
 
+        await using var ledger = await TestLedgers.OpenAsync(_temp);
         var outcome = await Deployer.DeployAsync(
             new DeployRequest { FilePath = quoted, SamplePath = comp.SamplePath, Gate = GateSummary.Passed(), Options = new GuardOptions { AllowDuplicate = true } },
-            new KaggleTarget(client, "tiny-comp", "leaderboard"), new LocalSubmissionLog(_temp.Combine("log.jsonl")), TimeProvider.System);
+            new KaggleTarget(client, "tiny-comp", "leaderboard"), ledger, TimeProvider.System);
 
         Assert.Equal(SubmissionStatus.Complete, outcome.Outcome.State);
         Assert.Equal(expected.PublicScore, outcome.Outcome.PublicScore);

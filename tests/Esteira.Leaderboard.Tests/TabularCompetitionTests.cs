@@ -132,7 +132,8 @@ public sealed class TabularCompetitionTests : IDisposable
         var request = new DeployRequest { FilePath = path, SamplePath = Path.Combine(dir, "sample_submission.csv"), Gate = GateSummary.Passed() };
 
         // When the guard gathers its facts and decides
-        var facts = await Deployer.GatherFactsAsync(request, new FolderTarget(_temp.Combine("handoff"), "bikes", TimeProvider.System), new LocalSubmissionLog(_temp.Combine("l.jsonl")), TimeProvider.System);
+        await using var ledger = await TestLedgers.OpenAsync(_temp);
+        var facts = await Deployer.GatherFactsAsync(request, new FolderTarget(_temp.Combine("handoff"), "bikes", TimeProvider.System), ledger, TimeProvider.System);
         var refusal = Assert.Single(SubmissionGuard.Evaluate(facts, new GuardOptions()).Refusals);
 
         // Then rule 'check' refuses with one line: file:line column 'name': problem; remedy

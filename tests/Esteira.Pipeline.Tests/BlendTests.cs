@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Esteira.Pipeline.Cache;
+using Esteira.Pipeline.Runs;
+using Esteira.Tracking;
 
 namespace Esteira.Pipeline.Tests;
 
@@ -83,6 +85,109 @@ public sealed class BlendTests
         var again = Cli.Esteira(root, "blend", "1", "2");
         Assert.True(again.Exit == 0, again.Err);
         Assert.Contains("blend:blend: skipped, unchanged since run 2", again.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_fresh_clone_pulls_the_blends_its_tracking_store_names_and_reuses_them()
+    {
+        // Given a workspace whose tracking store and artifact store are shared (as a team's database and bucket are),
+        // run once with two experiments (runs 1, 2), blended (run 3) and pushed
+        using var ds = new TempDataset();
+        var root = WorkspaceTests.Create(ds);
+        var second = Path.Combine(root, "experiments", "shallow");
+        Directory.CreateDirectory(second);
+        File.WriteAllText(Path.Combine(second, "experiment.yaml"), "kind: lightgbm\nseed: 9\nparams:\n  iterations: 15\n  leaves: 4\n");
+        var yaml = Path.Combine(root, "esteira.yaml");
+        File.WriteAllText(yaml, File.ReadAllText(yaml)
+            .Replace("tracking: sqlite:.esteira/esteira.db", "tracking: sqlite://" + Path.Combine(ds.Root, "team.db"), StringComparison.Ordinal)
+            .Replace("artifacts: .esteira/artifacts", "artifacts: " + Path.Combine(ds.Root, "bucket"), StringComparison.Ordinal));
+        Assert.Equal(0, Cli.Esteira(root, "run").Exit);
+        var blended = Cli.Esteira(root, "blend", "1", "2");
+        Assert.True(blended.Exit == 0, blended.Err);
+        var blend = Assert.Single(CacheEntries(root), e => e.Stage == "blend:blend");
+        var push = Cli.Esteira(root, "push");
+        Assert.True(push.Exit == 0, push.Err);
+
+        // When a fresh clone (no .esteira/: no memo of the blend) pulls
+        var clone = Clone(root, Path.Combine(ds.Root, "clone"), "baseline", "shallow");
+        var pull = Cli.Esteira(clone, "pull", "--json");
+
+        // Then the blend comes down with the experiments' entries, and blending the same runs there reuses it
+        Assert.True(pull.Exit == 0, pull.Err);
+        Assert.Contains(SyncEntries(pull.Out), e => e.Stage == "blend:blend" && e.Key == blend.Key && e.Action == "pulled");
+        Assert.Contains(CacheEntries(clone), e => e.Key == blend.Key);
+        var again = Cli.Esteira(clone, "blend", "1", "2");
+        Assert.True(again.Exit == 0, again.Err);
+        Assert.Contains("blend:blend: skipped, unchanged since run 2", again.Out, StringComparison.Ordinal);
+
+        // And a clone that no longer has one of the blended experiments still pulls the blend, and says why: the newest
+        // blend run of that name (4, the clone's) names it
+        var narrower = Clone(root, Path.Combine(ds.Root, "narrower"), "baseline");
+        var narrowPull = Cli.Esteira(narrower, "pull");
+        Assert.True(narrowPull.Exit == 0, narrowPull.Err);
+        Assert.Contains("pulled blend:blend (key " + blend.Key[..12], narrowPull.Out, StringComparison.Ordinal);
+        Assert.Matches(@"named by tracked run 4; its part run 2 \(shallow\) is not among this workspace's experiments", narrowPull.Out);
+    }
+
+    [Fact]
+    public async Task The_tracked_blends_to_pull_are_the_newest_well_formed_blend_run_of_each_name()
+    {
+        // Given a tracking store with two experiment runs, two blends named "ens" (the second newer), an unfinished blend,
+        // and a blend whose recorded key is not a cache key (it would become a path)
+        using var ds = new TempDataset();
+        var workspace = Workspace.Load(WorkspaceTests.Create(ds));
+        string Key(char c) => new(c, 64);
+        await using (var tracking = await TrackingStores.OpenAsync(null, workspace.Root))
+        {
+            async Task<long> Record(string experiment, string? key, long[] parts, bool finish = true)
+            {
+                var id = await tracking.StartRunAsync(new NewRun
+                {
+                    Experiment = experiment,
+                    Lineage = new RunLineage { ExperimentHash = key, BlendOf = parts.Select(p => new BlendPart(p, 0.5)).ToList() },
+                });
+                if (finish)
+                {
+                    await tracking.FinishRunAsync(id, RunStatus.Finished);
+                }
+
+                return id;
+            }
+
+            Assert.Equal(1, await Record("baseline", Key('1'), []));
+            Assert.Equal(2, await Record("gone", Key('2'), []));
+            await Record("ens", Key('a'), [1, 2]);
+            await Record("ens", Key('b'), [1, 2]);
+            await Record("wip", Key('c'), [1, 2], finish: false);
+            await Record("odd", "../../outside", [1, 2]);
+        }
+
+        // When pull asks which blends the tracking store names
+        var blends = await PullAndTrack.TrackedBlendsAsync(workspace);
+
+        // Then only the newest "ens" is taken, as blend:ens with its key, noting the part outside the workspace
+        var (stage, note) = Assert.Single(blends);
+        Assert.Equal("blend:ens", stage.Id);
+        Assert.Equal(Key('b'), stage.Key);
+        Assert.Equal("named by tracked run 4; its part run 2 (gone) is not among this workspace's experiments", note);
+    }
+
+    /// <summary>What a fresh clone of <paramref name="root"/> holds: esteira.yaml and the named experiments, no <c>.esteira/</c>.</summary>
+    private static string Clone(string root, string folder, params string[] experiments)
+    {
+        Directory.CreateDirectory(folder);
+        File.Copy(Path.Combine(root, "esteira.yaml"), Path.Combine(folder, "esteira.yaml"));
+        foreach (var experiment in experiments)
+        {
+            var target = Path.Combine(folder, "experiments", experiment);
+            Directory.CreateDirectory(target);
+            foreach (var file in Directory.GetFiles(Path.Combine(root, "experiments", experiment)))
+            {
+                File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
+            }
+        }
+
+        return folder;
     }
 
     private sealed record Entry(string Key, string Stage, int LastRun);

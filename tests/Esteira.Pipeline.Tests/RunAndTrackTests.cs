@@ -45,6 +45,12 @@ public sealed class RunAndTrackTests
         Assert.Equal(Path.Combine("out", "submission.csv.gz"), run.Artifacts["submission"]);
         Assert.False(run.Tags.ContainsKey(RunAndTrack.ReusedTag));
         Assert.Equal("true", runs.Single(r => r.Id == reused.RunId).Tags[RunAndTrack.ReusedTag]);
+
+        // And each run lists its own stages with their wall time: the first trained (seconds), the second only reused
+        Assert.Equal([WorkspaceRunner.FeaturesStage, "train:baseline", "check:baseline"], run.Stages.Select(s => s.Stage));
+        Assert.All(run.Stages, s => Assert.Equal(first.Run.StageSeconds[s.Stage], s.Seconds, 3));
+        var reusedStages = runs.Single(r => r.Id == reused.RunId).Stages;
+        Assert.True(reusedStages.Single(s => s.Stage == "train:baseline").Seconds < run.Stages.Single(s => s.Stage == "train:baseline").Seconds);
     }
 
     [Fact]

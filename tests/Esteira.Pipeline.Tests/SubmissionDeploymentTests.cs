@@ -9,7 +9,7 @@ namespace Esteira.Pipeline.Tests;
 
 /// <summary>
 /// The deploy-champion service without the CLI: what a workspace's esteira.yaml fills in, which file goes where, and the
-/// ledger (champion) or local log (a given file) that remembers it. The folder target keeps it all on this machine.
+/// tracking store's submission ledger that remembers it either way. The folder target keeps it all on this machine.
 /// </summary>
 public sealed class SubmissionDeploymentTests : IDisposable
 {
@@ -31,7 +31,7 @@ public sealed class SubmissionDeploymentTests : IDisposable
         var workspace = new Workspace(_folder, data, 3, false, null, null, null, deploy, []) { CompetitionSettings = new CompetitionSettings { Metric = "rmse" } };
 
         // When the command line named nothing
-        var filled = DeployDefaults.Apply(new DeploymentRequest { Target = new TargetSpec { Kind = DeployDefaults.Target }, Log = "log.jsonl" }, workspace);
+        var filled = DeployDefaults.Apply(new DeploymentRequest { Target = new TargetSpec { Kind = DeployDefaults.Target } }, workspace);
 
         // Then every default comes from the workspace; dest is relative to it, and the .gz sample wins
         Assert.Equal("leaderboard", filled.Target.Kind);
@@ -47,7 +47,6 @@ public sealed class SubmissionDeploymentTests : IDisposable
             Target = new TargetSpec { Kind = "kaggle", Competition = "ashrae", Destination = "elsewhere" },
             Sample = "mine.csv",
             Metric = "mae",
-            Log = "log.jsonl",
         }, workspace);
         Assert.Equal("kaggle", named.Target.Kind);
         Assert.Equal("ashrae", named.Target.Competition);
@@ -60,12 +59,12 @@ public sealed class SubmissionDeploymentTests : IDisposable
     public async Task Without_a_file_outside_a_workspace_the_deployment_is_a_usage_error()
     {
         var e = await Assert.ThrowsAsync<EsteiraException>(() => SubmissionDeployment.OpenAsync(
-            new DeploymentRequest { Target = new TargetSpec { Kind = "folder" }, Log = Path.Combine(_folder, "log.jsonl") }, null, _ => { }, TimeProvider.System));
+            new DeploymentRequest { Target = new TargetSpec { Kind = "folder" }, Folder = _folder }, null, _ => { }, TimeProvider.System));
         Assert.Equal(ErrorCode.Usage, e.Code);
     }
 
     [Fact]
-    public async Task A_given_file_is_sent_once_and_remembered_in_the_local_log()
+    public async Task A_given_file_is_sent_once_and_remembered_in_the_ledger()
     {
         // Given a checked submission beside its sample
         var file = Path.Combine(_folder, "submission.csv");
@@ -76,7 +75,8 @@ public sealed class SubmissionDeploymentTests : IDisposable
             File = file,
             Target = new TargetSpec { Kind = "folder", Destination = Path.Combine(_folder, "sent") },
             Guard = new GuardOptions { OverrideGate = true },
-            Log = Path.Combine(_folder, "deploy-log.jsonl"),
+            Tracking = Path.Combine(_folder, "tracking.db"),
+            Folder = _folder,
         };
 
         // When it is deployed
@@ -87,9 +87,14 @@ public sealed class SubmissionDeploymentTests : IDisposable
             Assert.Equal(3, result.Facts.Rows);
         }
 
-        // Then it is in the folder and in the log, so the same bytes are refused next time
+        // Then it is in the folder and in the ledger (without a run), so the same bytes are refused next time
         Assert.Single(Directory.GetFiles(Path.Combine(_folder, "sent"), "*submission.csv"));
-        Assert.True(File.Exists(request.Log));
+        await using (var store = await TrackingStores.OpenAsync(request.Tracking, _folder))
+        {
+            var entry = Assert.Single(await store.ListSubmissionsAsync(new SubmissionQuery()));
+            Assert.Null(entry.RunId);
+        }
+
         await using var again = await SubmissionDeployment.OpenAsync(request, null, _ => { }, TimeProvider.System);
         var refused = await Assert.ThrowsAsync<EsteiraException>(() => again.SendAsync(null));
         Assert.Equal(ErrorCode.Conflict, refused.Code);
@@ -110,7 +115,7 @@ public sealed class SubmissionDeploymentTests : IDisposable
             runId = await ChampionRunAsync(store, workspace.ChampionModel, "baseline", Path.Combine("out", "submission.csv"));
         }
 
-        var request = new DeploymentRequest { Target = new TargetSpec { Kind = DeployDefaults.Target }, Log = Path.Combine(_folder, "unused-log.jsonl") };
+        var request = new DeploymentRequest { Target = new TargetSpec { Kind = DeployDefaults.Target } };
 
         // When it is deployed with nothing named
         await using (var deployment = await SubmissionDeployment.OpenAsync(request, root, _ => { }, TimeProvider.System))
@@ -121,9 +126,8 @@ public sealed class SubmissionDeploymentTests : IDisposable
             await deployment.SendAsync(null);
         }
 
-        // Then it went to esteira.yaml's dest, the ledger names the run, and the local log was not used
+        // Then it went to esteira.yaml's dest, and the ledger names the run
         Assert.Single(Directory.GetFiles(Path.Combine(root, "submissions"), "*submission.csv"));
-        Assert.False(File.Exists(request.Log));
         await using (var store = await TrackingStores.OpenAsync(WorkspaceConfig.TrackingUri(workspace.Config), root))
         {
             var entry = Assert.Single(await store.ListSubmissionsAsync(new SubmissionQuery()));
@@ -147,7 +151,7 @@ public sealed class SubmissionDeploymentTests : IDisposable
     public async Task A_champion_of_another_experiment_or_none_at_all_is_not_found()
     {
         var root = CreateWorkspace();
-        var request = new DeploymentRequest { Target = new TargetSpec { Kind = DeployDefaults.Target }, Log = Path.Combine(_folder, "log.jsonl") };
+        var request = new DeploymentRequest { Target = new TargetSpec { Kind = DeployDefaults.Target } };
         var none = await Assert.ThrowsAsync<EsteiraException>(() => SubmissionDeployment.OpenAsync(request, root, _ => { }, TimeProvider.System));
         Assert.Equal(ErrorCode.NotFound, none.Code);
         Assert.Contains("has no champion yet", none.Message, StringComparison.Ordinal);

@@ -9,9 +9,24 @@ namespace Esteira.Testing;
 /// </summary>
 public static class Cli
 {
-    public static Process Start(string workingDirectory, params string[] args)
+    public static Process Start(string workingDirectory, params string[] args) => Start(workingDirectory, null, args);
+
+    /// <summary>Starts esteira with <paramref name="environment"/> over the test's own (a null value removes a variable).</summary>
+    public static Process Start(string workingDirectory, IReadOnlyDictionary<string, string?>? environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null)
+            {
+                start.Environment.Remove(name);
+            }
+            else
+            {
+                start.Environment[name] = value;
+            }
+        }
+
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "esteira.dll"));
         foreach (var a in args)
         {
@@ -40,9 +55,11 @@ public static class Cli
         return false;
     }
 
-    public static (int Exit, string Out, string Err) Esteira(string workingDirectory, params string[] args)
+    public static (int Exit, string Out, string Err) Esteira(string workingDirectory, params string[] args) => Esteira(workingDirectory, null, args);
+
+    public static (int Exit, string Out, string Err) Esteira(string workingDirectory, IReadOnlyDictionary<string, string?>? environment, params string[] args)
     {
-        using var process = Start(workingDirectory, args);
+        using var process = Start(workingDirectory, environment, args);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         process.WaitForExit();

@@ -598,6 +598,35 @@ public abstract class TrackingStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Imported_submissions_keep_their_times_count_by_them_and_are_not_added_twice()
+    {
+        var store = await CreateStoreAsync();
+        var today = TrackingStoreExtensions.StartOfUtcDay(Clock.GetUtcNow());
+        var entries = new List<ImportedSubmission>
+        {
+            new(Submission("folder/c", hash: 'b') with { CvScore = null, Status = SubmissionStatus.Complete, ExternalId = "41", Message = "at postgresql://u:pw@h/db" }, today.AddHours(-1)),
+            new(Submission("folder/c", hash: 'c') with { Status = SubmissionStatus.Error }, today.AddMinutes(1)),
+        };
+
+        Assert.Equal(2, await store.ImportSubmissionsAsync(entries));
+        Assert.Equal(0, await store.ImportSubmissionsAsync(entries));
+        Assert.Equal(1, await store.ImportSubmissionsAsync([.. entries, new(Submission("folder/c", hash: 'b'), today.AddMinutes(2))]));
+
+        var rows = await store.ListSubmissionsAsync(new SubmissionQuery { Target = "folder/c" });
+        Assert.Equal([today.AddMinutes(2), today.AddMinutes(1), today.AddHours(-1)], rows.Select(r => r.SubmittedAt));
+        Assert.Equal(("41", SubmissionStatus.Complete, (double?)null), (rows[2].ExternalId, rows[2].Status, rows[2].CvScore));
+        Assert.Equal($"at postgresql://u:{Secrets.Mask}@h/db", rows[2].Message);
+        Assert.Equal(2, await store.CountSubmissionsSinceAsync("folder/c", today));
+        Assert.Equal(0, await store.ImportSubmissionsAsync([]));
+
+        // A bad entry refuses the whole batch: nothing of it is written.
+        var bad = await Assert.ThrowsAsync<EsteiraException>(() => store.ImportSubmissionsAsync(
+            [new(Submission("folder/c", hash: 'd'), today), new(Submission("folder/c") with { FileSha256 = "xyz" }, today)]));
+        Assert.Equal(ErrorCode.BadInput, bad.Code);
+        Assert.Equal(3, await store.CountSubmissionsSinceAsync("folder/c", DateTimeOffset.UnixEpoch));
+    }
+
+    [Fact]
     public async Task The_daily_limit_holds_when_several_processes_submit_at_once()
     {
         await CreateStoreAsync();

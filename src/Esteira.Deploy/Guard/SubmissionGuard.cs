@@ -4,7 +4,7 @@ namespace Esteira.Deploy.Guard;
 
 /// <summary>
 /// What the ledger knows about earlier submissions; the guard's only view of history. Implemented over the tracking
-/// store (and by <see cref="LocalSubmissionLog"/> until then).
+/// store's submission ledger (<c>Esteira.Pipeline.Deployment.LedgerHistory</c>), for every deploy.
 /// </summary>
 public interface ISubmissionHistory
 {

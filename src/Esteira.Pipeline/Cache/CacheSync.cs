@@ -40,7 +40,8 @@ public enum SyncAction
 /// <param name="Bytes">Bytes moved.</param>
 /// <param name="Run">The run number that produced the entry, when known.</param>
 /// <param name="Problem">For <see cref="SyncAction.Repaired"/> and <see cref="SyncAction.Damaged"/>: which file of the store was damaged and how.</param>
-public sealed record SyncEntry(string Stage, string Key, SyncAction Action, int Files, long Bytes, int? Run, string? Problem = null);
+/// <param name="Note">Why a pull looked for this entry when the plan does not explain it, e.g. the tracked run that names a blend.</param>
+public sealed record SyncEntry(string Stage, string Key, SyncAction Action, int Files, long Bytes, int? Run, string? Problem = null, string? Note = null);
 
 /// <summary>The outcome of a push or pull.</summary>
 public sealed record SyncResult(string Store, IReadOnlyList<SyncEntry> Entries, double Seconds)

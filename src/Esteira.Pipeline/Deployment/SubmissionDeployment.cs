@@ -1,3 +1,4 @@
+using Esteira.Config;
 using Esteira.Deploy;
 using Esteira.Deploy.Guard;
 using Esteira.Deploy.Kaggle;
@@ -30,30 +31,36 @@ public sealed record DeploymentRequest
     /// <summary>Which guard rules to waive.</summary>
     public GuardOptions Guard { get; init; } = new();
 
-    /// <summary>The local submission log that is the guard's history when <see cref="File"/> is given.</summary>
-    public required string Log { get; init; }
+    /// <summary>The tracking store whose submission ledger is the guard's history (a <c>--tracking</c> value); null:
+    /// ESTEIRA_TRACKING_URI, then esteira.yaml's <c>tracking:</c>, then SQLite at <c>.esteira/esteira.db</c>.</summary>
+    public string? Tracking { get; init; }
+
+    /// <summary>Outside a workspace, the folder whose <c>.esteira/</c> holds the default store and any old deploy log; null: the current folder.</summary>
+    public string? Folder { get; init; }
 }
 
 /// <summary>
 /// One submission on its way to a target: <see cref="OpenAsync"/> settles what is sent (a file, or the workspace's champion
-/// with its gate verdict and the tracking store's ledger as history) and where; <see cref="SendAsync"/> guards, submits and
-/// records the outcome. A caller tells the user what is about to be sent in between.
+/// with its gate verdict) and where, and opens the tracking store's ledger, the guard's history either way;
+/// <see cref="SendAsync"/> guards, submits and records the outcome there. A caller tells the user what is about to be sent in between.
 /// </summary>
 public sealed class SubmissionDeployment : IAsyncDisposable
 {
     private readonly DeploymentRequest _request;
-    private readonly LocalSubmissionLog _log;
     private readonly TimeProvider _time;
 
-    private SubmissionDeployment(DeploymentRequest request, ISubmissionTarget target, ChampionDeploy? champion, Submission? alreadySent, TimeProvider time)
+    private SubmissionDeployment(DeploymentRequest request, LedgerHistory ledger, ISubmissionTarget target, ChampionDeploy? champion, Submission? alreadySent, TimeProvider time)
     {
         _request = request;
-        _log = new LocalSubmissionLog(request.Log);
+        Ledger = ledger;
         _time = time;
         Target = target;
         Champion = champion;
         AlreadySent = alreadySent;
     }
+
+    /// <summary>The tracking store's submission ledger: the guard's history, and where the outcome is recorded.</summary>
+    public LedgerHistory Ledger { get; }
 
     /// <summary>The target the submission goes to.</summary>
     public ISubmissionTarget Target { get; }
@@ -75,8 +82,9 @@ public sealed class SubmissionDeployment : IAsyncDisposable
     /// <summary>Settles what is sent and where.</summary>
     /// <param name="request">The file (or none: the champion), the target and the guard's options.</param>
     /// <param name="workspaceRoot">The workspace the command runs in, null outside one.</param>
-    /// <param name="progress">Told what a remote dataset download did (a champion deploy reads the dataset's sample submission).</param>
-    /// <param name="time">The clock of the guard's daily budget and of the local log.</param>
+    /// <param name="progress">Told what a remote dataset download did (a champion deploy reads the dataset's sample submission), and
+    /// in one line what importing an old <c>.esteira/deploy-log.jsonl</c> into the ledger did.</param>
+    /// <param name="time">The clock of the guard's daily budget and of the ledger.</param>
     /// <param name="cancellationToken">Cancels the store, dataset and target calls.</param>
     /// <exception cref="EsteiraException">
     /// <see cref="ErrorCode.Usage"/> without a file outside a workspace; <see cref="ErrorCode.NotFound"/> when the workspace has no
@@ -87,38 +95,37 @@ public sealed class SubmissionDeployment : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(time);
+        if (request.File is null && workspaceRoot is null)
+        {
+            throw new EsteiraException(ErrorCode.Usage, "--file is required outside a workspace: the submission to send");
+        }
+
+        var workspace = workspaceRoot is null ? null : Workspace.Load(workspaceRoot);
+        var ledger = await LedgerHistory.OpenAsync(WorkspaceConfig.TrackingUri(workspace?.Config, request.Tracking),
+            workspaceRoot ?? request.Folder ?? Directory.GetCurrentDirectory(), time, progress, cancellationToken);
         ChampionDeploy? champion = null;
         ISubmissionTarget? target = null;
         try
         {
             if (request.File is null)
             {
-                if (workspaceRoot is null)
-                {
-                    throw new EsteiraException(ErrorCode.Usage, "--file is required outside a workspace: the submission to send");
-                }
-
-                champion = await ChampionDeploy.OpenAsync(Workspace.Load(workspaceRoot), request.Experiment, cancellationToken);
-                request = DeployDefaults.Apply(request, await RemoteDatasets.ResolveAsync(Workspace.Load(workspaceRoot), progress, cancellationToken));
+                champion = await ChampionDeploy.OpenAsync(workspace!, request.Experiment, ledger, cancellationToken);
+                request = DeployDefaults.Apply(request, await RemoteDatasets.ResolveAsync(workspace!, progress, cancellationToken));
             }
 
             target = await SubmissionTargets.CreateAsync(request.Target with { Time = time }, KaggleCredentialLocator.ProcessEnvironment(), cancellationToken);
             var sent = champion is not null && !request.Guard.AllowDuplicate ? await champion.AlreadySentAsync(target.Kind, target.Competition, cancellationToken) : null;
-            return new SubmissionDeployment(request, target, champion, sent, time);
+            return new SubmissionDeployment(request, ledger, target, champion, sent, time);
         }
         catch
         {
             (target as IDisposable)?.Dispose();
-            if (champion is not null)
-            {
-                await champion.DisposeAsync();
-            }
-
+            await ledger.DisposeAsync();
             throw;
         }
     }
 
-    /// <summary>Guards the submission, sends it, and records the outcome in the ledger (a champion) or the local log (a file).</summary>
+    /// <summary>Guards the submission, sends it, and records the outcome in the ledger (with the run and its CV for a champion).</summary>
     /// <param name="progress">Told of each step: hashing, checking, asking for the budget, uploading, waiting for the score.</param>
     /// <param name="cancellationToken">Cancels the guard's and the target's calls.</param>
     /// <returns>What the guard saw and what the target said; a submission the target scored as an error is returned, not thrown.</returns>
@@ -133,10 +140,10 @@ public sealed class SubmissionDeployment : IAsyncDisposable
             Metric = _request.Metric is null ? null : EvalMetric.Parse(_request.Metric, "--metric"),
             Gate = Champion?.Gate ?? GateSummary.NotEvaluated,
             Options = _request.Guard,
-        }, Target, Champion is null ? _log : Champion, _time, progress, cancellationToken);
+        }, Target, Ledger, _time, progress, cancellationToken);
         if (Champion is null)
         {
-            await _log.RecordAsync(Target.Kind, Target.Competition, result.Facts.Sha256, result.Outcome, _time.GetUtcNow(), cancellationToken);
+            await Ledger.RecordAsync(Target.Kind, Target.Competition, result, Message, cancellationToken: cancellationToken);
         }
         else
         {
@@ -146,13 +153,10 @@ public sealed class SubmissionDeployment : IAsyncDisposable
         return result;
     }
 
-    /// <summary>Releases the target's connection and the champion's tracking store.</summary>
+    /// <summary>Releases the target's connection and closes the tracking store.</summary>
     public async ValueTask DisposeAsync()
     {
         (Target as IDisposable)?.Dispose();
-        if (Champion is not null)
-        {
-            await Champion.DisposeAsync();
-        }
+        await Ledger.DisposeAsync();
     }
 }

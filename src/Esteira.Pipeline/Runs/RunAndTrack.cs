@@ -102,6 +102,15 @@ public static class RunAndTrack
                     .. result.TrainRows > 0 ? [new MetricPoint(FlaggedFraction, (double)result.FlaggedRows / result.TrainRows)] : Array.Empty<MetricPoint>(),
                 ], cancellationToken);
 
+                // The run's own stages: the shared features stage and its train and check. Its start and end are the
+                // invocation's (experiments of one invocation share the features and may run side by side).
+                await recorder.LogAsync(new RunLog
+                {
+                    Stages = [.. new[] { WorkspaceRunner.FeaturesStage, stage.Id, "check:" + experiment.Name }
+                        .Where(run.StageSeconds.ContainsKey)
+                        .Select(id => new StageDuration(id, Math.Round(run.StageSeconds[id], 3)))],
+                }, cancellationToken);
+
                 // Paths inside the workspace are kept relative to it, so that another CI job (another folder) finds them.
                 await recorder.LogArtifactAsync("submission", WorkspacePath(root, result.Submission), cancellationToken);
                 await recorder.LogArtifactAsync("model", WorkspacePath(root, experiment.ModelFolder), cancellationToken);

@@ -13,6 +13,85 @@ internal sealed class SqlSubmissionLedger(TrackingDatabase db) : ISubmissionLedg
     /// <inheritdoc />
     public Task<long> AddSubmissionAsync(NewSubmission submission, int? dailyLimit = null, CancellationToken cancellationToken = default)
     {
+        var row = Checked(submission);
+        if (dailyLimit is < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(dailyLimit), dailyLimit, "the daily limit cannot be negative");
+        }
+
+        return _db.WriteAsync(async (c, tx) =>
+        {
+            var now = _db.Time.GetUtcNow();
+            if (dailyLimit is { } limit)
+            {
+                await _db.Database.LockAsync(c, tx, $"submissions:{row.Target}", cancellationToken);
+                var dayStart = TrackingStoreExtensions.StartOfUtcDay(now);
+                var count = await CountAsync(c, tx, row.Target, dayStart, cancellationToken);
+                if (count >= limit)
+                {
+                    throw new EsteiraException(ErrorCode.LimitExceeded,
+                        $"target '{row.Target}' already has {count} of {limit} submissions today (UTC); the count resets at 00:00 UTC ({dayStart.AddDays(1):yyyy-MM-dd HH:mm}Z)");
+                }
+            }
+
+            return await InsertAsync(c, tx, row, now.ToUnixTimeMilliseconds(), cancellationToken);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<int> ImportSubmissionsAsync(IReadOnlyList<ImportedSubmission> submissions, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(submissions);
+        // Every entry is checked before the transaction opens: a bad one leaves the ledger as it was.
+        var rows = submissions.Select(s => (Row: Checked(s.Submission), At: s.SubmittedAt.ToUnixTimeMilliseconds())).ToList();
+        if (rows.Count == 0)
+        {
+            return Task.FromResult(0);
+        }
+
+        return _db.WriteAsync(async (c, tx) =>
+        {
+            // Two processes importing the same entries at once must not both find them missing.
+            await _db.Database.LockAsync(c, tx, "submissions:import", cancellationToken);
+            var added = 0;
+            foreach (var (row, at) in rows)
+            {
+                var known = await c.ExecuteScalarAsync<long>(new CommandDefinition(
+                    "SELECT COUNT(*) FROM submissions WHERE target = @Target AND file_sha256 = @Sha AND submitted_at = @at",
+                    new { row.Target, row.Sha, at }, tx, cancellationToken: cancellationToken));
+                if (known == 0)
+                {
+                    await InsertAsync(c, tx, row, at, cancellationToken);
+                    added++;
+                }
+            }
+
+            return added;
+        }, cancellationToken);
+    }
+
+    private static async Task<long> InsertAsync(DbConnection c, DbTransaction tx, CheckedSubmission row, long at, CancellationToken cancellationToken)
+    {
+        if (row.Submission.RunId is { } runId)
+        {
+            await TrackingDatabase.StatusAsync(c, tx, runId, cancellationToken);
+        }
+
+        var submission = row.Submission;
+        return await c.ExecuteScalarAsync<long>(new CommandDefinition("""
+            INSERT INTO submissions (run_id, file_sha256, target, status, cv_score, public_score, private_score, external_id, message, submitted_at, updated_at)
+            VALUES (@RunId, @sha, @target, @status, @cv, @public, @private, @externalId, @message, @now, @now) RETURNING id
+            """, new
+        {
+            submission.RunId, sha = row.Sha, target = row.Target, status = Format(submission.Status), cv = TrackingDatabase.Stored(submission.CvScore),
+            @public = TrackingDatabase.Stored(submission.PublicScore), @private = TrackingDatabase.Stored(submission.PrivateScore),
+            externalId = row.ExternalId, message = row.Message, now = at,
+        }, tx, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>A submission's names and values as they will be stored (passwords masked), or the first reason it cannot be.</summary>
+    private static CheckedSubmission Checked(NewSubmission submission)
+    {
         ArgumentNullException.ThrowIfNull(submission);
         var target = Names.Check(submission.Target, "submission target");
         var sha = CheckSha256(submission.FileSha256);
@@ -21,44 +100,12 @@ internal sealed class SqlSubmissionLedger(TrackingDatabase db) : ISubmissionLedg
             Names.CheckRunId(r);
         }
 
-        if (dailyLimit is < 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(dailyLimit), dailyLimit, "the daily limit cannot be negative");
-        }
-
         var message = submission.Message is null ? null : Names.CheckValue(submission.Message, "submission message");
         var externalId = submission.ExternalId is null ? null : Names.CheckValue(submission.ExternalId, "submission external id");
-        return _db.WriteAsync(async (c, tx) =>
-        {
-            var now = _db.Time.GetUtcNow();
-            if (dailyLimit is { } limit)
-            {
-                await _db.Database.LockAsync(c, tx, $"submissions:{target}", cancellationToken);
-                var dayStart = TrackingStoreExtensions.StartOfUtcDay(now);
-                var count = await CountAsync(c, tx, target, dayStart, cancellationToken);
-                if (count >= limit)
-                {
-                    throw new EsteiraException(ErrorCode.LimitExceeded,
-                        $"target '{target}' already has {count} of {limit} submissions today (UTC); the count resets at 00:00 UTC ({dayStart.AddDays(1):yyyy-MM-dd HH:mm}Z)");
-                }
-            }
-
-            if (submission.RunId is { } runId)
-            {
-                await TrackingDatabase.StatusAsync(c, tx, runId, cancellationToken);
-            }
-
-            return await c.ExecuteScalarAsync<long>(new CommandDefinition("""
-                INSERT INTO submissions (run_id, file_sha256, target, status, cv_score, public_score, private_score, external_id, message, submitted_at, updated_at)
-                VALUES (@RunId, @sha, @target, @status, @cv, @public, @private, @externalId, @message, @now, @now) RETURNING id
-                """, new
-            {
-                submission.RunId, sha, target, status = Format(submission.Status), cv = TrackingDatabase.Stored(submission.CvScore),
-                @public = TrackingDatabase.Stored(submission.PublicScore), @private = TrackingDatabase.Stored(submission.PrivateScore),
-                externalId, message, now = now.ToUnixTimeMilliseconds(),
-            }, tx, cancellationToken: cancellationToken));
-        }, cancellationToken);
+        return new CheckedSubmission(submission, target, sha, message, externalId);
     }
+
+    private sealed record CheckedSubmission(NewSubmission Submission, string Target, string Sha, string? Message, string? ExternalId);
 
     /// <inheritdoc />
     public Task UpdateSubmissionAsync(long submissionId, SubmissionUpdate update, CancellationToken cancellationToken = default)

@@ -100,6 +100,10 @@ public abstract class SqlTrackingStore : ITrackingStore
         _ledger.CountSubmissionsSinceAsync(target, since, cancellationToken);
 
     /// <inheritdoc />
+    public Task<int> ImportSubmissionsAsync(IReadOnlyList<ImportedSubmission> submissions, CancellationToken cancellationToken = default) =>
+        _ledger.ImportSubmissionsAsync(submissions, cancellationToken);
+
+    /// <inheritdoc />
     public void Dispose()
     {
         _db.Database.Dispose();

@@ -118,9 +118,9 @@ public sealed class DeploySettings : TargetSettings
     [Description("Send even if the gate did not pass (or has no verdict for this file).")]
     public bool OverrideGate { get; init; }
 
-    [CommandOption("--log <PATH>")]
-    [Description("Local submission log used for the duplicate and budget rules (default .esteira/deploy-log.jsonl).")]
-    public string Log { get; init; } = Path.Combine(".esteira", "deploy-log.jsonl");
+    [CommandOption("--tracking <URI>")]
+    [Description("Tracking store whose submission ledger the duplicate and budget rules read and every deploy is recorded in (default: ESTEIRA_TRACKING_URI, esteira.yaml's, or .esteira/esteira.db).")]
+    public string? Tracking { get; init; }
 
     [CommandOption("--experiment <NAME>")]
     [Description("In a workspace without --file: deploy this experiment's champion (default: the best champion).")]
@@ -141,7 +141,7 @@ public sealed class DeployCommand(IAnsiConsole console) : AsyncCommand<DeploySet
             Sample = settings.Sample,
             Metric = settings.Metric,
             Guard = new GuardOptions { AllowDuplicate = settings.AllowDuplicate, OverrideGate = settings.OverrideGate },
-            Log = settings.Log,
+            Tracking = settings.Tracking,
         }, Workspace.Find(Environment.CurrentDirectory), m => Console.Error.WriteLine(m), TimeProvider.System, cancellationToken);
         var target = deployment.Target;
         if (deployment is { Champion: { } champion, AlreadySent: { } sent })

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Globalization;
+using Esteira.Pipeline.Deployment;
 using Esteira.Tracking;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -13,7 +14,7 @@ public sealed class LedgerSettings : CommandSettings
     public string? Target { get; init; }
 
     [CommandOption("--tracking <URI>")]
-    [Description("Tracking store (default: esteira.yaml's, ESTEIRA_TRACKING_URI, or .esteira/esteira.db).")]
+    [Description("Tracking store (default: ESTEIRA_TRACKING_URI, esteira.yaml's, or .esteira/esteira.db).")]
     public string? Tracking { get; init; }
 
     [CommandOption("--json")]
@@ -29,8 +30,9 @@ public sealed class LedgerCommand(IAnsiConsole console) : AsyncCommand<LedgerSet
 {
     public override async Task<int> ExecuteAsync(CommandContext context, LedgerSettings settings, CancellationToken cancellationToken)
     {
-        await using var store = await Commands.Tracking.TrackingCommands.OpenAsync(settings.Tracking, cancellationToken);
-        var rows = await store.ListSubmissionsAsync(new SubmissionQuery { Target = settings.Target, Limit = 10_000 }, cancellationToken);
+        // The same store and folder as every tracking command; opening it imports an old deploy log, as deploy does.
+        await using var ledger = await LedgerHistory.OpenInAsync(Directory.GetCurrentDirectory(), settings.Tracking, m => Console.Error.WriteLine(m), cancellationToken);
+        var rows = await ledger.Store.ListSubmissionsAsync(new SubmissionQuery { Target = settings.Target, Limit = 10_000 }, cancellationToken);
         var paired = rows.Where(r => r.CvScore is not null && r.PublicScore is not null).Select(r => (r.CvScore!.Value, r.PublicScore!.Value)).ToList();
         var correlation = Pearson(paired);
         if (settings.Json)

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Esteira.Pipeline;
 using Esteira.Pipeline.Cache;
+using Esteira.Pipeline.Runs;
 using Esteira.Reporting;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -20,7 +21,7 @@ public static class SyncCommands
             .WithExample("push")
             .WithExample("push", "--store", "s3://team-bucket/esteira", "--json");
         config.AddCommand<PullCommand>("pull")
-            .WithDescription("Download the stage outputs of the current plan (and of the blends last made here) that another machine already pushed; the next esteira run or blend reuses them.")
+            .WithDescription("Download the stage outputs of the current plan, and of the blends made here or named by the tracking store, that another machine pushed; esteira run and blend reuse them.")
             .WithExample("pull")
             .WithExample("pull", "--experiment", "baseline");
     }
@@ -41,7 +42,7 @@ public static class SyncCommands
             {
                 store = result.Store,
                 seconds = Math.Round(result.Seconds, 3),
-                entries = result.Entries.Select(e => new { stage = e.Stage, key = e.Key, action = e.Action, files = e.Files, bytes = e.Bytes, run = e.Run, problem = e.Problem }),
+                entries = result.Entries.Select(e => new { stage = e.Stage, key = e.Key, action = e.Action, files = e.Files, bytes = e.Bytes, run = e.Run, problem = e.Problem, note = e.Note }),
             }, EsteiraJson.Indented));
             return;
         }
@@ -57,6 +58,7 @@ public static class SyncCommands
     {
         var key = entry.Key[..12] + "…";
         var run = entry.Run is { } r ? $", from run {r}" : "";
+        run += entry.Note is { } note ? $"; {note}" : "";
         switch (entry.Action)
         {
             case SyncAction.Pushed:
@@ -69,7 +71,7 @@ public static class SyncCommands
                 Say.Line(console, $"[grey]{(push ? "already in the store" : "already local")}:[/] {entry.Stage} (key {key}{run})");
                 break;
             case SyncAction.NotInStore:
-                Say.Line(console, $"[yellow]not in the store:[/] {entry.Stage} (key {key}); esteira run will compute it");
+                Say.Line(console, $"[yellow]not in the store:[/] {entry.Stage} (key {key}{run}); esteira run will compute it");
                 break;
             case SyncAction.Repaired:
                 Say.Line(console, $"[yellow]repaired[/] {entry.Stage} (key {key}, {entry.Files} files, {Size(entry.Bytes)}) in {store}: {entry.Problem}");
@@ -139,13 +141,11 @@ public sealed class PullCommand(IAnsiConsole console) : AsyncCommand<PullSetting
     public override async Task<int> ExecuteAsync(CommandContext context, PullSettings settings, CancellationToken cancellationToken)
     {
         var workspace = await SyncCommands.LoadWorkspaceAsync(cancellationToken);
-        var plan = WorkspaceRunner.Plan(workspace, new RunRequest { OutDir = "out", Experiment = settings.Experiment })
-            .Concat(settings.Experiment is null ? BlendStage.Remembered(workspace) : []).ToList();
         var store = Stores.OpenArtifacts(workspace, Environment.GetEnvironmentVariable, settings.Store);
         try
         {
             var progress = settings.Json ? null : new Progress(e => SyncCommands.Line(console, e, store.Location, push: false));
-            var result = await CacheSync.PullAsync(workspace.StateFolder, plan, store, progress, cancellationToken);
+            var result = await PullAndTrack.PullAsync(workspace, settings.Experiment, store, progress, cancellationToken);
             SyncCommands.Render(console, result, settings.Json, push: false);
             return 0;
         }
