@@ -43,7 +43,8 @@ public static class PullAndTrack
                 plan.Add(blend);
             }
 
-            foreach (var (blend, note) in await TrackedBlendsAsync(workspace, cancellationToken))
+            var featuresKey = plan.Single(s => s.Id == WorkspaceRunner.FeaturesStage).Key;
+            foreach (var (blend, note) in await TrackedBlendsAsync(workspace, featuresKey, cancellationToken))
             {
                 if (known.Add(blend.Key))
                 {
@@ -61,11 +62,14 @@ public static class PullAndTrack
 
     /// <summary>
     /// The newest finished blend run of each name among the <see cref="RunsSearched"/> newest runs of the workspace's
-    /// tracking store, as the stage <c>blend:NAME</c> with the recorded key, and a note for the user: which run names it,
-    /// and whether its parts come from experiments this workspace no longer (or never) had.
+    /// tracking store that blended predictions made on <paramref name="featuresKey"/> (a blend of other features can
+    /// never be reused here: its stage key would differ), as the stage <c>blend:NAME</c> with the recorded key, and a
+    /// note for the user: which run names it, and whether its parts come from experiments this workspace no longer (or
+    /// never) had.
     /// </summary>
     /// <exception cref="EsteiraException">The tracking store failed.</exception>
-    public static async Task<IReadOnlyList<(PlannedStage Blend, string Note)>> TrackedBlendsAsync(Workspace workspace, CancellationToken cancellationToken = default)
+    public static async Task<IReadOnlyList<(PlannedStage Blend, string Note)>> TrackedBlendsAsync(Workspace workspace, string featuresKey,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(workspace);
         await using var tracking = await TrackingStores.OpenAsync(WorkspaceConfig.TrackingUri(workspace.Config), workspace.Root, cancellationToken: cancellationToken);
@@ -73,7 +77,7 @@ public static class PullAndTrack
         var runs = await tracking.GetRunsAsync(newest.Select(r => r.Id).ToList(), cancellationToken);
 
         // The key comes from a shared store and becomes a path, locally and in the artifact store: only a well-formed one is taken.
-        var blends = runs.Where(r => r.Lineage.BlendOf.Count > 0 && r.Lineage.ExperimentHash is { } key && CacheSync.IsKey(key))
+        var blends = runs.Where(r => r.Lineage.BlendOf.Count > 0 && r.Lineage.DatasetHash == featuresKey && r.Lineage.ExperimentHash is { } key && CacheSync.IsKey(key))
             .OrderByDescending(r => r.Id)
             .DistinctBy(r => r.Experiment, StringComparer.Ordinal)
             .ToList();

@@ -59,6 +59,8 @@ public static class SyncCommands
         var key = entry.Key[..12] + "…";
         var run = entry.Run is { } r ? $", from run {r}" : "";
         run += entry.Note is { } note ? $"; {note}" : "";
+        // a blend is made by esteira blend, every other stage by esteira run
+        var maker = entry.Stage.StartsWith(BlendStage.Kind + ":", StringComparison.Ordinal) ? "esteira blend" : "esteira run";
         switch (entry.Action)
         {
             case SyncAction.Pushed:
@@ -71,13 +73,13 @@ public static class SyncCommands
                 Say.Line(console, $"[grey]{(push ? "already in the store" : "already local")}:[/] {entry.Stage} (key {key}{run})");
                 break;
             case SyncAction.NotInStore:
-                Say.Line(console, $"[yellow]not in the store:[/] {entry.Stage} (key {key}{run}); esteira run will compute it");
+                Say.Line(console, $"[yellow]not in the store:[/] {entry.Stage} (key {key}{run}); {maker} will compute it");
                 break;
             case SyncAction.Repaired:
                 Say.Line(console, $"[yellow]repaired[/] {entry.Stage} (key {key}, {entry.Files} files, {Size(entry.Bytes)}) in {store}: {entry.Problem}");
                 break;
             case SyncAction.Damaged:
-                Say.Line(console, $"[red]damaged in the store:[/] {entry.Stage} (key {key}): {entry.Problem}; not pulled, esteira run will compute it ('esteira push' from a machine that has it repairs the store)");
+                Say.Line(console, $"[red]damaged in the store:[/] {entry.Stage} (key {key}): {entry.Problem}; not pulled, {maker} will compute it ('esteira push' from a machine that has it repairs the store)");
                 break;
         }
     }
