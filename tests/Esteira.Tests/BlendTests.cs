@@ -126,6 +126,20 @@ public sealed class BlendTests
         Assert.True(narrowPull.Exit == 0, narrowPull.Err);
         Assert.Contains("pulled blend:blend (key " + blend.Key[..12], narrowPull.Out, StringComparison.Ordinal);
         Assert.Matches(@"named by tracked run 4; its part run 2 \(shallow\) is not among this workspace's experiments", narrowPull.Out);
+
+        // And a clone whose tracking store cannot be reached still pulls what its plan names, and says which lookup it
+        // skipped, without the store's password
+        var offline = Clone(root, Path.Combine(ds.Root, "offline"), "baseline");
+        var offlineYaml = Path.Combine(offline, "esteira.yaml");
+        File.WriteAllText(offlineYaml, File.ReadAllText(offlineYaml)
+            .Replace("tracking: sqlite://" + Path.Combine(ds.Root, "team.db"), "tracking: postgresql://esteira:s3cret@127.0.0.1:1/esteira", StringComparison.Ordinal));
+        var offlinePull = Cli.Esteira(offline, "pull", "--json");
+        Assert.True(offlinePull.Exit == 0, offlinePull.Err);
+        Assert.Contains(SyncEntries(offlinePull.Out), e => e.Stage == "train:baseline" && e.Action == "pulled");
+        Assert.DoesNotContain(SyncEntries(offlinePull.Out), e => e.Stage == "blend:blend");
+        var warning = Assert.Single(JsonDocument.Parse(offlinePull.Out).RootElement.GetProperty("warnings").EnumerateArray()).GetString();
+        Assert.StartsWith("blends made on other machines were not looked up: ", warning, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret", offlinePull.Out + offlinePull.Err, StringComparison.Ordinal);
     }
 
     [Fact]

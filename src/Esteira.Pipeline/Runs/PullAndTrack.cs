@@ -35,6 +35,7 @@ public static class PullAndTrack
         ArgumentNullException.ThrowIfNull(store);
         var plan = WorkspaceRunner.Plan(workspace, new RunRequest { OutDir = "out", Experiment = experiment }).ToList();
         var notes = new Dictionary<string, string>(StringComparer.Ordinal);
+        var warnings = new List<string>();
         if (experiment is null)
         {
             var known = plan.Select(s => s.Key).ToHashSet(StringComparer.Ordinal);
@@ -44,7 +45,18 @@ public static class PullAndTrack
             }
 
             var featuresKey = plan.Single(s => s.Id == WorkspaceRunner.FeaturesStage).Key;
-            foreach (var (blend, note) in await TrackedBlendsAsync(workspace, featuresKey, cancellationToken))
+            IReadOnlyList<(PlannedStage Blend, string Note)> tracked = [];
+            try
+            {
+                tracked = await TrackedBlendsAsync(workspace, featuresKey, cancellationToken);
+            }
+            catch (EsteiraException e) when (e.Code == ErrorCode.ExternalService)
+            {
+                // An unreachable tracking store: the stages the plan names do not need it, so pull them and say what was skipped.
+                warnings.Add($"blends made on other machines were not looked up: {e.Message}");
+            }
+
+            foreach (var (blend, note) in tracked)
             {
                 if (known.Add(blend.Key))
                 {
@@ -57,7 +69,7 @@ public static class PullAndTrack
         SyncEntry Noted(SyncEntry entry) => notes.TryGetValue(entry.Key, out var note) ? entry with { Note = note } : entry;
         var noted = progress is null ? null : new NotingProgress(progress, Noted);
         var result = await CacheSync.PullAsync(workspace.StateFolder, plan, store, noted, cancellationToken);
-        return result with { Entries = result.Entries.Select(Noted).ToList() };
+        return result with { Entries = result.Entries.Select(Noted).ToList(), Warnings = warnings };
     }
 
     /// <summary>

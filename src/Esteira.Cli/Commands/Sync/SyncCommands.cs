@@ -43,8 +43,14 @@ public static class SyncCommands
                 store = result.Store,
                 seconds = Math.Round(result.Seconds, 3),
                 entries = result.Entries.Select(e => new { stage = e.Stage, key = e.Key, action = e.Action, files = e.Files, bytes = e.Bytes, run = e.Run, problem = e.Problem, note = e.Note }),
+                warnings = result.Warnings,
             }, EsteiraJson.Indented));
             return;
+        }
+
+        foreach (var warning in result.Warnings)
+        {
+            Say.Line(console, $"[yellow]warning:[/] {warning}");
         }
 
         var moved = push ? SyncAction.Pushed : SyncAction.Pulled;
