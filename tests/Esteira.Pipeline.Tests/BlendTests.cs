@@ -127,24 +127,39 @@ public sealed class BlendTests
         Assert.True(narrowPull.Exit == 0, narrowPull.Err);
         Assert.Contains("pulled blend:blend (key " + blend.Key[..12], narrowPull.Out, StringComparison.Ordinal);
         Assert.Matches(@"named by tracked run 4; its part run 2 \(shallow\) is not among this workspace's experiments", narrowPull.Out);
+
+        // And a clone whose tracking store cannot be reached still pulls what its plan names, and says which lookup it
+        // skipped, without the store's password
+        var offline = Clone(root, Path.Combine(ds.Root, "offline"), "baseline");
+        var offlineYaml = Path.Combine(offline, "esteira.yaml");
+        File.WriteAllText(offlineYaml, File.ReadAllText(offlineYaml)
+            .Replace("tracking: sqlite://" + Path.Combine(ds.Root, "team.db"), "tracking: postgresql://esteira:s3cret@127.0.0.1:1/esteira", StringComparison.Ordinal));
+        var offlinePull = Cli.Esteira(offline, "pull", "--json");
+        Assert.True(offlinePull.Exit == 0, offlinePull.Err);
+        Assert.Contains(SyncEntries(offlinePull.Out), e => e.Stage == "train:baseline" && e.Action == "pulled");
+        Assert.DoesNotContain(SyncEntries(offlinePull.Out), e => e.Stage == "blend:blend");
+        var warning = Assert.Single(JsonDocument.Parse(offlinePull.Out).RootElement.GetProperty("warnings").EnumerateArray()).GetString();
+        Assert.StartsWith("blends made on other machines were not looked up: ", warning, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret", offlinePull.Out + offlinePull.Err, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task The_tracked_blends_to_pull_are_the_newest_well_formed_blend_run_of_each_name()
     {
         // Given a tracking store with two experiment runs, two blends named "ens" (the second newer), an unfinished blend,
-        // and a blend whose recorded key is not a cache key (it would become a path)
+        // a blend whose recorded key is not a cache key (it would become a path), and a newer "ens" blend made on other
+        // features (another workspace sharing the store)
         using var ds = new TempDataset();
         var workspace = Workspace.Load(WorkspaceTests.Create(ds));
         string Key(char c) => new(c, 64);
         await using (var tracking = await TrackingStores.OpenAsync(null, workspace.Root))
         {
-            async Task<long> Record(string experiment, string? key, long[] parts, bool finish = true)
+            async Task<long> Record(string experiment, string? key, long[] parts, bool finish = true, string features = "f")
             {
                 var id = await tracking.StartRunAsync(new NewRun
                 {
                     Experiment = experiment,
-                    Lineage = new RunLineage { ExperimentHash = key, BlendOf = parts.Select(p => new BlendPart(p, 0.5)).ToList() },
+                    Lineage = new RunLineage { DatasetHash = features, ExperimentHash = key, BlendOf = parts.Select(p => new BlendPart(p, 0.5)).ToList() },
                 });
                 if (finish)
                 {
@@ -160,10 +175,11 @@ public sealed class BlendTests
             await Record("ens", Key('b'), [1, 2]);
             await Record("wip", Key('c'), [1, 2], finish: false);
             await Record("odd", "../../outside", [1, 2]);
+            await Record("ens", Key('d'), [1, 2], features: "other");
         }
 
-        // When pull asks which blends the tracking store names
-        var blends = await PullAndTrack.TrackedBlendsAsync(workspace);
+        // When pull asks which blends the tracking store names for features "f"
+        var blends = await PullAndTrack.TrackedBlendsAsync(workspace, "f");
 
         // Then only the newest "ens" is taken, as blend:ens with its key, noting the part outside the workspace
         var (stage, note) = Assert.Single(blends);

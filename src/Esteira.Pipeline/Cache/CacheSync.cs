@@ -51,6 +51,9 @@ public sealed record SyncResult(string Store, IReadOnlyList<SyncEntry> Entries, 
 
     /// <summary>Total bytes moved over all entries.</summary>
     public long BytesMoved => Entries.Sum(e => e.Bytes);
+
+    /// <summary>What the push or pull could not do but did not stop for, one line each (e.g. the tracking store was unreachable).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
 }
 
 /// <summary>

@@ -35,6 +35,7 @@ public static class PullAndTrack
         ArgumentNullException.ThrowIfNull(store);
         var plan = WorkspaceRunner.Plan(workspace, new RunRequest { OutDir = "out", Experiment = experiment }).ToList();
         var notes = new Dictionary<string, string>(StringComparer.Ordinal);
+        var warnings = new List<string>();
         if (experiment is null)
         {
             var known = plan.Select(s => s.Key).ToHashSet(StringComparer.Ordinal);
@@ -43,7 +44,19 @@ public static class PullAndTrack
                 plan.Add(blend);
             }
 
-            foreach (var (blend, note) in await TrackedBlendsAsync(workspace, cancellationToken))
+            var featuresKey = plan.Single(s => s.Id == WorkspaceRunner.FeaturesStage).Key;
+            IReadOnlyList<(PlannedStage Blend, string Note)> tracked = [];
+            try
+            {
+                tracked = await TrackedBlendsAsync(workspace, featuresKey, cancellationToken);
+            }
+            catch (EsteiraException e) when (e.Code == ErrorCode.ExternalService)
+            {
+                // An unreachable tracking store: the stages the plan names do not need it, so pull them and say what was skipped.
+                warnings.Add($"blends made on other machines were not looked up: {e.Message}");
+            }
+
+            foreach (var (blend, note) in tracked)
             {
                 if (known.Add(blend.Key))
                 {
@@ -56,16 +69,19 @@ public static class PullAndTrack
         SyncEntry Noted(SyncEntry entry) => notes.TryGetValue(entry.Key, out var note) ? entry with { Note = note } : entry;
         var noted = progress is null ? null : new NotingProgress(progress, Noted);
         var result = await CacheSync.PullAsync(workspace.StateFolder, plan, store, noted, cancellationToken);
-        return result with { Entries = result.Entries.Select(Noted).ToList() };
+        return result with { Entries = result.Entries.Select(Noted).ToList(), Warnings = warnings };
     }
 
     /// <summary>
     /// The newest finished blend run of each name among the <see cref="RunsSearched"/> newest runs of the workspace's
-    /// tracking store, as the stage <c>blend:NAME</c> with the recorded key, and a note for the user: which run names it,
-    /// and whether its parts come from experiments this workspace no longer (or never) had.
+    /// tracking store that blended predictions made on <paramref name="featuresKey"/> (a blend of other features can
+    /// never be reused here: its stage key would differ), as the stage <c>blend:NAME</c> with the recorded key, and a
+    /// note for the user: which run names it, and whether its parts come from experiments this workspace no longer (or
+    /// never) had.
     /// </summary>
     /// <exception cref="EsteiraException">The tracking store failed.</exception>
-    public static async Task<IReadOnlyList<(PlannedStage Blend, string Note)>> TrackedBlendsAsync(Workspace workspace, CancellationToken cancellationToken = default)
+    public static async Task<IReadOnlyList<(PlannedStage Blend, string Note)>> TrackedBlendsAsync(Workspace workspace, string featuresKey,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(workspace);
         await using var tracking = await TrackingStores.OpenAsync(WorkspaceConfig.TrackingUri(workspace.Config), workspace.Root, cancellationToken: cancellationToken);
@@ -73,7 +89,7 @@ public static class PullAndTrack
         var runs = await tracking.GetRunsAsync(newest.Select(r => r.Id).ToList(), cancellationToken);
 
         // The key comes from a shared store and becomes a path, locally and in the artifact store: only a well-formed one is taken.
-        var blends = runs.Where(r => r.Lineage.BlendOf.Count > 0 && r.Lineage.ExperimentHash is { } key && CacheSync.IsKey(key))
+        var blends = runs.Where(r => r.Lineage.BlendOf.Count > 0 && r.Lineage.DatasetHash == featuresKey && r.Lineage.ExperimentHash is { } key && CacheSync.IsKey(key))
             .OrderByDescending(r => r.Id)
             .DistinctBy(r => r.Experiment, StringComparer.Ordinal)
             .ToList();

@@ -43,8 +43,14 @@ public static class SyncCommands
                 store = result.Store,
                 seconds = Math.Round(result.Seconds, 3),
                 entries = result.Entries.Select(e => new { stage = e.Stage, key = e.Key, action = e.Action, files = e.Files, bytes = e.Bytes, run = e.Run, problem = e.Problem, note = e.Note }),
+                warnings = result.Warnings,
             }, EsteiraJson.Indented));
             return;
+        }
+
+        foreach (var warning in result.Warnings)
+        {
+            Say.Line(console, $"[yellow]warning:[/] {warning}");
         }
 
         var moved = push ? SyncAction.Pushed : SyncAction.Pulled;
@@ -59,6 +65,8 @@ public static class SyncCommands
         var key = entry.Key[..12] + "…";
         var run = entry.Run is { } r ? $", from run {r}" : "";
         run += entry.Note is { } note ? $"; {note}" : "";
+        // a blend is made by esteira blend, every other stage by esteira run
+        var maker = entry.Stage.StartsWith(BlendStage.Kind + ":", StringComparison.Ordinal) ? "esteira blend" : "esteira run";
         switch (entry.Action)
         {
             case SyncAction.Pushed:
@@ -71,13 +79,13 @@ public static class SyncCommands
                 Say.Line(console, $"[grey]{(push ? "already in the store" : "already local")}:[/] {entry.Stage} (key {key}{run})");
                 break;
             case SyncAction.NotInStore:
-                Say.Line(console, $"[yellow]not in the store:[/] {entry.Stage} (key {key}{run}); esteira run will compute it");
+                Say.Line(console, $"[yellow]not in the store:[/] {entry.Stage} (key {key}{run}); {maker} will compute it");
                 break;
             case SyncAction.Repaired:
                 Say.Line(console, $"[yellow]repaired[/] {entry.Stage} (key {key}, {entry.Files} files, {Size(entry.Bytes)}) in {store}: {entry.Problem}");
                 break;
             case SyncAction.Damaged:
-                Say.Line(console, $"[red]damaged in the store:[/] {entry.Stage} (key {key}): {entry.Problem}; not pulled, esteira run will compute it ('esteira push' from a machine that has it repairs the store)");
+                Say.Line(console, $"[red]damaged in the store:[/] {entry.Stage} (key {key}): {entry.Problem}; not pulled, {maker} will compute it ('esteira push' from a machine that has it repairs the store)");
                 break;
         }
     }
