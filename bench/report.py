@@ -12,7 +12,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from score import score  # noqa: E402
 
 TOOLS = ("esteira", "esteira-rerun", "esteira-all", "peer-xgboost", "peer-lightgbm", "peer")  # "peer": an older results folder
-LABELS = {"esteira": "Esteira (default: <= 2.5M rows per model)", "esteira-rerun": "Esteira, the same command again (no-op rerun)", "esteira-all": "Esteira --max-train-rows 0 (every row)",
+LABELS = {"esteira": "Esteira (default: <= 2M rows per model)", "esteira-rerun": "Esteira, the same command again (no-op rerun)", "esteira-all": "Esteira --max-train-rows 0 (every row)",
           "peer-xgboost": "pandas + xgboost", "peer-lightgbm": "pandas + LightGBM", "peer": "pandas + xgboost"}
 
 

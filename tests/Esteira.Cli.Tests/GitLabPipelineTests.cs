@@ -23,8 +23,7 @@ public sealed partial class GitLabPipelineTests(ToolPackage tool)
     {
         var runner = Environment.GetEnvironmentVariable("ESTEIRA_TEST_GITLAB_CI_LOCAL")
             ?? throw new InvalidOperationException("ESTEIRA_TEST_GITLAB_CI_LOCAL is not set: run 'source .ci/services.sh' first (it installs gitlab-ci-local)");
-        var tracking = TrackingUri(Environment.GetEnvironmentVariable("ESTEIRA_TEST_POSTGRES")
-            ?? throw new InvalidOperationException("ESTEIRA_TEST_POSTGRES is not set: run 'source .ci/services.sh' first"));
+        var tracking = TrackingUri(TestServices.Postgres);
         var root = tool.Temp("gitlab");
         using var server = LeaderboardServer.Start(tool, Competition(root));
         var repo = Workspace(root, server.Url);

@@ -17,6 +17,7 @@ using Cli = Esteira.Testing.Cli;
 public sealed class JsonShapeTests
 {
     [Fact]
+    [Trait("Category", "Slow")] // several esteira processes end to end (7-17 s): CI runs it, the inner loop does not
     public void Every_workspace_commands_json_has_the_shape_of_its_golden_file()
     {
         // Given a workspace that ran twice (so that there are two runs to compare and a champion to deploy)

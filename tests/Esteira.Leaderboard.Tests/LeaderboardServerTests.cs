@@ -423,8 +423,7 @@ public sealed class LeaderboardServerTests : IDisposable
     [Trait("Needs", "postgres")]
     public async Task State_can_live_in_PostgreSQL()
     {
-        var connection = Environment.GetEnvironmentVariable("ESTEIRA_TEST_POSTGRES");
-        Assert.False(string.IsNullOrEmpty(connection), "ESTEIRA_TEST_POSTGRES is not set: run `source .ci/services.sh` first");
+        var connection = TestServices.Postgres;
         var name = "pg-" + Guid.NewGuid().ToString("N")[..10];
         var comp = TinyCompetition.Create(_temp.Path, name: name);
         var path = _temp.Combine("s.csv");

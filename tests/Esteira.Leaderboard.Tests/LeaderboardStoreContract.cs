@@ -189,8 +189,7 @@ public sealed class PostgresLeaderboardStoreTests : LeaderboardStoreContract
 {
     protected override ILeaderboardStore CreateStore()
     {
-        var connection = Environment.GetEnvironmentVariable("ESTEIRA_TEST_POSTGRES");
-        Assert.False(string.IsNullOrEmpty(connection), "ESTEIRA_TEST_POSTGRES is not set: run `source .ci/services.sh` first (it starts PostgreSQL on 127.0.0.1:55432)");
-        return new PostgresLeaderboardStore(connection!);
+        var connection = TestServices.Postgres;
+        return new PostgresLeaderboardStore(connection);
     }
 }

@@ -105,8 +105,7 @@ public sealed class PostgresLeaderboardStoreMigrationTests : LeaderboardStoreMig
     {
         get
         {
-            var connection = Environment.GetEnvironmentVariable("ESTEIRA_TEST_POSTGRES");
-            Assert.False(string.IsNullOrEmpty(connection), "ESTEIRA_TEST_POSTGRES is not set: run `source .ci/services.sh` first");
+            var connection = TestServices.Postgres;
             return new NpgsqlConnectionStringBuilder(connection) { SearchPath = _schema }.ConnectionString;
         }
     }

@@ -47,6 +47,7 @@ public sealed class BlendTests
     }
 
     [Fact]
+    [Trait("Category", "Slow")] // several esteira processes end to end (7-17 s): CI runs it, the inner loop does not
     public void A_blend_is_a_cache_entry_that_prune_push_and_pull_treat_like_any_stage()
     {
         // Given a workspace run once (run 1) with two experiments, then blended (run 2)
@@ -88,6 +89,7 @@ public sealed class BlendTests
     }
 
     [Fact]
+    [Trait("Category", "Slow")] // several esteira processes end to end (7-17 s): CI runs it, the inner loop does not
     public void A_fresh_clone_pulls_the_blends_its_tracking_store_names_and_reuses_them()
     {
         // Given a workspace whose tracking store and artifact store are shared (as a team's database and bucket are),

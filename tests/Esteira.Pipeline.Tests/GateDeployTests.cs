@@ -6,6 +6,7 @@ using Cli = Esteira.Testing.Cli;
 public sealed class GateDeployTests
 {
     [Fact]
+    [Trait("Category", "Slow")] // several esteira processes end to end (7-17 s): CI runs it, the inner loop does not
     public void A_gated_champion_is_deployed_once_and_a_resend_is_refused()
     {
         using var ds = new TempDataset();
@@ -46,6 +47,7 @@ public sealed class GateDeployTests
     }
 
     [Fact]
+    [Trait("Category", "Slow")] // several esteira processes end to end (7-17 s): CI runs it, the inner loop does not
     public void Experiments_compete_with_one_workspace_champion_and_a_worse_one_is_refused()
     {
         using var ds = new TempDataset();

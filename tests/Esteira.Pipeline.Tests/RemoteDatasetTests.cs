@@ -14,8 +14,7 @@ public sealed class RemoteDatasetTests
     [Fact]
     public async Task An_s3_dataset_is_downloaded_once_and_planned_run_and_reported_from()
     {
-        var endpoint = Environment.GetEnvironmentVariable("ESTEIRA_TEST_S3")
-            ?? throw new InvalidOperationException("ESTEIRA_TEST_S3 is not set: run 'source .ci/services.sh' first (it starts the local S3-API server)");
+        var endpoint = TestServices.S3Endpoint;
         using var ds = new TempDataset();
         var bucket = "esteira-dataset-" + Guid.NewGuid().ToString("N")[..12];
         var options = new S3StoreOptions { ServiceUrl = endpoint, Credentials = new BasicAWSCredentials("S3RVER", "S3RVER") };

@@ -9,12 +9,25 @@ namespace Esteira.Testing;
 /// </summary>
 public static class Cli
 {
+    /// <summary>Variables CI sets that must not leak from the machine running the tests into the CLI under test.</summary>
+    private static readonly string[] Scrubbed =
+    [
+        "GITHUB_ACTIONS", "GITHUB_TOKEN", "GITHUB_API_URL", "GITHUB_REPOSITORY", "GITHUB_EVENT_PATH", "GITHUB_EVENT_NAME", "GITHUB_SERVER_URL", "GITHUB_RUN_ID",
+        "GITLAB_CI", "GITLAB_TOKEN", "CI_JOB_TOKEN", "CI_API_V4_URL", "CI_PROJECT_ID", "CI_MERGE_REQUEST_IID", "CI_JOB_URL", "CI_PROJECT_DIR", "CI_PROJECT_URL",
+        "ESTEIRA_ARTIFACTS_URI", "ESTEIRA_TRACKING_URI",
+    ];
+
     public static Process Start(string workingDirectory, params string[] args) => Start(workingDirectory, null, args);
 
-    /// <summary>Starts esteira with <paramref name="environment"/> over the test's own (a null value removes a variable).</summary>
+    /// <summary>Starts esteira with <paramref name="environment"/> over the test's own, less the CI variables (a null value removes a variable).</summary>
     public static Process Start(string workingDirectory, IReadOnlyDictionary<string, string?>? environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var name in Scrubbed)
+        {
+            start.Environment.Remove(name);
+        }
+
         foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
         {
             if (value is null)
