@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
@@ -60,5 +61,5 @@ public sealed class TeamAuthenticationHandler(IOptionsMonitor<AuthenticationSche
 
     /// <summary>The team an authenticated request came from.</summary>
     internal static TeamRecord TeamOf(HttpContext context, TeamAuthenticator teams) =>
-        teams.Find(context.User.Identity?.Name) ?? throw new InvalidOperationException("the endpoint requires the team scheme but the request has no team");
+        teams.Find(context.User.Identity?.Name) ?? throw new UnreachableException("the endpoint requires the team scheme but the request has no team");
 }

@@ -109,7 +109,7 @@ public static class ColumnTable
                 stream.Dispose();
                 if (!complete)
                 {
-                    throw new InvalidOperationException($"column {name} is incomplete");
+                    throw new EsteiraException(ErrorCode.PipelineFailed, $"column {name} is incomplete: fewer than {_rows:N0} rows were written; the stage that wrote it failed, rerun it");
                 }
             }
 

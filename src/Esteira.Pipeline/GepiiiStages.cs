@@ -368,7 +368,7 @@ public static class GepiiiStages
         {
             if (fold[k] != index)
             {
-                throw new InvalidOperationException($"validation rows of fold {index} are not contiguous; rebuild the features (esteira run --force features)");
+                throw new EsteiraException(ErrorCode.PipelineFailed, $"validation rows of fold {index} are not contiguous; rebuild the features (esteira run --force features)");
             }
         }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Dapper;
 
@@ -82,7 +83,7 @@ public sealed class MigrationSet
             var underscore = file.IndexOf('_', StringComparison.Ordinal);
             if (underscore <= 0 || !int.TryParse(file[..underscore], NumberStyles.None, CultureInfo.InvariantCulture, out var version))
             {
-                throw new InvalidOperationException($"migration resource '{resource}' is not named NNNN_name.sql");
+                throw new UnreachableException($"migration resource '{resource}' is not named NNNN_name.sql");
             }
 
             using var stream = assembly.GetManifestResourceStream(resource)!;

@@ -28,6 +28,6 @@ public static class CompetitionProfiles
     {
         var name = GepiiiStages.ReadSummary(features).Profile;
         return Known.FirstOrDefault(p => p.Name == name)
-            ?? throw new InvalidOperationException($"{features}: written by the unknown profile '{name}'");
+            ?? throw new EsteiraException(ErrorCode.PipelineFailed, $"{features}: written by the unknown profile '{name}' (another esteira version?); rebuild the features (esteira run --force features)");
     }
 }

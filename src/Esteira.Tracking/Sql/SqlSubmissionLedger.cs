@@ -221,7 +221,7 @@ internal sealed class SqlSubmissionLedger(TrackingDatabase db) : ISubmissionLedg
         "pending" => SubmissionStatus.Pending,
         "complete" => SubmissionStatus.Complete,
         "error" => SubmissionStatus.Error,
-        _ => throw new InvalidOperationException($"unknown submission status '{status}' in the database"),
+        _ => throw new EsteiraException(ErrorCode.ExternalService, $"unknown submission status '{status}' in the tracking database; was it written by a newer esteira? Upgrade the tool"),
     };
 
     /// <summary>A submissions row as stored (times in Unix ms).</summary>

@@ -74,7 +74,7 @@ internal sealed class TrackingDatabase(SqlDatabase database, string location, Ti
         "running" => RunStatus.Running,
         "finished" => RunStatus.Finished,
         "failed" => RunStatus.Failed,
-        _ => throw new InvalidOperationException($"unknown run status '{status}' in the database"),
+        _ => throw new EsteiraException(ErrorCode.ExternalService, $"unknown run status '{status}' in the tracking database; was it written by a newer esteira? Upgrade the tool"),
     };
 
     private async Task<T> Guard<T>(Func<Task<T>> work)
