@@ -8,7 +8,9 @@ namespace Esteira.Cli;
 /// <summary>The human-readable summary of a run.</summary>
 internal static class RunReport
 {
-    private static string CvTitle(RunResult r) => r.Folds.All(f => f.ValidFrom.Length == 0) ? $"{r.Folds.Count}-fold cross-validation" : "time-block cross-validation";
+    private static string CvTitle(RunResult r) =>
+        r.BacktestDays is { } days ? $"backtest: {days}-day windows (the test's horizon) from each fold's origin"
+        : r.Folds.All(f => f.ValidFrom.Length == 0) ? $"{r.Folds.Count}-fold cross-validation" : "time-block cross-validation";
 
     /// <summary>What the tabular profile inferred from the data: one row per column.</summary>
     private static void RenderSchema(IAnsiConsole console, IReadOnlyList<Esteira.Data.Tabular.TabularColumn> schema)
@@ -80,6 +82,11 @@ internal static class RunReport
 
             folds.AddRow("[bold]all[/]", "", r.Folds.Sum(f => f.ValidRows).ToString("N0"), $"[bold]{r.Cv:F4}[/]");
             console.Write(folds);
+            foreach (var k in r.Kept)
+            {
+                console.MarkupLineInterpolated($"meter {k.Meter}: the profile + {k.Model:0.00} × the model's departure + {k.Weather:0.00} × the weather adjustment (shares fitted on the backtest)");
+            }
+
             console.MarkupLineInterpolated($"submission: [green]{r.Submission}[/] ({r.TestRows:N0} rows, checked against the sample submission)");
         }
 
@@ -122,6 +129,8 @@ internal static class RunJson
         flagged_rows = run.FlaggedRows,
         quality_findings = run.Findings.Select(f => new { kind = f.Kind, count = f.Count, message = f.Message }),
         stages = run.Plan.Select(s => new { name = s.Id, ran = s.Run, reason = s.Reason }),
+        backtest_days = run.BacktestDays,
+        kept = run.Kept.Count == 0 ? null : run.Kept.Select(k => new { meter = k.Meter, model = k.Model, weather = k.Weather }),
         feature_importance = run.Importance.Select(p => new { feature = p.Feature, gain = p.Gain }),
         steps,
         seconds = Math.Round(run.Seconds, 3),

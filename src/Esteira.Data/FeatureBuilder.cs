@@ -169,6 +169,19 @@ public sealed class FeatureBuilder
     public float Temperature(int buildingId, int hour) =>
         _weather.TryGetValue(_buildings.SiteId[_buildings.RowOf[buildingId]], out var w) ? w.At(0, hour) : float.NaN;
 
+    /// <summary>The trailing 24-hour mean air temperature at a building's site at a local hour; NaN where unknown.</summary>
+    public float Temperature24(int buildingId, int hour)
+    {
+        var site = _buildings.SiteId[_buildings.RowOf[buildingId]];
+        if (!_weather.TryGetValue(site, out var w))
+        {
+            return float.NaN;
+        }
+
+        var at = hour - w.FirstLocalHour;
+        return (uint)at < (uint)w.Length ? _derived[site][0][at] : float.NaN;
+    }
+
     /// <summary>
     /// Features for the first <paramref name="rows"/> rows of the key arrays, into <paramref name="into"/> (in parallel
     /// chunks); <paramref name="cutoff"/> bounds the history each row may see (exclusive); on at most

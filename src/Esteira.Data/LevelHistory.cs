@@ -52,6 +52,9 @@ public sealed class LevelHistory
     /// <summary>Mean log1p reading per meter type, the fallback level of a series with no history.</summary>
     public float[] MeterMean { get; }
 
+    /// <summary>The first hour with a kept reading in series <paramref name="s"/>, or <see cref="int.MaxValue"/> when it has none.</summary>
+    public int FirstHour(int s) => _start[s + 1] == _start[s] ? int.MaxValue : _hours[_start[s]];
+
     /// <summary>The last hour with a reading in series <paramref name="s"/>, or null when it has none.</summary>
     public int? LastHour(int s) => _start[s + 1] == _start[s] ? null : _hours[_start[s + 1] - 1];
 

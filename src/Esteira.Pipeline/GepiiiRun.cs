@@ -59,6 +59,12 @@ public sealed record RunResult(
 
     /// <summary>Dataset-wide quality warnings (sites without weather, unseen test series, …), from quality.json.</summary>
     public IReadOnlyList<QualityFinding> Findings { get; init; } = [];
+
+    /// <summary>The length of the CV windows in days when they are a backtest one forecast horizon long (GEPIII); null for other folds.</summary>
+    public int? BacktestDays { get; init; }
+
+    /// <summary>How much of each correction to the profile the CV windows kept, per meter type (the built-in GEPIII model); else empty.</summary>
+    public IReadOnlyList<KeptShare> Kept { get; init; } = [];
 }
 
 /// <summary>GEPIII's out-of-fold predictions: for each validated training row, its fold and the prediction in log1p space.</summary>
@@ -128,6 +134,8 @@ public static class GepiiiRun
         {
             Schema = File.Exists(schemaFile) ? JsonSerializer.Deserialize<List<Esteira.Data.Tabular.TabularColumn>>(File.ReadAllText(schemaFile), EsteiraJson.Options)! : [],
             Findings = quality.Findings ?? [],
+            BacktestDays = gepiii ? run.Features.HorizonDays : null,
+            Kept = experiment.Metrics.Kept ?? [],
         };
     }
 

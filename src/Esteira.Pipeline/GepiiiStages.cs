@@ -31,9 +31,21 @@ public sealed record FeaturesSummary(
 /// <summary>The metrics a model stage leaves beside its predictions.</summary>
 public sealed record ModelMetrics(string Metric, double Cv, IReadOnlyList<FoldScore> Folds, IReadOnlyList<FeatureGain> Importance)
 {
+    /// <summary>
+    /// For a model that corrects a profile baseline: how much of each correction the CV windows kept, per meter type
+    /// (see <see cref="Shrinkage"/>); null for other models.
+    /// </summary>
+    public IReadOnlyList<KeptShare>? Kept { get; init; }
+
     /// <summary>The metric the scores are in (<see cref="EvalMetric.Name"/>).</summary>
     public EvalMetric Eval => EvalMetric.Find(Metric) ?? EvalMetric.Rmsle;
 }
+
+/// <summary>The shares of two corrections to the profile baseline kept for one meter type, each in [0, 1].</summary>
+/// <param name="Meter">The meter type.</param>
+/// <param name="Model">Share of the model's learnt departure from the profile.</param>
+/// <param name="Weather">Share of the weather adjustment (<see cref="WeatherResponse"/>).</param>
+public sealed record KeptShare(int Meter, double Model, double Weather);
 
 /// <summary>Gain-based importance of one feature.</summary>
 public sealed record FeatureGain(string Feature, float Gain);
@@ -117,13 +129,17 @@ public static class GepiiiStages
         // the sample's row ids, the line numbers and the history's garbage are dead: return them before the tables grow
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         var features = new FeatureBuilder(buildings, weather, history);
+        var response = WeatherResponse.Build(series, train.Hour, train.Reading, r => features.Temperature24(train.BuildingId[r], train.Hour[r]), keep);
+        var adjustment = new float[FeatureWriter.ChunkRows];
         var trainEnd = train.Hour.Max() + 1;
         var horizon = Math.Clamp(test.Count == 0 ? 24 : test.Hour.Max() - trainEnd + 1, 24, 366 * 24);
-        var plan = TimeBlockFolds.Plan(train.Hour.Min(), trainEnd - 1, folds);
+        // each fold validates a window as long as the test's horizon from its origin (cut at the end of training): a level
+        // that moves shows over four months, not over the two after the origin that a block would hold
+        var plan = TimeBlockFolds.Plan(train.Hour.Min(), trainEnd - 1, folds).Select(f => f with { End = Math.Min(f.Origin + horizon, trainEnd) }).ToList();
 
         // test first, features as of the end of training: its raw columns, the largest, can then go before the others come
         var buffers = new FeatureWriter.Buffers();
-        using (var writer = new FeatureWriter(Path.Combine(output, "test"), test.Count, [("row_id", "int32"), ("time", "int32")], buffers))
+        using (var writer = new FeatureWriter(Path.Combine(output, "test"), test.Count, [("row_id", "int32"), ("weather_adjustment", "float32"), ("time", "int32")], buffers))
         {
             writer.Write(features, (start, keys) =>
             {
@@ -131,9 +147,11 @@ public static class GepiiiStages
                 test.Meter.AsSpan(start, keys.Rows).CopyTo(keys.Meter);
                 test.Hour.AsSpan(start, keys.Rows).CopyTo(keys.Hour);
                 keys.Cutoff.AsSpan(0, keys.Rows).Fill(trainEnd);
-            }, (table, start, rows) =>
+            }, (table, start, matrix) =>
             {
+                var rows = matrix.Rows;
                 table.Append<int>("row_id", test.RowId.AsSpan(start, rows));
+                table.Append<float>("weather_adjustment", WeatherAdjustments(response, series, matrix, _ => trainEnd, adjustment));
                 table.Append<int>("time", test.Hour.AsSpan(start, rows));
                 observer.Progress(start + rows);
             });
@@ -154,8 +172,9 @@ public static class GepiiiStages
                 train.Meter.AsSpan(start, keys.Rows).CopyTo(keys.Meter);
                 train.Hour.AsSpan(start, keys.Rows).CopyTo(keys.Hour);
                 GepiiiRun.TrainingCutoffs(train.Hour.AsSpan(start, keys.Rows), start, horizon, seed, keys.Cutoff);
-            }, (table, start, rows) =>
+            }, (table, start, matrix) =>
             {
+                var rows = matrix.Rows;
                 for (var k = 0; k < rows; k++)
                 {
                     label[k] = MathF.Log(1 + train.Reading[start + k]);
@@ -171,9 +190,9 @@ public static class GepiiiStages
         keepBytes = null!;
 
         // valid: the unflagged rows of each fold's block, with features as of the fold's origin
-        var (validRows, validFold, validCutoff) = ValidationRows(train.Hour, keep, plan);
+        var (validRows, validFold, validCutoff) = ValidationRows(train.Hour, keep, plan, series.SeriesOfRow, history, seed);
 
-        using (var writer = new FeatureWriter(Path.Combine(output, "valid"), validRows.Length, [("fold", "int32"), ("train_row", "int32"), ("label", "float32")], buffers))
+        using (var writer = new FeatureWriter(Path.Combine(output, "valid"), validRows.Length, [("fold", "int32"), ("train_row", "int32"), ("label", "float32"), ("weather_adjustment", "float32")], buffers))
         {
             var validLabel = new float[FeatureWriter.ChunkRows];
             writer.Write(features, (start, keys) =>
@@ -186,8 +205,9 @@ public static class GepiiiStages
                     keys.Hour[k] = train.Hour[row];
                     keys.Cutoff[k] = validCutoff[start + k];
                 }
-            }, (table, start, rows) =>
+            }, (table, start, matrix) =>
             {
+                var rows = matrix.Rows;
                 for (var k = 0; k < rows; k++)
                 {
                     validLabel[k] = MathF.Log(1 + train.Reading[validRows[start + k]]);
@@ -196,6 +216,7 @@ public static class GepiiiStages
                 table.Append<int>("fold", validFold.AsSpan(start, rows));
                 table.Append<int>("train_row", validRows.AsSpan(start, rows));
                 table.Append<float>("label", validLabel.AsSpan(0, rows));
+                table.Append<float>("weather_adjustment", WeatherAdjustments(response, series, matrix, k => validCutoff[start + k], adjustment));
             });
         }
 
@@ -210,35 +231,100 @@ public static class GepiiiStages
         return summary;
     }
 
-    /// <summary>The unflagged rows of each fold's block, fold after fold, with the fold and its origin; exact-size arrays, counted first.</summary>
-    private static (int[] Rows, int[] Fold, int[] Cutoff) ValidationRows(int[] hour, bool[] keep, IReadOnlyList<TimeFold> plan)
+    /// <summary>
+    /// The weather adjustment of each row of a chunk (electricity only, like the levels): its series' response fitted on
+    /// the days before the row's cutoff, at the row's 24-hour mean temperature.
+    /// </summary>
+    private static ReadOnlySpan<float> WeatherAdjustments(WeatherResponse response, SeriesIndex series, FeatureMatrix matrix, Func<int, int> cutoffOf, float[] into)
     {
-        bool InFold(int i, TimeFold fold) => keep[i] && hour[i] >= fold.Origin && hour[i] < fold.End;
-
-        var count = 0;
-        foreach (var fold in plan)
+        var building = matrix.Columns[(int)FeatureColumn.BuildingId];
+        var meter = matrix.Columns[(int)FeatureColumn.Meter];
+        var temperature = matrix.Columns[(int)FeatureColumn.AirTemperatureMean24];
+        (int Building, int Cutoff) last = (int.MinValue, int.MinValue);
+        WeatherResponse.Curve? curve = null;
+        for (var k = 0; k < matrix.Rows; k++)
         {
-            for (var i = 0; i < hour.Length; i++)
+            if (meter[k] != 0)
             {
-                count += InFold(i, fold) ? 1 : 0;
+                into[k] = 0;
+                continue;
             }
+
+            var key = ((int)building[k], cutoffOf(k));
+            if (key != last)
+            {
+                curve = response.At(series.Find(key.Item1, 0), key.Item2);
+                last = key;
+            }
+
+            into[k] = curve?.Adjustment(temperature[k]) ?? 0;
         }
 
-        var (rows, folds, cutoffs) = (new int[count], new int[count], new int[count]);
-        var k = 0;
-        foreach (var fold in plan)
+        return into.AsSpan(0, matrix.Rows);
+    }
+
+    /// <summary>Validation rows a fold keeps at most (a seeded uniform sample beyond that).</summary>
+    /// <remarks>
+    /// At GEPIII scale a window one horizon long holds up to 15M rows per fold; a million scores a fold to the fourth
+    /// decimal, and every model predicts them, every report and blend reads them.
+    /// </remarks>
+    public const int MaxValidRowsPerFold = 1_000_000;
+
+    /// <summary>
+    /// The unflagged rows of each fold's window whose series has a kept reading before the fold's origin (at most
+    /// <see cref="MaxValidRowsPerFold"/>), fold after fold, with the fold and its origin.
+    /// </summary>
+    /// <remarks>
+    /// A test row's series has its whole training history behind it (but for series never seen in training, which no
+    /// fold can stand for). A series whose kept readings start inside a window (a new meter, a regime after a stale one)
+    /// would be scored on the meter-wide fallback level, and a handful of them outweighed every other row of the CV.
+    /// </remarks>
+    private static (int[] Rows, int[] Fold, int[] Cutoff) ValidationRows(int[] hour, bool[] keep, IReadOnlyList<TimeFold> plan, int[] seriesOfRow, LevelHistory history, int seed)
+    {
+        // counted, then picked by selection sampling in a second pass: no list of a window's 15M rows is ever held
+        var perFold = plan.Select(fold =>
         {
+            bool InWindow(int i) => keep[i] && hour[i] >= fold.Origin && hour[i] < fold.End && history.FirstHour(seriesOfRow[i]) < fold.Origin;
+            var inWindow = 0;
             for (var i = 0; i < hour.Length; i++)
             {
-                if (InFold(i, fold))
+                inWindow += InWindow(i) ? 1 : 0;
+            }
+
+            var rows = new int[Math.Min(inWindow, MaxValidRowsPerFold)];
+            var random = new Random(seed + fold.Index);
+            var (needed, left) = (rows.Length, inWindow);
+            for (var i = 0; i < hour.Length && needed > 0; i++)
+            {
+                if (InWindow(i))
                 {
-                    (rows[k], folds[k], cutoffs[k]) = (i, fold.Index, fold.Origin);
-                    k++;
+                    // keep it with probability needed / left: every subset of the window's rows equally likely
+                    if (rows.Length == inWindow || random.NextInt64(left) < needed)
+                    {
+                        rows[rows.Length - needed] = i;
+                        needed--;
+                    }
+
+                    left--;
                 }
             }
+
+            return rows;
+        }).ToList();
+
+        var count = perFold.Sum(r => r.Length);
+        var (all, folds, cutoffs) = (new int[count], new int[count], new int[count]);
+        var k = 0;
+        foreach (var (fold, rows) in plan.Zip(perFold))
+        {
+            foreach (var i in rows)
+            {
+                (all[k], folds[k], cutoffs[k]) = (i, fold.Index, fold.Origin);
+                k++;
+            }
         }
 
-        return (rows, folds, cutoffs);
+        return (all, folds, cutoffs);
     }
 
     /// <summary>
@@ -282,12 +368,27 @@ public static class GepiiiStages
                 var (first, count) = ContiguousRange(validFold, fold.Index);
                 var predicted = oof.AsSpan(first, count);
                 model.Predict(valid.Read, first, predicted);
-                for (var k = 0; k < count; k++)
-                {
-                    predicted[k] = MathF.Max(0, MathF.Exp(predicted[k] + validBaseline[first + k]) - 1);
-                }
             }
         }
+
+        // how much of the model's departure and of the weather's adjustment of the profile carries over the horizon: one
+        // pair of weights per meter type, fitted on the CV windows. Each fold is scored with weights fitted on the others,
+        // so the CV stays out of sample: fitted on every fold, the weights could only make a model look at least as good as
+        // the profile, and the gate would lose the power to refuse one.
+        var validMeter = ColumnTable.ReadFloat(validFolder, "meter").Select(m => (int)m).ToArray();
+        var validWeather = ColumnTable.ReadFloat(validFolder, "weather_adjustment");
+        var validLabel = ColumnTable.ReadFloat(validFolder, "label");
+        var weights = Shrinkage.Fit([oof, validWeather], validBaseline, validLabel, validMeter, 256);
+        var foldWeights = Shrinkage.FitLeavingOut([oof, validWeather], validBaseline, validLabel, validMeter, 256, validFold, summary.Folds.Count);
+        validLabel = null!;
+        for (var k = 0; k < oof.Length; k++)
+        {
+            var w = foldWeights[validFold[k] - 1][validMeter[k]];
+            oof[k] = MathF.Max(0, MathF.Exp((float)((w[0] * oof[k]) + (w[1] * validWeather[k]) + validBaseline[k])) - 1);
+        }
+
+        validWeather = null!;
+        var shares = validMeter.Distinct().Order().Select(m => new KeptShare(m, Math.Round(weights[m][0], 4), Math.Round(weights[m][1], 4))).ToList();
 
         validFold = null!;
         validBaseline = null!;
@@ -305,22 +406,27 @@ public static class GepiiiStages
         final.Predict(test.Read, 0, predictions, stage.Progress);
         const int Chunk = 1 << 20;
         var chunkBaseline = new float[Chunk];
-        using (var baselineColumn = new ColumnTable.FloatColumns(testFolder, ["baseline"]))
+        var chunkMeter = new float[Chunk];
+        var chunkWeather = new float[Chunk];
+        using (var baselineColumn = new ColumnTable.FloatColumns(testFolder, ["baseline", "meter", "weather_adjustment"]))
         {
             for (var start = 0; start < test.Rows; start += Chunk)
             {
                 var chunk = predictions.AsSpan(start, Math.Min(Chunk, test.Rows - start));
                 baselineColumn.Read(0, start, chunkBaseline.AsSpan(0, chunk.Length));
+                baselineColumn.Read(1, start, chunkMeter.AsSpan(0, chunk.Length));
+                baselineColumn.Read(2, start, chunkWeather.AsSpan(0, chunk.Length));
                 for (var k = 0; k < chunk.Length; k++)
                 {
-                    chunk[k] = MathF.Max(0, MathF.Exp(chunk[k] + chunkBaseline[k]) - 1);
+                    var w = weights[(int)chunkMeter[k]];
+                    chunk[k] = MathF.Max(0, MathF.Exp((float)((w[0] * chunk[k]) + (w[1] * chunkWeather[k]) + chunkBaseline[k])) - 1);
                 }
             }
         }
 
         stage.Finish($"{test.Rows:N0} rows");
         var importance = summary.FeatureNames.Zip(final.Importance()).OrderByDescending(p => p.Second).Select(p => new FeatureGain(p.First, (float)p.Second)).ToList();
-        return WritePredictions(features, oof, predictions, importance, output);
+        return WritePredictions(features, oof, predictions, importance, output, shares);
     }
 
     /// <summary>
@@ -379,7 +485,7 @@ public static class GepiiiStages
     /// Checks a model's predictions, scores the out-of-fold ones (Esteira computes every metric itself) and writes
     /// them with the metrics. Used by both built-in and command experiments.
     /// </summary>
-    public static ModelMetrics WritePredictions(string features, float[] oof, float[] test, IReadOnlyList<FeatureGain> importance, string output)
+    public static ModelMetrics WritePredictions(string features, float[] oof, float[] test, IReadOnlyList<FeatureGain> importance, string output, IReadOnlyList<KeptShare>? kept = null)
     {
         var summary = ReadSummary(features);
         var validFolder = Path.Combine(features, "valid");
@@ -392,7 +498,7 @@ public static class GepiiiStages
             var score = rows.Length == 0 ? double.NaN : Rmsle.FromLogSpace(Gather(oofLog, rows), Gather(label, rows));
             return new FoldScore(f.Index, Timestamps.Format(f.Origin)[..10], Timestamps.Format(f.End - 1)[..10], 0, rows.Length, Math.Round(score, 5));
         }).ToList();
-        var metrics = new ModelMetrics(EvalMetric.Rmsle.Name, Math.Round(Rmsle.FromLogSpace(oofLog, label), 5), scores, importance);
+        var metrics = new ModelMetrics(EvalMetric.Rmsle.Name, Math.Round(Rmsle.FromLogSpace(oofLog, label), 5), scores, importance) { Kept = kept };
         ColumnTable.Write(Path.Combine(output, "oof"), [("prediction", oof)]);
         ColumnTable.Write(Path.Combine(output, "test"), [("prediction", test)]);
         File.WriteAllText(Path.Combine(output, MetricsFile), JsonSerializer.Serialize(metrics, Json));
@@ -478,8 +584,8 @@ public static class GepiiiStages
         /// </summary>
         /// <param name="features">The builder.</param>
         /// <param name="keys">Fills the keys of rows [start, start + keys.Rows); called on the building thread.</param>
-        /// <param name="appendExtra">Appends the other columns of rows [start, start + rows); called on the writing thread, chunk after chunk.</param>
-        public void Write(FeatureBuilder features, Action<int, RowKeys> keys, Action<ColumnTable.ChunkedWriter, int, int> appendExtra)
+        /// <param name="appendExtra">Appends the other columns of rows [start, start + rows), given their features; called on the writing thread, chunk after chunk.</param>
+        public void Write(FeatureBuilder features, Action<int, RowKeys> keys, Action<ColumnTable.ChunkedWriter, int, FeatureMatrix> appendExtra)
         {
             var writing = Task.CompletedTask;
             try
@@ -503,7 +609,7 @@ public static class GepiiiStages
                         }
 
                         _table.Append<float>("baseline", matrix.Baseline.AsSpan(0, matrix.Rows));
-                        appendExtra(_table, chunkStart, matrix.Rows);
+                        appendExtra(_table, chunkStart, matrix);
                     });
                 }
             }
