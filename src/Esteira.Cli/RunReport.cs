@@ -1,3 +1,4 @@
+using System.Globalization;
 using Esteira.Cli.Commands.Tracking;
 using Esteira.Pipeline;
 using Esteira.Pipeline.Runs;
@@ -87,6 +88,13 @@ internal static class RunReport
                 console.MarkupLineInterpolated($"meter {k.Meter}: the profile + {k.Model:0.00} × the model's departure + {k.Weather:0.00} × the weather adjustment (shares fitted on the backtest)");
             }
 
+            if (r.Baselines is { } b)
+            {
+                var worst = string.Join("; ", b.Losses.Take(3).Select(l => string.Create(CultureInfo.InvariantCulture,
+                    $"building {l.BuildingId} meter {l.Meter}: {l.Model:F3} vs {(l.RecentProfile < l.Profile ? "recent profile" : "profile")} {Math.Min(l.Profile, l.RecentProfile):F3}")));
+                console.MarkupLineInterpolated($"a naive profile beats the model on {b.Losses.Count} of {b.Series} series (backtest){(b.Losses.Count > 0 ? "; worst: " + worst : "")}");
+            }
+
             console.MarkupLineInterpolated($"submission: [green]{r.Submission}[/] ({r.TestRows:N0} rows, checked against the sample submission)");
         }
 
@@ -131,6 +139,12 @@ internal static class RunJson
         stages = run.Plan.Select(s => new { name = s.Id, ran = s.Run, reason = s.Reason }),
         backtest_days = run.BacktestDays,
         kept = run.Kept.Count == 0 ? null : run.Kept.Select(k => new { meter = k.Meter, model = k.Model, weather = k.Weather }),
+        baselines = run.Baselines is not { } b ? null : new
+        {
+            series = b.Series,
+            losses = b.Losses.Count,
+            worst = b.Losses.Take(10).Select(l => new { building_id = l.BuildingId, meter = l.Meter, rows = l.Rows, model = l.Model, profile = l.Profile, recent_profile = l.RecentProfile }),
+        },
         feature_importance = run.Importance.Select(p => new { feature = p.Feature, gain = p.Gain }),
         steps,
         seconds = Math.Round(run.Seconds, 3),

@@ -65,6 +65,9 @@ public sealed record RunResult(
 
     /// <summary>How much of each correction to the profile the CV windows kept, per meter type (the built-in GEPIII model); else empty.</summary>
     public IReadOnlyList<KeptShare> Kept { get; init; } = [];
+
+    /// <summary>The series where a naive baseline beats the model on the CV rows (GEPIII); null for other profiles.</summary>
+    public BaselineComparison? Baselines { get; init; }
 }
 
 /// <summary>GEPIII's out-of-fold predictions: for each validated training row, its fold and the prediction in log1p space.</summary>
@@ -136,6 +139,7 @@ public static class GepiiiRun
             Findings = quality.Findings ?? [],
             BacktestDays = gepiii ? run.Features.HorizonDays : null,
             Kept = experiment.Metrics.Kept ?? [],
+            Baselines = experiment.Metrics.Baselines,
         };
     }
 

@@ -37,6 +37,9 @@ public sealed record ModelMetrics(string Metric, double Cv, IReadOnlyList<FoldSc
     /// </summary>
     public IReadOnlyList<KeptShare>? Kept { get; init; }
 
+    /// <summary>The series where a naive baseline beats the model on the CV rows (GEPIII); null for other profiles.</summary>
+    public BaselineComparison? Baselines { get; init; }
+
     /// <summary>The metric the scores are in (<see cref="EvalMetric.Name"/>).</summary>
     public EvalMetric Eval => EvalMetric.Find(Metric) ?? EvalMetric.Rmsle;
 }
@@ -498,7 +501,11 @@ public static class GepiiiStages
             var score = rows.Length == 0 ? double.NaN : Rmsle.FromLogSpace(Gather(oofLog, rows), Gather(label, rows));
             return new FoldScore(f.Index, Timestamps.Format(f.Origin)[..10], Timestamps.Format(f.End - 1)[..10], 0, rows.Length, Math.Round(score, 5));
         }).ToList();
-        var metrics = new ModelMetrics(EvalMetric.Rmsle.Name, Math.Round(Rmsle.FromLogSpace(oofLog, label), 5), scores, importance) { Kept = kept };
+        var metrics = new ModelMetrics(EvalMetric.Rmsle.Name, Math.Round(Rmsle.FromLogSpace(oofLog, label), 5), scores, importance)
+        {
+            Kept = kept,
+            Baselines = BaselineComparison.Of(validFolder, oofLog, label),
+        };
         ColumnTable.Write(Path.Combine(output, "oof"), [("prediction", oof)]);
         ColumnTable.Write(Path.Combine(output, "test"), [("prediction", test)]);
         File.WriteAllText(Path.Combine(output, MetricsFile), JsonSerializer.Serialize(metrics, Json));

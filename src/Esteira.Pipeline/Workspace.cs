@@ -17,6 +17,12 @@ public enum ExperimentKind
 
     /// <summary>A Jupyter notebook run headless by nbconvert, under the same contract as a command.</summary>
     Notebook,
+
+    /// <summary>The naive baseline: per series, the last weeks' statistic per weekday × hour (<c>recent_profile</c>).</summary>
+    RecentProfile,
+
+    /// <summary>The seasonal baseline: per series, the statistic per weekday × hour over all training (<c>profile</c>).</summary>
+    Profile,
 }
 
 /// <summary>One experiment of a workspace: <c>experiments/NAME/experiment.yaml</c>.</summary>
@@ -27,6 +33,9 @@ public sealed record Experiment(string Name, string Folder, ExperimentKind Kind,
 
     /// <summary>A notebook experiment's parameters, in the order of experiment.yaml.</summary>
     public IReadOnlyList<NotebookParameter> Parameters { get; init; } = [];
+
+    /// <summary>A <c>recent_profile</c> or <c>profile</c> experiment's window and statistic.</summary>
+    public Baselines.ProfileOptions? Baseline { get; init; }
 }
 
 /// <summary>A workspace: <c>esteira.yaml</c> and its experiments.</summary>
@@ -101,12 +110,20 @@ public sealed record Workspace(
             "lightgbm" => ExperimentKind.LightGbm,
             "command" => ExperimentKind.Command,
             "notebook" => ExperimentKind.Notebook,
-            _ => throw yaml.Bad("kind", $"'{kindText}' is not an experiment kind", "use lightgbm, command or notebook"),
+            "recent_profile" => ExperimentKind.RecentProfile,
+            "profile" => ExperimentKind.Profile,
+            _ => throw yaml.Bad("kind", $"'{kindText}' is not an experiment kind", "use lightgbm, command, notebook, recent_profile or profile"),
         };
         var seed = yaml.Int("seed", 0, int.MaxValue) ?? 42;
         var gbm = new GbmOptions { Seed = seed };
         var p = yaml.Mapping("params");
-        if (p is not null)
+        var baseline = kind switch
+        {
+            ExperimentKind.RecentProfile => LoadProfileOptions(p, Baselines.ProfileOptions.Recent),
+            ExperimentKind.Profile => LoadProfileOptions(p, Baselines.ProfileOptions.AllHistory),
+            _ => null,
+        };
+        if (p is not null && baseline is null)
         {
             p.AllowOnly("tune", "iterations", "leaves", "learning_rate", "min_leaf_rows", "feature_fraction", "bagging_fraction", "l2", "max_bins", "max_train_rows", "threads");
             gbm = gbm with
@@ -167,7 +184,25 @@ public sealed record Workspace(
             }
         }
 
-        return new Experiment(name, folder, kind, gbm, command, timeout, definition) { Notebook = notebook, Parameters = parameters };
+        return new Experiment(name, folder, kind, gbm, command, timeout, definition) { Notebook = notebook, Parameters = parameters, Baseline = baseline };
+    }
+
+    private static Baselines.ProfileOptions LoadProfileOptions(YamlFile? p, Baselines.ProfileOptions defaults)
+    {
+        if (p is null)
+        {
+            return defaults;
+        }
+
+        p.AllowOnly("weeks", "statistic");
+        var statistic = p.String("statistic") switch
+        {
+            null => defaults.Statistic,
+            "median" => Baselines.ProfileStatistic.Median,
+            "mean" => Baselines.ProfileStatistic.Mean,
+            var other => throw p.Bad("statistic", $"'{other}' is not a profile statistic", "use median or mean"),
+        };
+        return new Baselines.ProfileOptions(p.Int("weeks", 0, 520) ?? defaults.Weeks, statistic);
     }
 
     private static string Hash(string file) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(file)));

@@ -130,6 +130,7 @@ public static class WorkspaceRunner
                 {
                     ExperimentKind.LightGbm => profile.TrainLightGbm(featuresFolder, gbm, work, experimentObserver),
                     ExperimentKind.Notebook => NotebookExperiment.Run(e, featuresFolder, workspace.Dataset, work, experimentObserver),
+                    ExperimentKind.RecentProfile or ExperimentKind.Profile => Baselines.SeasonalProfile.Run(e.Name, e.Definition["experiment.kind"], e.Baseline!, featuresFolder, profile, work, experimentObserver),
                     _ => CommandExperiment.Run(e, featuresFolder, workspace.Dataset, work, experimentObserver),
                 });
                 var check = Execute(cache, byId["check:" + e.Name], run, experimentObserver, stageSeconds, work =>

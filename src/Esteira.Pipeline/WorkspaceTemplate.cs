@@ -67,6 +67,20 @@ public static class WorkspaceTemplate
                 """,
             [".gitignore"] = ".esteira/\nout/\nreport/\n.nuget/\n",
         };
+        if (competition.Profile != TabularProfile.ProfileName)
+        {
+            // the naive baseline every model must beat, tracked and gated beside it: a model that loses to it is news
+            Directory.CreateDirectory(Path.Combine(root, "experiments", "recent-profile"));
+            files[Path.Combine("experiments", "recent-profile", Workspace.ExperimentFile)] = """
+                # The naive baseline: per meter series, the median log reading per weekday × hour over the last weeks
+                # before the cutoff. No model; it competes for the champion like any experiment.
+                kind: recent_profile
+                params:
+                  weeks: 8
+                  statistic: median      # or mean (of log1p readings)
+
+                """;
+        }
         var written = new List<string>();
         foreach (var (name, text) in files)
         {

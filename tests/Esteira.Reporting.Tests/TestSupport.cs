@@ -8,10 +8,11 @@ internal static class TinyWorkspace
     /// <summary>Small LightGBM settings, two folds: the whole pipeline runs in seconds.</summary>
     public const string Experiment = "baseline";
 
-    /// <summary>esteira init, then cv.folds 2 and small LightGBM parameters.</summary>
+    /// <summary>esteira init without its recent-profile baseline, then cv.folds 2 and small LightGBM parameters.</summary>
     public static Workspace Create(string root, string data, int iterations = 20, int leaves = 15)
     {
         WorkspaceTemplate.Create(root, data);
+        Directory.Delete(System.IO.Path.Combine(root, "experiments", "recent-profile"), recursive: true);
         var config = System.IO.Path.Combine(root, Workspace.FileName);
         File.WriteAllText(config, File.ReadAllText(config).Replace("folds: 3", "folds: 2", StringComparison.Ordinal));
         SetParams(root, iterations, leaves);

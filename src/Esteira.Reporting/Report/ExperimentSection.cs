@@ -115,6 +115,28 @@ internal sealed class ExperimentSection
         return (blocks, headline);
     }
 
+    /// <summary>The series where a naive profile beats the model on the CV rows, worst first.</summary>
+    private IEnumerable<Block> BaselineLosses()
+    {
+        if (_metrics.Baselines is not { } b)
+        {
+            yield break;
+        }
+
+        yield return new Heading(4, "Where a naive profile beats the model");
+        yield return new Paragraph(b.Losses.Count == 0
+            ? $"On every one of the {I(b.Series)} series the model beats both the long-run and the recent profile on the CV rows."
+            : $"On **{I(b.Losses.Count)} of {I(b.Series)}** series a profile (same hour and kind of day: the last 26 weeks, or the last four) beats the model on the CV rows." +
+              (b.Losses.Count > WorstBuildings ? $" The {WorstBuildings} widest margins:" : ""));
+        if (b.Losses.Count > 0)
+        {
+            yield return new Table(["building", "meter", "rows", "model", "profile", "recent profile", "margin"],
+                [Align.Right, Align.Right, Align.Right, Align.Right, Align.Right, Align.Right, Align.Right],
+                b.Losses.Take(WorstBuildings).Select(l => (IReadOnlyList<string>)
+                    [I(l.BuildingId), I(l.Meter), I(l.Rows), F5(l.Model), F5(l.Profile), F5(l.RecentProfile), F5(l.Margin)]).ToList());
+        }
+    }
+
     public IEnumerable<Block> Build()
     {
         yield return new Heading(3, $"Experiment `{_name}`");
@@ -128,6 +150,11 @@ internal sealed class ExperimentSection
         yield return MetricsTable();
         yield return new Heading(4, "Scores by fold");
         yield return FoldTable();
+        foreach (var block in BaselineLosses())
+        {
+            yield return block;
+        }
+
         foreach (var block in Plots())
         {
             yield return block;
