@@ -38,10 +38,11 @@ public sealed partial class GitLabPipelineTests(ToolPackage tool)
             ["NUGET_PACKAGES"] = Path.Combine(root, "job-nuget-packages"),
         });
 
-        // 1. main: the first champion is gated in, deployed, and its public score lands in the ledger.
+        // 1. main: the first champion is gated in, deployed, and its public score lands in the ledger. The template's naive
+        //    recent-profile baseline trains in its own job beside the model, and loses to it.
         var first = pipeline.Run("main");
-        Assert.True(first.Passed("validate", "train:baseline", "gate", "report", "deploy"), first.History);
-        Assert.Contains("run 1 is now the champion", first.Log, StringComparison.Ordinal);
+        Assert.True(first.Passed("validate", "train:baseline", "train:recent-profile", "gate", "report", "deploy"), first.History);
+        Assert.Matches(ChampionOf("baseline"), first.Log);
         Assert.Matches(PublicScore(), first.Log);
         var ledger = Ledger(repo, tracking);
         var sent = Assert.Single(ledger);
@@ -72,29 +73,32 @@ public sealed partial class GitLabPipelineTests(ToolPackage tool)
         Assert.Single(Ledger(repo, tracking));
 
         // 3. A merge request with a better experiment passes the gate, and does not move the champion (only main does).
+        //    (On this sample 30 rounds score a better backtest than the baseline's 60: measured 0.44045 against 0.44324.)
         Git(repo, "checkout", "-q", "-b", "add-small", "main");
-        AddExperiment(repo, "small", "kind: lightgbm\nseed: 42\nparams:\n  iterations: 3\n  leaves: 4\n");
+        AddExperiment(repo, "small", "kind: lightgbm\nseed: 42\nparams:\n  iterations: 30\n  leaves: 63\n");
         Commit(repo, "add a small model");
         var better = pipeline.Run("add-small", mergeRequest: true);
         Assert.True(better.Passed("train:baseline", "train:small", "gate", "report"), better.History);
         Assert.Contains("small (run", better.Log, StringComparison.Ordinal);
         Assert.DoesNotContain("is now the champion", better.Log, StringComparison.Ordinal);
 
-        // 4. Merged: main promotes it and deploys it; 5. the next main pipeline sends nothing new.
+        // 4. Merged: main promotes it. The backtest keeps none of either model's departure from the profile on this sample,
+        //    so the new champion's submission has the old one's bytes: nothing is sent, no daily submission is wasted.
+        //    5. The next main pipeline sends nothing new either.
         Git(repo, "checkout", "-q", "main");
         Git(repo, "merge", "-q", "--no-ff", "-m", "Merge add-small", "add-small");
         var merged = pipeline.Run("main");
         Assert.True(merged.Passed("gate", "deploy"), merged.History);
-        Assert.Matches(ChampionOf("small"), merged.Log);
-        Assert.Equal(2, Ledger(repo, tracking).Count);
+        Assert.Matches(@"run \d+ is now the champion", merged.Log);
+        Assert.Matches(@"champion run \d+ \(small\) predicts the same bytes as run \d+, already sent", merged.Log);
+        Assert.Single(Ledger(repo, tracking));
 
         Git(repo, "commit", "-q", "--allow-empty", "-m", "docs");
         var again = pipeline.Run("main");
         Assert.True(again.Passed("gate", "deploy"), again.History);
         Assert.Contains("nothing new to send", again.Log, StringComparison.Ordinal);
-        var final = Ledger(repo, tracking);
-        Assert.Equal(2, final.Count);
-        Assert.All(final, s => Assert.NotNull(s.PublicScore));
+        var final = Assert.Single(Ledger(repo, tracking));
+        Assert.NotNull(final.PublicScore);
     }
 
     [Fact]

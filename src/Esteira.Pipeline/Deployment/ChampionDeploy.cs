@@ -58,9 +58,16 @@ public sealed class ChampionDeploy
         return new ChampionDeploy(ledger, champion, champion.Experiment, workspace.Root);
     }
 
-    /// <summary>The ledger's earlier entry for the champion run at <paramref name="target"/>, when it was already sent (and not rejected).</summary>
-    public Task<Submission?> AlreadySentAsync(string target, string competition, CancellationToken cancellationToken) =>
-        _ledger.LastSentAsync(target, competition, Champion.Id, cancellationToken);
+    /// <summary>
+    /// The ledger's earlier entry for the champion run at <paramref name="target"/>, or for a run whose submission had the same
+    /// bytes (a new champion can predict exactly what the last one did), when it was already sent (and not rejected).
+    /// </summary>
+    public async Task<Submission?> AlreadySentAsync(string target, string competition, CancellationToken cancellationToken)
+    {
+        var submission = Submission;
+        var sha256 = File.Exists(submission) ? await Deployer.Sha256Async(submission, cancellationToken) : null;
+        return await _ledger.LastSentAsync(target, competition, Champion.Id, sha256, cancellationToken);
+    }
 
     /// <summary>Records a deploy outcome of the champion run, with its CV score, in the ledger.</summary>
     public Task RecordAsync(string target, string competition, DeployResult result, string message, CancellationToken cancellationToken) =>

@@ -88,12 +88,12 @@ public sealed class LedgerHistory : ISubmissionHistory, IAsyncDisposable
     public Task<int> CountSinceAsync(string target, string competition, DateTimeOffset sinceUtc, CancellationToken cancellationToken = default) =>
         Store.CountSubmissionsSinceAsync(Key(target, competition), sinceUtc, cancellationToken);
 
-    /// <summary>The newest ledger entry for <paramref name="runId"/> at <paramref name="target"/>/<paramref name="competition"/>
-    /// that the target did not reject, or null.</summary>
-    public async Task<Submission?> LastSentAsync(string target, string competition, long runId, CancellationToken cancellationToken = default)
+    /// <summary>The newest ledger entry for <paramref name="runId"/> (or for the same bytes, <paramref name="sha256"/>, from any run)
+    /// at <paramref name="target"/>/<paramref name="competition"/> that the target did not reject, or null.</summary>
+    public async Task<Submission?> LastSentAsync(string target, string competition, long runId, string? sha256 = null, CancellationToken cancellationToken = default)
     {
         var all = await Store.ListSubmissionsAsync(new SubmissionQuery { Target = Key(target, competition), Limit = 10_000 }, cancellationToken);
-        return all.FirstOrDefault(s => s.RunId == runId && s.Status != SubmissionStatus.Error);
+        return all.FirstOrDefault(s => (s.RunId == runId || (sha256 is not null && s.FileSha256 == sha256)) && s.Status != SubmissionStatus.Error);
     }
 
     /// <summary>Records a deploy's outcome; the store masks any password in the message on the way in.</summary>

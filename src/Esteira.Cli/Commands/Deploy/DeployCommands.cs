@@ -147,7 +147,8 @@ public sealed class DeployCommand(IAnsiConsole console) : AsyncCommand<DeploySet
         if (deployment is { Champion: { } champion, AlreadySent: { } sent })
         {
             var score = sent.PublicScore is { } p ? $", public score {p.ToString("0.#####", System.Globalization.CultureInfo.InvariantCulture)}" : "";
-            var line = $"champion run {champion.Champion.Id} ({champion.Experiment}) was already sent to {target.Kind}/{target.Competition} on {sent.SubmittedAt:yyyy-MM-dd HH:mm} UTC (ledger entry {sent.Id}{score}); nothing new to send";
+            var what = sent.RunId == champion.Champion.Id ? "was already sent" : $"predicts the same bytes as run {sent.RunId}, already sent";
+            var line = $"champion run {champion.Champion.Id} ({champion.Experiment}) {what} to {target.Kind}/{target.Competition} on {sent.SubmittedAt:yyyy-MM-dd HH:mm} UTC (ledger entry {sent.Id}{score}); nothing new to send";
             if (settings.Json)
             {
                 DeployCommands.WriteJson(console, new { target = target.Kind, competition = target.Competition, status = "unchanged", ledger_entry = sent.Id, run = champion.Champion.Id });
