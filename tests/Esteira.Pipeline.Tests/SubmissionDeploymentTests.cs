@@ -148,6 +148,53 @@ public sealed class SubmissionDeploymentTests : IDisposable
     }
 
     [Fact]
+    public async Task A_new_champion_with_bytes_already_sent_is_found_sent_and_one_with_new_bytes_is_not()
+    {
+        // Given a champion that was sent
+        var root = CreateWorkspace();
+        var workspace = Workspace.Load(root);
+        Directory.CreateDirectory(Path.Combine(root, "out"));
+        File.WriteAllText(Path.Combine(root, "out", "first.csv"), Predictions);
+        File.WriteAllText(Path.Combine(root, "out", "same.csv"), Predictions);
+        File.WriteAllText(Path.Combine(root, "out", "other.csv"), Predictions.Replace("1.5", "1.75", StringComparison.Ordinal));
+        var uri = WorkspaceConfig.TrackingUri(workspace.Config);
+        var request = new DeploymentRequest { Target = new TargetSpec { Kind = DeployDefaults.Target } };
+        long first;
+        await using (var store = await TrackingStores.OpenAsync(uri, root))
+        {
+            first = await ChampionRunAsync(store, workspace.ChampionModel, "baseline", Path.Combine("out", "first.csv"));
+        }
+
+        await using (var deployment = await SubmissionDeployment.OpenAsync(request, root, _ => { }, TimeProvider.System))
+        {
+            await deployment.SendAsync(null);
+        }
+
+        // When another run with the very same bytes becomes champion, it counts as sent (a resend would be refused as a
+        // duplicate and waste a submission), naming the run that sent them
+        await using (var store = await TrackingStores.OpenAsync(uri, root))
+        {
+            await ChampionRunAsync(store, workspace.ChampionModel, "smaller", Path.Combine("out", "same.csv"));
+        }
+
+        await using (var same = await SubmissionDeployment.OpenAsync(request, root, _ => { }, TimeProvider.System))
+        {
+            Assert.Equal(first, same.AlreadySent?.RunId);
+        }
+
+        // Then a champion with different bytes is not
+        await using (var store = await TrackingStores.OpenAsync(uri, root))
+        {
+            await ChampionRunAsync(store, workspace.ChampionModel, "wider", Path.Combine("out", "other.csv"));
+        }
+
+        await using (var other = await SubmissionDeployment.OpenAsync(request, root, _ => { }, TimeProvider.System))
+        {
+            Assert.Null(other.AlreadySent);
+        }
+    }
+
+    [Fact]
     public async Task A_champion_of_another_experiment_or_none_at_all_is_not_found()
     {
         var root = CreateWorkspace();
