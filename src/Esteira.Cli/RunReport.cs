@@ -11,6 +11,7 @@ internal static class RunReport
 {
     private static string CvTitle(RunResult r) =>
         r.BacktestDays is { } days ? $"backtest: {days}-day windows (the test's horizon) from each fold's origin"
+        : r.BlockDays is { } block ? $"{r.Folds.Count}-fold cross-validation over {block}-day blocks dealt in turn (the test sits between training days)"
         : r.Folds.All(f => f.ValidFrom.Length == 0) ? $"{r.Folds.Count}-fold cross-validation" : "time-block cross-validation";
 
     /// <summary>What the tabular profile inferred from the data: one row per column.</summary>
@@ -78,7 +79,7 @@ internal static class RunReport
                 .Border(TableBorder.Rounded).AddColumns("fold", "validated on", "rows", r.Metric.ToUpperInvariant());
             foreach (var f in r.Folds)
             {
-                folds.AddRow(f.Fold.ToString(), $"{f.ValidFrom} .. {f.ValidTo}", f.ValidRows.ToString("N0"), f.Score.ToString("F4"));
+                folds.AddRow(f.Fold.ToString(), f.ValidFrom.Length == 0 ? "" : $"{f.ValidFrom} .. {f.ValidTo}", f.ValidRows.ToString("N0"), f.Score.ToString("F4"));
             }
 
             folds.AddRow("[bold]all[/]", "", r.Folds.Sum(f => f.ValidRows).ToString("N0"), $"[bold]{r.Cv:F4}[/]");
@@ -138,6 +139,7 @@ internal static class RunJson
         quality_findings = run.Findings.Select(f => new { kind = f.Kind, count = f.Count, message = f.Message }),
         stages = run.Plan.Select(s => new { name = s.Id, ran = s.Run, reason = s.Reason }),
         backtest_days = run.BacktestDays,
+        cv_block_days = run.BlockDays,
         kept = run.Kept.Count == 0 ? null : run.Kept.Select(k => new { meter = k.Meter, model = k.Model, weather = k.Weather }),
         baselines = run.Baselines is not { } b ? null : new
         {

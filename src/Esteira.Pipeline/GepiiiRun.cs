@@ -63,6 +63,9 @@ public sealed record RunResult(
     /// <summary>The length of the CV windows in days when they are a backtest one forecast horizon long (GEPIII); null for other folds.</summary>
     public int? BacktestDays { get; init; }
 
+    /// <summary>Days per CV block when the folds are blocks of days dealt in turn (a test between training days); null for other folds.</summary>
+    public int? BlockDays { get; init; }
+
     /// <summary>How much of each correction to the profile the CV windows kept, per meter type (the built-in GEPIII model); else empty.</summary>
     public IReadOnlyList<KeptShare> Kept { get; init; } = [];
 
@@ -138,6 +141,7 @@ public static class GepiiiRun
             Schema = File.Exists(schemaFile) ? JsonSerializer.Deserialize<List<Esteira.Data.Tabular.TabularColumn>>(File.ReadAllText(schemaFile), EsteiraJson.Options)! : [],
             Findings = quality.Findings ?? [],
             BacktestDays = gepiii ? run.Features.HorizonDays : null,
+            BlockDays = run.Features.FoldKind == "blocks" ? run.Features.BlockDays : null,
             Kept = experiment.Metrics.Kept ?? [],
             Baselines = experiment.Metrics.Baselines,
         };

@@ -24,8 +24,15 @@ public sealed record FeaturesSummary(
     /// <summary><c>regression</c> or <c>binary</c>.</summary>
     public string Task { get; init; } = "regression";
 
-    /// <summary><c>time</c> (forward-chaining blocks) or <c>kfold</c>.</summary>
+    /// <summary>
+    /// <c>time</c> (forward-chaining blocks), <c>kfold</c>, or <c>blocks</c>: K-fold whose folds are runs of
+    /// <see cref="BlockDays"/> days dealt in turn (a test that sits between training days). Both K-fold kinds train each
+    /// fold on every other fold's rows.
+    /// </summary>
     public string FoldKind { get; init; } = "time";
+
+    /// <summary>Days per block when <see cref="FoldKind"/> is <c>blocks</c>; 0 otherwise.</summary>
+    public int BlockDays { get; init; }
 }
 
 /// <summary>The metrics a model stage leaves beside its predictions.</summary>

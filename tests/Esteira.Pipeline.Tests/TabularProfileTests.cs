@@ -41,7 +41,9 @@ public sealed class TabularProfileTests
 
         var summary = TabularProfile.Instance.Features(Request(data, new() { Metric = "rmsle" }), dir.Features, SilentObserver.Instance);
 
-        Assert.Equal(("tabular", "rmsle", "regression", "time"), (summary.Profile, summary.Metric, summary.Task, summary.FoldKind));
+        // the test holds days 20 to 31 of each month, between training's 1 to 19: K-fold over blocks as long as its runs
+        Assert.Equal(("tabular", "rmsle", "regression", "blocks"), (summary.Profile, summary.Metric, summary.Task, summary.FoldKind));
+        Assert.InRange(summary.BlockDays, 9, 12);
         Assert.Equal((10_886L, 6_493L), (summary.TrainRows, summary.TestRows));
         var meta = TabularProfile.ReadMeta(dir.Features);
         Assert.Equal(("datetime", "count", "datetime"), (meta.IdColumn, meta.Target, meta.TimeColumn));
@@ -58,15 +60,24 @@ public sealed class TabularProfileTests
 
         Assert.Contains("datetime_hour", summary.FeatureNames);
         Assert.Contains("datetime_year", summary.FeatureNames);
-        Assert.Contains("datetime_days", summary.FeatureNames); // the trend
         Assert.DoesNotContain("datetime_day", summary.FeatureNames); // test holds days 20 to 31, train 1 to 19
+        Assert.DoesNotContain("datetime_days", summary.FeatureNames); // each test day falls between training days
+        Assert.DoesNotContain("datetime_dayofyear", summary.FeatureNames);
         Assert.Contains("temp", summary.FeatureNames);
+        Assert.Contains("weather_before", summary.FeatureNames); // one series in time: its neighbours' inputs
+        Assert.Contains("temp_around", summary.FeatureNames);
+        Assert.True(summary.FeatureNames.ToList().IndexOf("season") < summary.FeatureNames.ToList().IndexOf("datetime_month"),
+            "the given columns come before those derived from dates");
 
-        // forward-chaining blocks: every fold trains on rows strictly before its origin
+        // each fold's rows are whole blocks of days, and neighbouring blocks belong to different folds
         Assert.Equal(3, summary.Folds.Count);
-        Assert.All(summary.Folds, f => Assert.True(f.Origin < f.End));
-        Assert.All(ColumnTable.ReadInt(Path.Combine(dir.Features, "train"), "fold"), f => Assert.Equal(-1, f));
-        var label = ColumnTable.ReadFloat(Path.Combine(dir.Features, "train"), "label");
+        var trainFolder = Path.Combine(dir.Features, "train");
+        var fold = ColumnTable.ReadInt(trainFolder, "fold");
+        var day = ColumnTable.ReadInt(trainFolder, "time").Select(h => h / 24).ToArray();
+        Assert.All(fold, f => Assert.InRange(f, 1, 3));
+        Assert.All(day.Zip(fold).GroupBy(p => p.First), g => Assert.Single(g.Select(p => p.Second).Distinct()));
+        Assert.Equal(3, day.Zip(fold).Where(p => p.First - day.Min() < 3 * summary.BlockDays).Select(p => p.Second).Distinct().Count());
+        var label = ColumnTable.ReadFloat(trainFolder, "label");
         Assert.Equal(16f, label[0]); // the raw count: label is in the target's units
     }
 
@@ -83,7 +94,7 @@ public sealed class TabularProfileTests
         Assert.Equal("rmsle", metrics.Metric);
         Assert.True(double.IsFinite(metrics.Cv) && metrics.Cv is > 0 and < 1, $"CV RMSLE {metrics.Cv}");
         Assert.Equal(3, metrics.Folds.Count);
-        Assert.All(metrics.Folds, f => Assert.True(double.IsFinite(f.Score) && f.ValidRows > 0 && f.TrainRows > 0 && f.ValidFrom.Length == 10));
+        Assert.All(metrics.Folds, f => Assert.True(double.IsFinite(f.Score) && f.ValidRows > 0 && f.TrainRows > 0 && f.ValidFrom.Length == 0)); // blocks of days: no one span
         Assert.Equal(6_493, rows);
         var (header, ids, values) = ReadSubmission(Path.Combine(dir.Model, GepiiiStages.SubmissionFile));
         var sample = ReadLines(Path.Combine(data, "sampleSubmission.csv.gz"));
@@ -196,6 +207,86 @@ public sealed class TabularProfileTests
 
         Assert.Equal(["x"], features.Names);
         Assert.Contains(features.Findings, f => f.Column == "step" && f.Finding.Contains("outside its training range [0, 19]", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ATestBetweenTrainingDaysDropsDayCountersAndIsValidatedOnBlocksLikeIt()
+    {
+        // hourly rows; train holds days 1 to 10 of each month, test days 11 to 20: each test day falls between training days
+        using var ds = new TabularDataset();
+        var start = new DateTime(2020, 1, 1);
+        var hours = Enumerable.Range(0, 24 * 120).Select(h => start.AddHours(h)).Where(t => t.Day <= 20).ToList();
+        string Row(DateTime t, bool withTarget) => string.Create(CultureInfo.InvariantCulture,
+            $"{t:yyyy-MM-dd HH:mm:ss},{t.Hour % 5},{(t.Hour * 7 + t.Day) % 11}{(withTarget ? $",{t.Hour + (t.Day % 3)}" : "")}");
+        ds.Train("when,x,z,y", hours.Where(t => t.Day <= 10).Select(t => Row(t, true)));
+        ds.Test("when,x,z", hours.Where(t => t.Day > 10).Select(t => Row(t, false)));
+        ds.Sample("when,y", hours.Where(t => t.Day > 10).Select(t => $"{t:yyyy-MM-dd HH:mm:ss},0"));
+        using var dir = new StageFolders();
+
+        var summary = TabularProfile.Instance.Features(Request(ds.Root, new()), dir.Features, SilentObserver.Instance);
+
+        Assert.Equal(("blocks", 10), (summary.FoldKind, summary.BlockDays));
+        Assert.Contains("when_month", summary.FeatureNames);
+        Assert.DoesNotContain("when_days", summary.FeatureNames);
+        Assert.DoesNotContain("when_dayofyear", summary.FeatureNames);
+        var findings = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir.Features, "quality.json"))).RootElement.ToString();
+        Assert.Contains("fall between its training values", findings, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ATestThatFollowsTrainingKeepsTheTrendAndForwardChains()
+    {
+        using var ds = new TabularDataset();
+        var start = new DateTime(2020, 1, 1);
+        ds.Train("when,x,y", Enumerable.Range(0, 24 * 90).Select(h => start.AddHours(h)).Select(t => $"{t:yyyy-MM-dd HH:mm:ss},{t.Hour % 5},{t.Hour}"));
+        ds.Test("when,x", Enumerable.Range(24 * 90, 24 * 10).Select(h => start.AddHours(h)).Select(t => $"{t:yyyy-MM-dd HH:mm:ss},{t.Hour % 5}"));
+        ds.Sample("when,y", Enumerable.Range(24 * 90, 24 * 10).Select(h => $"{start.AddHours(h):yyyy-MM-dd HH:mm:ss},0"));
+        using var dir = new StageFolders();
+
+        var summary = TabularProfile.Instance.Features(Request(ds.Root, new()), dir.Features, SilentObserver.Instance);
+
+        Assert.Equal(("time", 0), (summary.FoldKind, summary.BlockDays));
+        Assert.Contains("when_days", summary.FeatureNames);
+    }
+
+    [Fact]
+    public void NeighbourFeaturesAreTheInputsOfTheRowsBeforeAndAfterInTimeAcrossTrainAndTest()
+    {
+        using var ds = new TabularDataset();
+        // rows out of time order, and test rows interleaved: neighbours follow the clock, not the file
+        ds.Train("when,x,kind,y", ["2024-01-01 02:00:00,30,b,3", "2024-01-01 00:00:00,10,a,1", "2024-01-01 04:00:00,50,a,5"]);
+        ds.Test("when,x,kind", ["2024-01-01 03:00:00,40,b", "2024-01-01 01:00:00,20,b"]);
+        ds.Sample("when,y", ["2024-01-01 03:00:00,0", "2024-01-01 01:00:00,0"]);
+
+        var schema = ds.Infer(new(Task: "regression"));
+        var features = TabularEncoder.Encode(schema, ds.Read("train.csv"), ds.Read("test.csv"));
+        float[] Train(string name) => features.Train[Array.IndexOf(features.Names, name)];
+        float[] Test(string name) => features.Test[Array.IndexOf(features.Names, name)];
+
+        Assert.Equal([20f, float.NaN, 40f], Train("x_before"));
+        Assert.Equal([40f, 20f, float.NaN], Train("x_after"));
+        Assert.Equal([30f, 10f], Test("x_before"));
+        Assert.Equal([50f, 30f], Test("x_after"));
+        // the mean of up to three rows either side and itself: at 00:00 that is 00:00 to 03:00
+        Assert.Equal(25f, Train("x_around")[1]);
+        Assert.Contains(Array.IndexOf(features.Names, "kind_before"), features.Categorical);
+        Assert.DoesNotContain("kind_around", features.Names);
+    }
+
+    [Fact]
+    public void RepeatedTimesAreNotOneSeriesAndGetNoNeighbourFeatures()
+    {
+        using var ds = new TabularDataset();
+        ds.Train("id,when,x,y", ["1,2024-01-01,1,1", "2,2024-01-01,2,2", "3,2024-01-02,3,3", "4,2024-01-03,4,4"]);
+        ds.Test("id,when,x", ["5,2024-01-04,2"]);
+        ds.Sample("id,y", ["5,0"]);
+
+        var schema = ds.Infer(new(Task: "regression"));
+        var features = TabularEncoder.Encode(schema, ds.Read("train.csv"), ds.Read("test.csv"));
+
+        Assert.Equal("when", schema.TimeColumn);
+        Assert.DoesNotContain(features.Names, n => n.EndsWith("_before", StringComparison.Ordinal));
+        Assert.Contains(features.Findings, f => f.Finding.Contains("occurs twice, so rows are not one series", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -47,15 +47,28 @@ public static class TabularEncoder
         var taken = new HashSet<string>(["label", "time", "keep", "fold", "train_row", "row", "baseline", "prediction"], StringComparer.OrdinalIgnoreCase);
         var rareBelow = train.Rows >= 1000 ? 10 : 1;
 
-        void Add(string name, float[] trainValues, float[] testValues, bool isCategorical, bool trend = false)
+        var neighbourSources = new List<(int Feature, bool IsCategorical)>();
+
+        bool Add(string name, float[] trainValues, float[] testValues, bool isCategorical, bool trend = false, bool datePart = false)
         {
+            // a calendar part whose test values fall between its training values, never on one (a day of year, days since
+            // 1970, when test takes the days between training's as in a competition that holds out days 20 to 31 of each
+            // month) names training days, not a pattern: a split on it puts each test day with whichever training days
+            // lie on its side, as arbitrary as a row number. A random split keeps it (its test days are training days too),
+            // and so does a test that follows training (its values lie outside, the trend rule below).
+            if (datePart && BetweenTrainingValues(trainValues, testValues) is { } between)
+            {
+                findings.Add(new(name, $"left out: {between}"));
+                return false;
+            }
+
             // a number whose test values all lie beyond the training range sends every test row down the same side of
             // every split: it cannot tell test rows apart, only bias them (a day of month when test has the month's last
             // days). A trend (a year, days since 1970) is exempt: carrying the latest level forward is what it is for.
             if (!isCategorical && !trend && OutsideTrainingRange(trainValues, testValues) is { } outside)
             {
                 findings.Add(new(name, $"left out: {outside}"));
-                return;
+                return false;
             }
 
             var safe = SafeName(name);
@@ -72,20 +85,29 @@ public static class TabularEncoder
             names.Add(safe);
             trainColumns.Add(trainValues);
             testColumns.Add(testValues);
+            return true;
         }
 
-        foreach (var column in schema.Inputs)
+        // the given columns first, then what is derived from dates: LightGBM breaks a tie between two equally good splits
+        // in favour of the earlier feature, and where a given column and a derived one split training identically (a
+        // season and the month it was filled from) the column the data's owner supplied is the one to trust on test rows
+        foreach (var column in schema.Inputs.OrderBy(c => c.Type == TabularSchema.Datetime))
         {
             var trainValues = train.Column(column.Name)!;
             var testValues = test.Column(column.Name)!;
             switch (column.Type)
             {
                 case TabularSchema.Numeric:
-                    Add(column.Name, Numbers(trainValues), Numbers(testValues), false);
+                    if (Add(column.Name, Numbers(trainValues), Numbers(testValues), false))
+                    {
+                        neighbourSources.Add((names.Count - 1, false));
+                    }
+
                     break;
                 case TabularSchema.Categorical:
                     var (codes, unseenRows, example) = Codes(trainValues, testValues, rareBelow);
                     Add(column.Name, codes.Train, codes.Test, true);
+                    neighbourSources.Add((names.Count - 1, true));
                     if (unseenRows > 0)
                     {
                         findings.Add(new(column.Name, $"{unseenRows:N0} test rows have a category never seen in train (e.g. '{example}'); they share the rare code"));
@@ -100,16 +122,94 @@ public static class TabularEncoder
                         var a = trainDates.Select(d => Part(d, part)).ToArray();
                         if (a.Where(v => !float.IsNaN(v)).Distinct().Count() > 1)
                         {
-                            Add($"{column.Name}_{part}", a, testDates.Select(d => Part(d, part)).ToArray(), false, trend: part == "year");
+                            Add($"{column.Name}_{part}", a, testDates.Select(d => Part(d, part)).ToArray(), false, trend: part == "year", datePart: true);
                         }
                     }
 
                     // days since 1970: a birth date's or an opening day's distance, and on the time axis the trend — in forward-chaining
                     // CV it carries the latest level into the next block, which a year cannot do within one year (bike-sharing's CV
                     // RMSLE with default options: 0.475 without it, 0.378 with it)
-                    Add($"{column.Name}_days", trainDates.Select(Days).ToArray(), testDates.Select(Days).ToArray(), false, trend: true);
+                    Add($"{column.Name}_days", trainDates.Select(Days).ToArray(), testDates.Select(Days).ToArray(), false, trend: true, datePart: true);
 
                     break;
+            }
+        }
+
+        if (schema.TimeColumn is not null)
+        {
+            AddNeighbours(Dates(train.Column(schema.TimeColumn)!), Dates(test.Column(schema.TimeColumn)!));
+        }
+
+        // a row's neighbours in time, the inputs of the hours before and after it: in one series observed at regular
+        // steps (hourly rentals, daily sales) what the weather was an hour ago and will be in an hour says whether a
+        // shower is passing, which the hour's own reading cannot. The inputs of test rows are given, so test rows are
+        // neighbours too; the target never is. Bike-sharing's test RMSLE went 0.407 -> 0.38-0.39 with them (pandas +
+        // LightGBM at three capacities), and its CV agreed.
+        void AddNeighbours(DateTime?[] trainTimes, DateTime?[] testTimes)
+        {
+            if (neighbourSources.Count == 0 || trainTimes.Any(t => t is null) || testTimes.Any(t => t is null))
+            {
+                return;
+            }
+
+            var order = Enumerable.Range(0, trainTimes.Length + testTimes.Length)
+                .OrderBy(r => r < trainTimes.Length ? trainTimes[r]!.Value : testTimes[r - trainTimes.Length]!.Value).ToArray();
+            DateTime At(int r) => r < trainTimes.Length ? trainTimes[r]!.Value : testTimes[r - trainTimes.Length]!.Value;
+            for (var i = 1; i < order.Length; i++)
+            {
+                if (At(order[i]) == At(order[i - 1]))
+                {
+                    findings.Add(new(schema.TimeColumn!, $"no neighbour features: {At(order[i]):yyyy-MM-dd HH:mm} occurs twice, so rows are not one series in time"));
+                    return;
+                }
+            }
+
+            foreach (var (feature, isCategorical) in neighbourSources)
+            {
+                var (trainValues, testValues) = (trainColumns[feature], testColumns[feature]);
+                float Value(int r) => r < trainValues.Length ? trainValues[r] : testValues[r - trainValues.Length];
+                var name = names[feature];
+                var (before, after) = (Shifted(1), Shifted(-1));
+                Add($"{name}_before", before[..trainValues.Length], before[trainValues.Length..], isCategorical);
+                Add($"{name}_after", after[..trainValues.Length], after[trainValues.Length..], isCategorical);
+                if (!isCategorical)
+                {
+                    var (a, b) = Around(NeighbourWindow);
+                    Add($"{name}_around", a, b, false);
+                }
+
+                // the value `lag` rows earlier in time (later for a negative lag), NaN at either end
+                float[] Shifted(int lag)
+                {
+                    var all = new float[order.Length];
+                    for (var i = 0; i < order.Length; i++)
+                    {
+                        all[order[i]] = i - lag >= 0 && i - lag < order.Length ? Value(order[i - lag]) : float.NaN;
+                    }
+
+                    return all;
+                }
+
+                // the mean of the rows within `half` rows either side in time, the row's own included, missing values skipped
+                (float[] Train, float[] Test) Around(int half)
+                {
+                    var all = new float[order.Length];
+                    for (var i = 0; i < order.Length; i++)
+                    {
+                        var (sum, n) = (0.0, 0);
+                        for (var j = Math.Max(0, i - half); j <= Math.Min(order.Length - 1, i + half); j++)
+                        {
+                            if (Value(order[j]) is var v && !float.IsNaN(v))
+                            {
+                                (sum, n) = (sum + v, n + 1);
+                            }
+                        }
+
+                        all[order[i]] = n == 0 ? float.NaN : (float)(sum / n);
+                    }
+
+                    return (all[..trainValues.Length], all[trainValues.Length..]);
+                }
             }
         }
 
@@ -133,6 +233,33 @@ public static class TabularEncoder
     {
         var chars = name.Trim().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').ToArray();
         return chars.Length == 0 ? "column" : new string(chars);
+    }
+
+    /// <summary>Rows either side of a row that its <c>_around</c> neighbour feature averages.</summary>
+    public const int NeighbourWindow = 3;
+
+    /// <summary>
+    /// Why a feature's test values, in whole units (days), fall between its training values without taking one (most of
+    /// those present, inside the training range); null when they do not.
+    /// </summary>
+    private static string? BetweenTrainingValues(float[] train, float[] test)
+    {
+        var seen = new HashSet<float>();
+        var (min, max) = (float.PositiveInfinity, float.NegativeInfinity);
+        foreach (var v in train)
+        {
+            if (!float.IsNaN(v))
+            {
+                seen.Add(MathF.Floor(v));
+                (min, max) = (MathF.Min(min, v), MathF.Max(max, v));
+            }
+        }
+
+        var present = test.Count(v => !float.IsNaN(v));
+        var between = test.Count(v => v >= min && v <= max && !seen.Contains(MathF.Floor(v)));
+        return present > 0 && between * 2 > present
+            ? $"{100.0 * between / present:F0} % of its test values fall between its training values and take none of them (the test interleaves with training): it names training days, not a pattern"
+            : null;
     }
 
     /// <summary>Why a feature's test values (95 % of those present or more) lie outside its training range; null when they do not.</summary>

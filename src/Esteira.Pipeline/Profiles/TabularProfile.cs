@@ -118,7 +118,7 @@ public sealed class TabularProfile : ICompetitionProfile
         var encoded = TabularEncoder.Encode(schema, train, test);
         var label = schema.Label;
         sample = null!;
-        var (plan, trainFold, validRows, validFold, kind) = Folds(schema, encoded, request);
+        var (plan, trainFold, validRows, validFold, kind, blockDays) = Folds(schema, encoded, request);
 
         var trainColumns = Named(encoded.Names, encoded.Train);
         trainColumns.Add(("label", label));
@@ -145,6 +145,7 @@ public sealed class TabularProfile : ICompetitionProfile
             Metric = schema.Metric.Name,
             Task = schema.Task,
             FoldKind = kind,
+            BlockDays = blockDays,
         };
         var schemaJson = schema.Columns;
         var findings = schema.Findings.Concat(encoded.Findings).Select(f => new QualityFinding(f.Column, 0, f.Finding)).ToList();
@@ -160,7 +161,7 @@ public sealed class TabularProfile : ICompetitionProfile
             observer.Info($"{finding.Kind}: {finding.Message}");
         }
 
-        stage.Finish($"{encoded.Names.Length} features ({encoded.Categorical.Length} categorical), {plan.Count} {(kind == "time" ? "time-block" : "K-fold")} folds");
+        stage.Finish($"{encoded.Names.Length} features ({encoded.Categorical.Length} categorical), {plan.Count} {kind switch { "time" => "time-block", "blocks" => $"K-fold ({blockDays}-day blocks)", _ => "K-fold" }} folds");
         return summary;
     }
 
@@ -370,10 +371,24 @@ public sealed class TabularProfile : ICompetitionProfile
 
     private static EvalMetric MetricOf(FeaturesSummary summary) => EvalMetric.Parse(summary.Metric, GepiiiStages.SummaryFile);
 
-    private static (IReadOnlyList<TimeFold> Plan, int[] TrainFold, int[] ValidRows, int[] ValidFold, string Kind) Folds(
+    private static (IReadOnlyList<TimeFold> Plan, int[] TrainFold, int[] ValidRows, int[] ValidFold, string Kind, int BlockDays) Folds(
         TabularSchema schema, TabularFeatures encoded, FeaturesRequest request)
     {
         var rows = schema.Label.Length;
+        // A test that sits between training days (days 20 to 31 of each month, training 1 to 19) asks the model to fill
+        // gaps, not to forecast: forward chaining would validate on a future the test never asks about. Its folds are
+        // blocks of days as long as the test's own runs, dealt in turn, so each validation block has training on both
+        // sides, as a test block does.
+        if (schema.TimeColumn is not null && InterleavedRunDays(encoded.TrainTime, encoded.TestTime) is { } runDays
+            && Math.Max(2, request.Folds) is var blockFolds && rows >= blockFolds)
+        {
+            var firstDay = encoded.TrainTime.Min() / 24;
+            var assignedByBlock = encoded.TrainTime.Select(t => (((t / 24) - firstDay) / runDays % blockFolds) + 1).ToArray();
+            var blockOrder = Enumerable.Range(1, blockFolds).SelectMany(f => Enumerable.Range(0, rows).Where(i => assignedByBlock[i] == f)).ToArray();
+            return (Enumerable.Range(1, blockFolds).Select(f => new TimeFold(f, 0, 0)).ToList(), assignedByBlock, blockOrder,
+                [.. blockOrder.Select(i => assignedByBlock[i])], "blocks", runDays);
+        }
+
         // A time column whose training span is too short for day-aligned blocks (a few hours or days) orders nothing: K-fold.
         if (schema.TimeColumn is not null && (long)encoded.TrainTime.Max() - encoded.TrainTime.Min() + 1 >= (Math.Max(1, request.Folds) + 1) * 24L)
         {
@@ -393,7 +408,7 @@ public sealed class TabularProfile : ICompetitionProfile
                 }
             }
 
-            return (plan, Enumerable.Repeat(-1, rows).ToArray(), [.. validRows], [.. validFold], "time");
+            return (plan, Enumerable.Repeat(-1, rows).ToArray(), [.. validRows], [.. validFold], "time", 0);
         }
 
         var k = Math.Max(2, request.Folds);
@@ -404,7 +419,45 @@ public sealed class TabularProfile : ICompetitionProfile
 
         var assigned = KFold(schema.Label, schema.Task == TabularSchema.Binary, k, request.Seed);
         var order = Enumerable.Range(1, k).SelectMany(f => Enumerable.Range(0, rows).Where(i => assigned[i] == f)).ToArray();
-        return (Enumerable.Range(1, k).Select(f => new TimeFold(f, 0, 0)).ToList(), assigned, order, [.. order.Select(i => assigned[i])], "kfold");
+        return (Enumerable.Range(1, k).Select(f => new TimeFold(f, 0, 0)).ToList(), assigned, order, [.. order.Select(i => assigned[i])], "kfold", 0);
+    }
+
+    /// <summary>
+    /// The length in days of the test's typical run of consecutive days (the median) when most test rows lie inside the
+    /// training span, in days no training row has; null when the test follows training or shares its days (a random split).
+    /// </summary>
+    internal static int? InterleavedRunDays(int[] trainHours, int[] testHours)
+    {
+        if (trainHours.Length == 0 || testHours.Length == 0)
+        {
+            return null;
+        }
+
+        var trainDays = trainHours.Select(h => h / 24).ToHashSet();
+        var (first, last) = (trainDays.Min(), trainDays.Max());
+        var testDays = testHours.Select(h => h / 24).ToArray();
+        if (testDays.Count(d => d > first && d < last && !trainDays.Contains(d)) * 2 <= testDays.Length)
+        {
+            return null;
+        }
+
+        var runs = new List<int>();
+        var distinct = testDays.Distinct().Order().ToArray();
+        var run = 1;
+        for (var i = 1; i <= distinct.Length; i++)
+        {
+            if (i < distinct.Length && distinct[i] == distinct[i - 1] + 1)
+            {
+                run++;
+                continue;
+            }
+
+            runs.Add(run);
+            run = 1;
+        }
+
+        runs.Sort();
+        return runs[runs.Count / 2];
     }
 
     /// <summary>

@@ -154,7 +154,7 @@ public static class Reports
 
         blocks.Add(new Heading(2, "Esteira report"));
         blocks.Add(new Paragraph(string.Create(CultureInfo.InvariantCulture,
-            $"Cached results of the current inputs: {summary.TrainRows:N0} training rows, {(summary.Series > 0 ? $"{summary.Series:N0} series, " : "")}{summary.Folds.Count} {(summary.FoldKind == "kfold" ? "K-fold" : "time-block")} folds, scored with {summary.Metric}, features key `{TrackingLookup.Short(features.Key)}`.")));
+            $"Cached results of the current inputs: {summary.TrainRows:N0} training rows, {(summary.Series > 0 ? $"{summary.Series:N0} series, " : "")}{summary.Folds.Count} {summary.FoldKind switch { "kfold" => "K-fold", "blocks" => $"K-fold ({summary.BlockDays}-day blocks)", _ => "time-block" }} folds, scored with {summary.Metric}, features key `{TrackingLookup.Short(features.Key)}`.")));
         blocks.Add(ExperimentSection.SummaryTable(headlines, EvalMetric.Find(summary.Metric)));
         if (notes.Count > 0)
         {
