@@ -127,9 +127,9 @@ public static class QualityScreen
     }
 
     /// <summary>
-    /// The split of the series into a before and an after (on window boundaries, at least two windows each side)
-    /// with the largest difference of mean log level; when that difference is at least <see cref="RegimeRatio"/>,
-    /// the rows before it are a stale regime.
+    /// The split of the series into a before and an after (on window boundaries, at least two windows before and two
+    /// after) that explains most of the squared spread of its log readings; when the two sides' mean log levels differ by
+    /// at least <see cref="RegimeRatio"/>, the rows before it are a stale regime.
     /// </summary>
     private static (int Rows, string? Start) StaleRegime(MeterReadings train, ReadOnlySpan<int> rows, int firstHour)
     {
@@ -144,7 +144,10 @@ public static class QualityScreen
         long totalCount = list.Sum(w => (long)w.Value.Count);
         double beforeSum = 0;
         long beforeCount = 0;
-        var best = (Diff: 0.0, Index: -1);
+        // the least-squares change point: the split that explains most of the squared spread of log readings (the gap
+        // between the two means, weighted by how many readings each side holds). The widest gap alone favours a split
+        // that leaves a handful of sparse early readings before it and puts the weeks before a jump after it.
+        var best = (Explained: 0.0, Diff: 0.0, Index: -1);
         for (var i = 0; i < list.Count - 2; i++)
         {
             beforeSum += list[i].Value.Sum;
@@ -155,9 +158,10 @@ public static class QualityScreen
             }
 
             var diff = Math.Abs(((totalSum - beforeSum) / (totalCount - beforeCount)) - (beforeSum / beforeCount));
-            if (diff > best.Diff)
+            var explained = diff * diff * beforeCount * (totalCount - beforeCount) / totalCount;
+            if (explained > best.Explained)
             {
-                best = (diff, i);
+                best = (explained, diff, i);
             }
         }
 

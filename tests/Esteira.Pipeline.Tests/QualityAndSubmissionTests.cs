@@ -59,6 +59,28 @@ public sealed class QualityScreenTests
     }
 
     [Fact]
+    public void A_jump_after_sparse_early_readings_starts_the_regime_at_the_jump()
+    {
+        // Given a meter that logs a few readings a fortnight at ~20 for 10 weeks, then a fortnight of 40 readings at ~80
+        // and one of 20 at ~15, then every hour at ~130 for 20 weeks: the regime starts with the hourly readings. The
+        // widest gap between the means before and after a split sits two fortnights earlier (it keeps the ~80 readings
+        // out of "before"); the least-squares change point, which weighs each side by its readings, does not.
+        const int Window = QualityScreen.ShiftWindowHours;
+        var early = new (int Count, float Level)[] { (10, 20), (3, 20), (3, 20), (3, 20), (20, 20), (40, 80), (20, 15) };
+        var hours = early.SelectMany((w, i) => Enumerable.Range(0, w.Count).Select(k => (i * Window) + (k * 5))).ToList();
+        var readings = early.SelectMany(w => Enumerable.Range(0, w.Count).Select(k => w.Level + (k % 3))).ToList();
+        var sparse = hours.Count;
+        hours.AddRange(Enumerable.Range(7 * Window, 10 * Window));
+        readings.AddRange(Enumerable.Range(0, 10 * Window).Select(k => 130f + (k % 5)));
+        var (train, series) = Series([.. readings], [.. hours]);
+
+        var q = QualityScreen.Screen(train, series).Series.Single();
+
+        Assert.Equal(Timestamps.Format(7 * Window)[..10], q.RegimeStart);
+        Assert.Equal(sparse, q.StaleRegimeHours);
+    }
+
+    [Fact]
     public void A_steam_meter_off_for_the_summer_is_reported_but_not_flagged()
     {
         var readings = Varying(400);
