@@ -29,7 +29,8 @@ public sealed class TabularMeasurement(ITestOutputHelper output)
         var test = EvalMetric.Rmsle.Score(values.ToArray(), ids.Select(id => truth[id]).ToArray());
 
         output.WriteLine($"bike-sharing: CV RMSLE {metrics.Cv:F5} (folds {string.Join(", ", metrics.Folds.Select(f => f.Score.ToString("F4", CultureInfo.InvariantCulture)))}), test RMSLE {test:F5}, {seconds:F1} s");
-        Assert.True(test < 0.5, $"test RMSLE {test}");
+        // the issue's target (0.3855 at seed 42 when written; 0.412 before neighbour features and day blocks)
+        Assert.True(test <= 0.39, $"test RMSLE {test}");
     }
 
     [Fact]
@@ -38,7 +39,7 @@ public sealed class TabularMeasurement(ITestOutputHelper output)
         var (metrics, _, seconds) = Run(TabularProfileTests.SharedData("adult-income"), new CompetitionSettings());
 
         output.WriteLine($"adult-income: CV AUC {metrics.Cv:F5} (folds {string.Join(", ", metrics.Folds.Select(f => f.Score.ToString("F4", CultureInfo.InvariantCulture)))}), {seconds:F1} s");
-        Assert.True(metrics.Cv > 0.9, $"CV AUC {metrics.Cv}");
+        Assert.True(metrics.Cv > 0.925, $"CV AUC {metrics.Cv}"); // 0.9282 when written
     }
 
     private static (ModelMetrics Metrics, string Submission, double Seconds) Run(string data, CompetitionSettings settings)
