@@ -62,7 +62,7 @@ public static class TabularEncoder
                 return false;
             }
 
-            // a number whose test values all lie beyond the training range sends every test row down the same side of
+            // a number whose test values (95 % of them) lie beyond the training range sends every test row down the same side of
             // every split: it cannot tell test rows apart, only bias them (a day of month when test has the month's last
             // days). A trend (a year, days since 1970) is exempt: carrying the latest level forward is what it is for.
             if (!isCategorical && !trend && OutsideTrainingRange(trainValues, testValues) is { } outside)
@@ -106,8 +106,11 @@ public static class TabularEncoder
                     break;
                 case TabularSchema.Categorical:
                     var (codes, unseenRows, example) = Codes(trainValues, testValues, rareBelow);
-                    Add(column.Name, codes.Train, codes.Test, true);
-                    neighbourSources.Add((names.Count - 1, true));
+                    if (Add(column.Name, codes.Train, codes.Test, true))
+                    {
+                        neighbourSources.Add((names.Count - 1, true));
+                    }
+
                     if (unseenRows > 0)
                     {
                         findings.Add(new(column.Name, $"{unseenRows:N0} test rows have a category never seen in train (e.g. '{example}'); they share the rare code"));

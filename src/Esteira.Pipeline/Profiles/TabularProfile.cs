@@ -17,7 +17,8 @@ namespace Esteira.Pipeline.Profiles;
 /// The id is the sample submission's first column and the target its second, unless the settings say otherwise; the
 /// task follows the target's values (exactly two: binary), the metric the task (rmse, auc) unless one is given; each
 /// column's type follows its values in train and test. With a date column in both files the CV folds are forward-chaining
-/// time blocks, otherwise K-fold (stratified for binary). <c>label</c> is in the target's own units everywhere.
+/// time blocks when the test follows training, and K-fold over blocks of days when it sits between training days;
+/// otherwise K-fold (stratified for binary). <c>label</c> is in the target's own units everywhere.
 /// </remarks>
 public sealed class TabularProfile : ICompetitionProfile
 {
@@ -138,7 +139,7 @@ public sealed class TabularProfile : ICompetitionProfile
         testColumns.Add(("time", encoded.TestTime));
         ColumnTable.Write(Path.Combine(output, "test"), testColumns);
 
-        var horizon = schema.TimeColumn is null || test.Rows == 0 ? 0 : Math.Max(0, (encoded.TestTime.Max() - encoded.TrainTime.Max()) / 24);
+        var horizon = schema.TimeColumn is null || test.Rows == 0 || kind == "blocks" ? 0 : Math.Max(0, (encoded.TestTime.Max() - encoded.TrainTime.Max()) / 24);
         var summary = new FeaturesSummary(train.Rows, test.Rows, 0, 0, horizon, plan, [], encoded.Names)
         {
             Profile = ProfileName,
@@ -379,11 +380,12 @@ public sealed class TabularProfile : ICompetitionProfile
         // gaps, not to forecast: forward chaining would validate on a future the test never asks about. Its folds are
         // blocks of days as long as the test's own runs, dealt in turn, so each validation block has training on both
         // sides, as a test block does.
-        if (schema.TimeColumn is not null && InterleavedRunDays(encoded.TrainTime, encoded.TestTime) is { } runDays
+        // (a test row without a time has hour 0 in TestTime: it places nothing)
+        if (schema.TimeColumn is not null && InterleavedRunDays(encoded.TrainTime, encoded.TestTime.Where(h => h != 0).ToArray()) is { } runDays
             && Math.Max(2, request.Folds) is var blockFolds && rows >= blockFolds)
         {
-            var firstDay = encoded.TrainTime.Min() / 24;
-            var assignedByBlock = encoded.TrainTime.Select(t => (((t / 24) - firstDay) / runDays % blockFolds) + 1).ToArray();
+            var firstDay = Day(encoded.TrainTime.Min());
+            var assignedByBlock = encoded.TrainTime.Select(t => ((Day(t) - firstDay) / runDays % blockFolds) + 1).ToArray();
             var blockOrder = Enumerable.Range(1, blockFolds).SelectMany(f => Enumerable.Range(0, rows).Where(i => assignedByBlock[i] == f)).ToArray();
             return (Enumerable.Range(1, blockFolds).Select(f => new TimeFold(f, 0, 0)).ToList(), assignedByBlock, blockOrder,
                 [.. blockOrder.Select(i => assignedByBlock[i])], "blocks", runDays);
@@ -433,9 +435,9 @@ public sealed class TabularProfile : ICompetitionProfile
             return null;
         }
 
-        var trainDays = trainHours.Select(h => h / 24).ToHashSet();
+        var trainDays = trainHours.Select(Day).ToHashSet();
         var (first, last) = (trainDays.Min(), trainDays.Max());
-        var testDays = testHours.Select(h => h / 24).ToArray();
+        var testDays = testHours.Select(Day).ToArray();
         if (testDays.Count(d => d > first && d < last && !trainDays.Contains(d)) * 2 <= testDays.Length)
         {
             return null;
@@ -459,6 +461,9 @@ public sealed class TabularProfile : ICompetitionProfile
         runs.Sort();
         return runs[runs.Count / 2];
     }
+
+    /// <summary>The day since 1970 of an hour since 1970 (floored: hours before 1970 belong to negative days).</summary>
+    private static int Day(int hour) => (int)Math.Floor(hour / 24.0);
 
     /// <summary>
     /// Folds 1..k: rows are shuffled (seeded) and dealt in turn; for a binary target each class is dealt separately,
