@@ -1,6 +1,8 @@
-using System.Diagnostics;
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Reflection;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Esteira.Data;
 using Esteira.Pipeline.Cache;
 using Esteira.Pipeline.Profiles;
@@ -155,7 +157,7 @@ public static class WorkspaceRunner
             return r with { Submission = path };
         }).ToList();
         var quality = Path.GetFullPath(Path.Combine(request.OutDir, GepiiiStages.QualityFile));
-        CopyAtomic(Path.Combine(featuresFolder, GepiiiStages.QualityFile), quality);
+        PublishQuality(Path.Combine(featuresFolder, GepiiiStages.QualityFile), quality, results);
         return new WorkspaceRunResult(run, plan, summary, featuresFolder, quality, published, clock.Elapsed.TotalSeconds) { StageSeconds = stageSeconds };
     }
 
@@ -207,6 +209,31 @@ public static class WorkspaceRunner
     }
 
     private static void CopyAtomic(string from, string to) => AtomicFile.Copy(from, to);
+
+    /// <summary>
+    /// The data's quality report as the features stage wrote it, plus, per experiment, the series where a naive
+    /// profile beats its model on the CV rows (<c>baselines</c>): the features stage cannot know a model's result, but
+    /// whoever reads the published report wants both in one place.
+    /// </summary>
+    private static void PublishQuality(string featuresQuality, string published, IReadOnlyList<ExperimentResult> results)
+    {
+        var compared = results.Where(r => r.Metrics.Baselines is not null).ToList();
+        if (compared.Count == 0)
+        {
+            CopyAtomic(featuresQuality, published);
+            return;
+        }
+
+        var report = JsonNode.Parse(File.ReadAllText(featuresQuality))!.AsObject();
+        var baselines = new JsonObject();
+        foreach (var r in compared)
+        {
+            baselines[r.Name] = JsonSerializer.SerializeToNode(r.Metrics.Baselines, EsteiraJson.Indented);
+        }
+
+        report["baselines"] = baselines;
+        AtomicFile.WriteAllText(published, report.ToJsonString(EsteiraJson.Indented));
+    }
 
     private static string ComputeToolVersion()
     {

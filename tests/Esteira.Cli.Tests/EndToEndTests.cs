@@ -136,7 +136,12 @@ public sealed class CliTests
         var submission = json.RootElement.GetProperty("submission").GetString()!;
         Assert.Equal(Path.Combine(ds.Out, "submission.csv.gz"), submission);
         Assert.True(File.Exists(submission));
-        Assert.True(File.Exists(Path.Combine(ds.Out, "quality.json")));
+        // the published quality report carries, per experiment, where a naive profile beats its model
+        using var quality = JsonDocument.Parse(File.ReadAllText(Path.Combine(ds.Out, "quality.json")));
+        Assert.True(quality.RootElement.TryGetProperty("findings", out _));
+        var compared = quality.RootElement.GetProperty("baselines").GetProperty("default");
+        Assert.Equal(json.RootElement.GetProperty("baselines").GetProperty("series").GetInt32(), compared.GetProperty("series").GetInt32());
+        Assert.Equal(json.RootElement.GetProperty("baselines").GetProperty("losses").GetInt32(), compared.GetProperty("losses").GetArrayLength());
     }
 
     [Theory]
