@@ -19,7 +19,8 @@ Nothing is specific to one competition; it does what Esteira's tabular profile d
   a number that is not a trend (year, days since 1970) is left out when 95 % or more of its present test values lie
   outside the training range (it cannot tell test rows apart), as Esteira does;
 - the time column is the first date column every training row has (and varying in train, or the id); when every train
-  and test row has a time and no time occurs twice across both, all rows are ordered by time and each kept given
+  and test row has a time, no time occurs twice across both and most neighbouring rows are one step apart (the most
+  common step separates more than half of them), all rows are ordered by time and each kept given
   feature (numeric or categorical) gets {name}_before and {name}_after (the previous and next row's value, NaN at either
   end; categorical for a category) and, for numbers, {name}_around (mean of the rows within 3 either side, itself
   included, NaN skipped), grouped per source feature and subject to the same leaving-out rule;
@@ -294,8 +295,12 @@ def build_features(train, test, id_col, target):
             order = np.argsort(both.to_numpy(), kind="stable")
             ordered = both.to_numpy()[order]
             twice = np.flatnonzero(ordered[1:] == ordered[:-1])
+            steps = np.diff(ordered)
+            usual = np.unique(steps, return_counts=True)[1].max() if len(steps) else 0
             if len(twice):
                 notes.append(f"{time_col}: no neighbour features ({pd.Timestamp(ordered[twice[0]])} occurs twice)")
+            elif usual * 2 <= len(steps):
+                notes.append(f"{time_col}: no neighbour features (rows are not at regular steps)")
             else:
                 n = len(da)
                 for name, categorical in sources:

@@ -290,6 +290,26 @@ public sealed class TabularProfileTests
     }
 
     [Fact]
+    public void EventsAtIrregularTimesGetNoNeighbourFeatures()
+    {
+        using var ds = new TabularDataset();
+        var start = new DateTime(2024, 1, 1);
+        // gaps of 1, 2, 3, … minutes: no step is most of them
+        var times = Enumerable.Range(1, 40).Select(i => start.AddMinutes(i * (i + 1) / 2)).ToList();
+        ds.Train("id,when,x,y", times.Take(30).Select((t, i) => $"{i},{t:yyyy-MM-dd HH:mm:ss},{i % 4},{i % 3}"));
+        ds.Test("id,when,x", times.Skip(30).Select((t, i) => $"{100 + i},{t:yyyy-MM-dd HH:mm:ss},{i % 4}"));
+        ds.Sample("id,y", Enumerable.Range(0, 10).Select(i => $"{100 + i},0"));
+
+        var schema = ds.Infer(new(Task: "regression"));
+        var features = TabularEncoder.Encode(schema, ds.Read("train.csv"), ds.Read("test.csv"));
+
+        Assert.Equal("when", schema.TimeColumn);
+        Assert.Contains("x", features.Names);
+        Assert.DoesNotContain(features.Names, n => n.EndsWith("_before", StringComparison.Ordinal));
+        Assert.Contains(features.Findings, f => f.Finding.Contains("not at regular steps", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void StringIdsAreKeptAsWrittenThroughToTheSubmission()
     {
         using var ds = new TabularDataset();

@@ -158,13 +158,25 @@ public static class TabularEncoder
             var order = Enumerable.Range(0, trainTimes.Length + testTimes.Length)
                 .OrderBy(r => r < trainTimes.Length ? trainTimes[r]!.Value : testTimes[r - trainTimes.Length]!.Value).ToArray();
             DateTime At(int r) => r < trainTimes.Length ? trainTimes[r]!.Value : testTimes[r - trainTimes.Length]!.Value;
+            var steps = new Dictionary<TimeSpan, int>();
             for (var i = 1; i < order.Length; i++)
             {
-                if (At(order[i]) == At(order[i - 1]))
+                var step = At(order[i]) - At(order[i - 1]);
+                if (step == TimeSpan.Zero)
                 {
                     findings.Add(new(schema.TimeColumn!, $"no neighbour features: {At(order[i]):yyyy-MM-dd HH:mm} occurs twice, so rows are not one series in time"));
                     return;
                 }
+
+                steps[step] = steps.GetValueOrDefault(step) + 1;
+            }
+
+            // events at irregular times (transactions, visits) have no "hour before": their previous row is whoever came last
+            var usual = steps.Count == 0 ? default : steps.MaxBy(p => p.Value);
+            if (usual.Value * 2 <= order.Length - 1)
+            {
+                findings.Add(new(schema.TimeColumn!, $"no neighbour features: rows are not at regular steps (the most common step, {usual.Key}, separates {usual.Value:N0} of {order.Length - 1:N0} neighbouring rows)"));
+                return;
             }
 
             foreach (var (feature, isCategorical) in neighbourSources)
