@@ -14,7 +14,7 @@ Nothing is specific to one competition; it does what Esteira's tabular profile d
   native categorical splits), except free text (≥ 20 distinct values, over half of the rows), which is left out;
 - the order is Esteira's: the given (non-date) columns first, in train.csv's order, then the date-derived features
   (LightGBM breaks a tie between two equally good splits toward the earlier feature), then the neighbour features;
-- a date-derived feature is left out when most (over half) of its present test values, floored to whole units, lie
+- a feature derived from the time column is left out when most (over half) of its present test values, floored to whole units, lie
   inside the training range but on no floored training value (a test between training days: it names training days);
   a number that is not a trend (year, days since 1970) is left out when 95 % or more of its present test values lie
   outside the training range (it cannot tell test rows apart), as Esteira does;
@@ -281,8 +281,8 @@ def build_features(train, test, id_col, target):
             for part in DATE_PARTS:
                 va = date_part(da, part)
                 if len(np.unique(va[~np.isnan(va)])) > 1:
-                    add(f"{col}_{part}", va, date_part(db, part), trend=part == "year", date_derived=True)
-            add(f"{col}_days", date_part(da, "days"), date_part(db, "days"), trend=True, date_derived=True)
+                    add(f"{col}_{part}", va, date_part(db, part), trend=part == "year", date_derived=col == time_col)
+            add(f"{col}_days", date_part(da, "days"), date_part(db, "days"), trend=True, date_derived=col == time_col)
 
     train_hours = test_hours = None
     if time_col is not None:

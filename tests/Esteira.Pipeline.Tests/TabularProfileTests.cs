@@ -290,6 +290,22 @@ public sealed class TabularProfileTests
     }
 
     [Fact]
+    public void AnotherDateColumnKeepsItsDaysInARandomSplit()
+    {
+        // an opening day per row, spread over years: most test dates are no training date, yet the distance in days matters
+        using var ds = new TabularDataset();
+        var start = new DateTime(2000, 1, 1);
+        ds.Train("id,opened,y", Enumerable.Range(0, 60).Select(i => $"{i},{start.AddDays(i * 97):yyyy-MM-dd},{i}"));
+        ds.Test("id,opened", Enumerable.Range(0, 10).Select(i => $"{100 + i},{start.AddDays((i * 580) + 40):yyyy-MM-dd}"));
+        ds.Sample("id,y", Enumerable.Range(0, 10).Select(i => $"{100 + i},0"));
+
+        var schema = ds.Infer(new(Time: "none"));
+        var features = TabularEncoder.Encode(schema, ds.Read("train.csv"), ds.Read("test.csv"));
+
+        Assert.Contains("opened_days", features.Names);
+    }
+
+    [Fact]
     public void EventsAtIrregularTimesGetNoNeighbourFeatures()
     {
         using var ds = new TabularDataset();

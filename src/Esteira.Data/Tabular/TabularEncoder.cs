@@ -49,14 +49,16 @@ public static class TabularEncoder
 
         var neighbourSources = new List<(int Feature, bool IsCategorical)>();
 
-        bool Add(string name, float[] trainValues, float[] testValues, bool isCategorical, bool trend = false, bool datePart = false)
+        bool Add(string name, float[] trainValues, float[] testValues, bool isCategorical, bool trend = false, bool timePart = false)
         {
             // a calendar part whose test values fall between its training values, never on one (a day of year, days since
             // 1970, when test takes the days between training's as in a competition that holds out days 20 to 31 of each
             // month) names training days, not a pattern: a split on it puts each test day with whichever training days
             // lie on its side, as arbitrary as a row number. A random split keeps it (its test days are training days too),
-            // and so does a test that follows training (its values lie outside, the trend rule below).
-            if (datePart && BetweenTrainingValues(trainValues, testValues) is { } between)
+            // and so does a test that follows training (its values lie outside, the trend rule below). Only the time
+            // column's parts: another date (an account's opening day) in a random split has test values between training
+            // values just because dates are many, and its distance in days still means what it means.
+            if (timePart && BetweenTrainingValues(trainValues, testValues) is { } between)
             {
                 findings.Add(new(name, $"left out: {between}"));
                 return false;
@@ -125,14 +127,14 @@ public static class TabularEncoder
                         var a = trainDates.Select(d => Part(d, part)).ToArray();
                         if (a.Where(v => !float.IsNaN(v)).Distinct().Count() > 1)
                         {
-                            Add($"{column.Name}_{part}", a, testDates.Select(d => Part(d, part)).ToArray(), false, trend: part == "year", datePart: true);
+                            Add($"{column.Name}_{part}", a, testDates.Select(d => Part(d, part)).ToArray(), false, trend: part == "year", timePart: column.Name == schema.TimeColumn);
                         }
                     }
 
                     // days since 1970: a birth date's or an opening day's distance, and on the time axis the trend — in forward-chaining
                     // CV it carries the latest level into the next block, which a year cannot do within one year (bike-sharing's CV
                     // RMSLE with default options: 0.475 without it, 0.378 with it)
-                    Add($"{column.Name}_days", trainDates.Select(Days).ToArray(), testDates.Select(Days).ToArray(), false, trend: true, datePart: true);
+                    Add($"{column.Name}_days", trainDates.Select(Days).ToArray(), testDates.Select(Days).ToArray(), false, trend: true, timePart: column.Name == schema.TimeColumn);
 
                     break;
             }
